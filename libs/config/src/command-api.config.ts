@@ -1,0 +1,30 @@
+import { readInt, readString, readUrl } from './env.js';
+
+export interface CommandApiConfig {
+  databaseUrl: string;
+  natsUrl: string;
+  host: string;
+  port: number;
+  /** How far in the future an event's occurredAt may lie (producer clock skew). */
+  maxFutureSkewMs: number;
+  maxBodyBytes: number;
+  /** Requests processed at once; beyond this the API answers resource_exhausted. */
+  maxInFlightRequests: number;
+  databasePoolSize: number;
+  /** Events per JetStream message published by the relay. */
+  publishBatchSize: number;
+}
+
+export function loadCommandApiConfig(env: Record<string, string | undefined> = process.env): CommandApiConfig {
+  return {
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readInt(env, 'COMMAND_API_PORT', 4000, { min: 0, max: 65535 }),
+    maxFutureSkewMs: readInt(env, 'OCCURRED_AT_MAX_SKEW_SECONDS', 300, { min: 0, max: 86_400 }) * 1000,
+    maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    maxInFlightRequests: readInt(env, 'MAX_IN_FLIGHT_REQUESTS', 64, { min: 1, max: 10_000 }),
+    databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 8, { min: 1, max: 200 }),
+    publishBatchSize: readInt(env, 'PUBLISH_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Typed readers for environment variables. Every reader fails fast with the
+ * variable's name in the message, so a bad deployment stops at start-up rather
+ * than misbehaving later.
+ */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function readString(env: Env, name: string, fallback?: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`${name} is required but not set`);
+  }
+  return value;
+}
+
+export function readOptionalString(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function readInt(env: Env, name: string, fallback: number, bounds: { min: number; max: number }): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < bounds.min || value > bounds.max) {
+    throw new ConfigError(`${name} must be between ${bounds.min} and ${bounds.max}, got ${value}`);
+  }
+  return value;
+}
+
+export function readUrl(env: Env, name: string, protocols: string[], fallback?: string): string {
+  const value = readString(env, name, fallback);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must use one of ${protocols.join(', ')}; got ${url.protocol}`);
+  }
+  return value;
+}
+
+/** Removes the password from a connection URL so it can be logged. */
+export function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '<unparseable url>';
+  }
+}

