@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '@app/database';
+import { testDatabase, type TestDatabase } from '@app/testing';
+import { readPartition } from './event-reader.js';
+import { EventStore, partitionTable, readPartitionCount } from './event-store.js';
+import { EventConflictError } from './new-event.js';
+import { partitionOf } from './partition-routing.js';
+import { sampleEvent } from './testing/sample-events.js';
+
+describe('event store', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    pool = createPool({ connectionString: database.url, max: 20 });
+    store = new EventStore(pool, await readPartitionCount(pool));
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const count = async (sql: string, values: unknown[] = []) => Number((await pool.query(sql, values)).rows[0].n);
+
+  describe('idempotency', () => {
+    it('stores an event once and answers a resubmission as a duplicate', async () => {
+      const event = sampleEvent({ merchantId: 'm-idem' });
+      expect(await store.append([event])).toMatchObject({ accepted: 1, duplicates: 0 });
+      expect(await store.append([event])).toMatchObject({ accepted: 0, duplicates: 1, ranges: [] });
+      expect(await count(`select count(*) n from event_store.events where event_id = $1`, [event.eventId])).toBe(1);
+    });
+
+    it('counts a repeat inside one batch as a duplicate', async () => {
+      const event = sampleEvent({ merchantId: 'm-idem' });
+      const other = sampleEvent({ merchantId: 'm-idem' });
+      expect(await store.append([event, other, event])).toMatchObject({ accepted: 2, duplicates: 1 });
+    });
+
+    it('rejects the same id with a different body, naming the id, and stores nothing of the batch', async () => {
+      const original = sampleEvent({ merchantId: 'm-conflict', amount: 100 });
+      await store.append([original]);
+      const changed = sampleEvent({ eventId: original.eventId, merchantId: 'm-conflict', amount: 999 });
+      const innocent = sampleEvent({ merchantId: 'm-conflict' });
+      const error = await store.append([innocent, changed]).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EventConflictError);
+      expect((error as EventConflictError).eventIds).toEqual([original.eventId]);
+      expect((error as Error).message).toContain(original.eventId);
+      expect(await count(`select count(*) n from event_store.events where event_id = $1`, [innocent.eventId])).toBe(0);
+      const { rows } = await pool.query(`select payload->'paymentCompleted'->'amount'->>'minorUnits' a from event_store.events where event_id = $1`, [original.eventId]);
+      expect(rows).toEqual([{ a: '100' }]);
+    });
+
+    it('detects a reused id even under another merchant (another partition)', async () => {
+      const original = sampleEvent({ merchantId: 'm-a' });
+      await store.append([original]);
+      let other = 'm-b';
+      for (let i = 0; partitionOf(other, store.partitions) === partitionOf('m-a', store.partitions); i++) other = `m-b${i}`;
+      const moved = sampleEvent({ eventId: original.eventId, merchantId: other });
+      await expect(store.append([moved])).rejects.toBeInstanceOf(EventConflictError);
+    });
+  });
+
+  describe('immutability, enforced by the database', () => {
+    const statements = (table: string) => [
+      `update ${table} set merchant_id = 'x'`,
+      `delete from ${table}`,
+      `truncate ${table}`,
+    ];
+
+    beforeAll(async () => {
+      await store.append([sampleEvent({ merchantId: 'm-immutable' })]);
+    });
+
+    it.each([
+      ['event_store.events'],
+      [partitionTable(partitionOf('m-immutable', 16))],
+    ])('refuses UPDATE, DELETE and TRUNCATE on %s for the owner', async (table) => {
+      for (const statement of statements(table)) {
+        await expect(pool.query(statement), statement).rejects.toThrow(/immutable/);
+      }
+      expect(await count(`select count(*) n from event_store.events where merchant_id = 'm-immutable'`)).toBe(1);
+    });
+
+    it('refuses UPDATE, DELETE and TRUNCATE on event_ids', async () => {
+      for (const statement of [`update event_store.event_ids set body_hash = '\\x00'`, `delete from event_store.event_ids`, `truncate event_store.event_ids`]) {
+        await expect(pool.query(statement), statement).rejects.toThrow(/immutable/);
+      }
+    });
+
+    it('refuses them for the application role, which may only select and insert', async () => {
+      const role = `app_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+      const password = randomUUID();
+      await pool.query(`create role ${role} login password '${password}' in role payments_writer`);
+      const url = new URL(database.url);
+      url.username = role;
+      url.password = password;
+      const app = new pg.Client({ connectionString: url.toString() });
+      await app.connect();
+      const appPool = createPool({ connectionString: url.toString(), max: 2 });
+      try {
+        const appStore = new EventStore(appPool, 16);
+        expect(await appStore.append([sampleEvent({ merchantId: 'm-immutable' })])).toMatchObject({ accepted: 1 });
+        for (const statement of [...statements('event_store.events'), ...statements(partitionTable(0)), 'truncate event_store.event_ids']) {
+          await expect(app.query(statement), statement).rejects.toThrow(/permission denied|immutable/);
+        }
+        expect(await count(`select count(*) n from event_store.events where merchant_id = 'm-immutable'`)).toBe(2);
+      } finally {
+        await app.end();
+        await appPool.end();
+        await pool.query(`drop owned by ${role}`);
+        await pool.query(`drop role ${role}`);
+      }
+    });
+  });
+
+  describe('gap safety', () => {
+    it('a reader racing many concurrent writers reads every event exactly once', async () => {
+      const merchants = Array.from({ length: 40 }, (_, i) => `m-race-${i}`);
+      const before = new Map<number, number>();
+      for (let p = 0; p < store.partitions; p++) {
+        before.set(p, Number((await pool.query(`select head from event_store.partition_heads where partition = $1`, [p])).rows[0].head));
+      }
+      const written = new Set<string>();
+      const read: string[] = [];
+      let writing = true;
+
+      const writer = async (w: number) => {
+        for (let round = 0; round < 25; round++) {
+          const batch = Array.from({ length: 1 + ((w * 7 + round * 13) % 60) }, (_, i) =>
+            sampleEvent({ merchantId: merchants[(w + round + i) % merchants.length] }),
+          );
+          await store.append(batch);
+          for (const e of batch) written.add(e.eventId);
+        }
+      };
+      const reader = async () => {
+        const checkpoints = new Map(before);
+        const client = await pool.connect();
+        try {
+          for (;;) {
+            const done = !writing;
+            let progressed = false;
+            for (let p = 0; p < store.partitions; p++) {
+              const rows = await readPartition(client, p, checkpoints.get(p)!, 50);
+              for (const row of rows) {
+                expect(row.position).toBe(checkpoints.get(p)! + 1);
+                checkpoints.set(p, row.position);
+                const payload = JSON.parse(row.payloadJson) as { eventId: string };
+                read.push(payload.eventId);
+              }
+              progressed ||= rows.length > 0;
+            }
+            if (done && !progressed) return;
+          }
+        } finally {
+          client.release();
+        }
+      };
+
+      const readerDone = reader();
+      await Promise.all(Array.from({ length: 12 }, (_, w) => writer(w)));
+      writing = false;
+      await readerDone;
+
+      expect(read.length).toBe(written.size);
+      expect(new Set(read)).toEqual(written);
+    });
+  });
+});

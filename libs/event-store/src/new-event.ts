@@ -1,0 +1,36 @@
+/** An event ready to append: validated, normalised, with its canonical JSON and body hash. */
+export interface NewEvent {
+  eventId: string;
+  merchantId: string;
+  /** Event type as stored, e.g. `payment_completed`. */
+  type: string;
+  /** RFC 3339 timestamp. */
+  occurredAt: string;
+  /** The event's canonical JSON, stored as its payload. */
+  payloadJson: string;
+  /** SHA-256 of the canonical JSON: equal hashes mean the same event. */
+  bodyHash: Buffer;
+}
+
+/** Positions an append took in one partition, both ends inclusive. */
+export interface AppendedRange {
+  partition: number;
+  fromPosition: number;
+  toPosition: number;
+}
+
+export interface AppendResult {
+  accepted: number;
+  duplicates: number;
+  ranges: AppendedRange[];
+}
+
+/** The same event id was stored earlier (or sent twice in one batch) with a different body. */
+export class EventConflictError extends Error {
+  constructor(readonly eventIds: string[]) {
+    super(
+      `event id${eventIds.length > 1 ? 's' : ''} ${eventIds.join(', ')} already stored with a different body`,
+    );
+    this.name = 'EventConflictError';
+  }
+}
