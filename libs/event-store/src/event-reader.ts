@@ -4,8 +4,8 @@ import { partitionTable } from './event-store.js';
 /** A stored event as the relay and replays read it: payload kept as JSON text, never re-parsed. */
 export interface StoredEventRow {
   position: number;
-  /** JSON string of recorded_at (UTC). */
-  recordedAtJson: string;
+  /** recorded_at as RFC 3339 UTC with microseconds. */
+  recordedAt: string;
   payloadJson: string;
 }
 
@@ -21,10 +21,10 @@ export async function readPartition(
 ): Promise<StoredEventRow[]> {
   const { rows } = await client.query<{ position: string; recorded_at: string; payload: string }>({
     name: `event-store-read-p${partition}`,
-    text: `select position, to_json(recorded_at at time zone 'UTC')::text as recorded_at, payload::text
+    text: `select position, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as recorded_at, payload::text
            from ${partitionTable(partition)}
            where position > $1 order by position limit $2`,
     values: [afterPosition, limit],
   });
-  return rows.map((r) => ({ position: Number(r.position), recordedAtJson: r.recorded_at, payloadJson: r.payload }));
+  return rows.map((r) => ({ position: Number(r.position), recordedAt: r.recorded_at, payloadJson: r.payload }));
 }

@@ -1,0 +1,118 @@
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { ensurePaymentsStream, type PaymentsStreamOptions } from './payments-stream.js';
+
+export interface Logger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * Keeps a NATS connection in the background. The command API must keep
+ * accepting events while NATS is away, so nothing here ever blocks start-up:
+ * the first connection is retried until it succeeds, later outages are the
+ * client's own reconnect loop, and after every (re)connect the PAYMENTS stream
+ * is checked, since a restarted server may have lost it.
+ */
+export class NatsConnector {
+  private nc?: NatsConnection;
+  private js?: JetStreamClient;
+  private ready = false;
+  private stopped = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly url: string,
+    private readonly name: string,
+    private readonly logger: Logger,
+    private readonly streamOptions?: PaymentsStreamOptions,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** The JetStream client when connected with the stream in place, else undefined. */
+  get jetstream(): JetStreamClient | undefined {
+    return this.ready ? this.js : undefined;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    const nc = this.nc;
+    this.ready = false;
+    if (nc && !nc.isClosed()) await nc.drain().catch(() => nc.close());
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        this.nc = await connect({
+          servers: this.url,
+          name: this.name,
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 500,
+          timeout: 2000,
+        });
+      } catch (error) {
+        if (attempt++ % 20 === 0) this.logger.warn(`NATS at ${this.url} unreachable (${describe(error)}); retrying`);
+        await sleep(500);
+        continue;
+      }
+      if (this.stopped) {
+        await this.nc.close();
+        return;
+      }
+      this.logger.log(`connected to NATS at ${this.url}`);
+      this.js = jetstream(this.nc);
+      await this.prepare();
+      await this.watch(this.nc);
+    }
+  }
+
+  private async prepare(): Promise<void> {
+    while (!this.stopped && this.nc && !this.nc.isClosed()) {
+      try {
+        await ensurePaymentsStream(await jetstreamManager(this.nc), this.streamOptions);
+        this.ready = true;
+        return;
+      } catch (error) {
+        this.logger.warn(`cannot set up the PAYMENTS stream yet (${describe(error)}); retrying`);
+        await sleep(1000);
+      }
+    }
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    const closed = nc.closed();
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') {
+        this.ready = false;
+        if (!this.stopped) this.logger.warn('lost the NATS connection; publication pauses, ingest continues');
+      } else if (status.type === 'reconnect') {
+        this.logger.log('reconnected to NATS');
+        void this.prepare();
+      } else if (status.type === 'close') {
+        break;
+      }
+    }
+    this.ready = false;
+    await closed;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,190 @@
+import { headers } from '@nats-io/nats-core';
+import type pg from 'pg';
+import { readPartition, type StoredEventRow } from '@app/event-store';
+import {
+  batchMessageId,
+  encodeEventBatch,
+  HEADER_FROM_POSITION,
+  HEADER_PARTITION,
+  HEADER_TO_POSITION,
+} from './event-batch-message.js';
+import type { Logger, NatsConnector } from './nats-connector.js';
+import { partitionSubject } from './payments-stream.js';
+
+export interface RelayOptions {
+  partitions: number;
+  /** Events per JetStream message. */
+  batchSize: number;
+  /** Events read from the store per round (one transaction). */
+  roundSize: number;
+  /** Fallback poll for work committed by other processes. */
+  pollIntervalMs: number;
+  publishTimeoutMs: number;
+}
+
+export interface RelayObserver {
+  published(partition: number, events: number, messages: number): void;
+  lag(partition: number, head: number, published: number): void;
+  failed(partition: number): void;
+}
+
+/**
+ * Transactional-outbox relay: publishes what the store committed, per
+ * partition, in position order, then advances the partition's published head.
+ *
+ * A round holds the partition's publication_heads row (FOR UPDATE SKIP LOCKED),
+ * so relays in several processes share partitions without double work, and a
+ * crash or NATS outage mid-round just rolls the head back: the range is
+ * published again, with the same Nats-Msg-Id, and JetStream drops the copy.
+ */
+export class PublicationRelay {
+  private readonly pending: boolean[];
+  private readonly wakers: Array<(() => void) | undefined>;
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private poller?: NodeJS.Timeout;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly nats: NatsConnector,
+    private readonly options: RelayOptions,
+    private readonly logger: Logger,
+    private readonly observer?: RelayObserver,
+  ) {
+    this.pending = new Array(options.partitions).fill(true);
+    this.wakers = new Array(options.partitions).fill(undefined);
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.loops = Array.from({ length: this.options.partitions }, (_, p) => this.run(p));
+    this.poller = setInterval(() => void this.poll(), this.options.pollIntervalMs);
+    this.poller.unref();
+  }
+
+  /** Called after a local commit: publish these partitions now rather than at the next poll. */
+  notify(partitions: Iterable<number>): void {
+    for (const p of partitions) this.wake(p);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poller);
+    for (let p = 0; p < this.options.partitions; p++) this.wakers[p]?.();
+    await Promise.all(this.loops);
+  }
+
+  private wake(p: number): void {
+    this.pending[p] = true;
+    const waker = this.wakers[p];
+    this.wakers[p] = undefined;
+    waker?.();
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const { rows } = await this.pool.query<{ partition: number; head: string; published: string }>({
+        name: 'relay-heads',
+        text: `select h.partition, h.head, p.published
+               from event_store.partition_heads h join event_store.publication_heads p using (partition)`,
+      });
+      for (const row of rows) {
+        const head = Number(row.head);
+        const published = Number(row.published);
+        this.observer?.lag(row.partition, head, published);
+        if (head > published) this.wake(row.partition);
+      }
+    } catch (error) {
+      this.logger.warn(`relay poll failed: ${describe(error)}`);
+    }
+  }
+
+  private async run(p: number): Promise<void> {
+    let backoffMs = 0;
+    while (!this.stopped) {
+      if (!this.pending[p] || backoffMs > 0) {
+        await new Promise<void>((resolve) => {
+          this.wakers[p] = resolve;
+          if (backoffMs > 0) setTimeout(resolve, backoffMs).unref();
+        });
+        this.wakers[p] = undefined;
+        if (this.stopped) return;
+      }
+      this.pending[p] = false;
+      try {
+        while (!this.stopped && (await this.publishRound(p)) === this.options.roundSize);
+        backoffMs = 0;
+      } catch (error) {
+        this.pending[p] = true;
+        this.observer?.failed(p);
+        if (backoffMs === 0) this.logger.warn(`publishing partition ${p} failed (${describe(error)}); will retry`);
+        backoffMs = Math.min(Math.max(backoffMs * 2, 100), 2000);
+      }
+    }
+  }
+
+  /** Publishes one round of a partition; returns how many events it published. */
+  private async publishRound(p: number): Promise<number> {
+    const js = this.nats.jetstream;
+    if (!js) throw new Error('NATS is not connected');
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const { rows } = await client.query<{ published: string }>({
+        name: 'relay-claim-partition',
+        text: `select published from event_store.publication_heads where partition = $1 for update skip locked`,
+        values: [p],
+      });
+      if (rows.length === 0) {
+        await client.query('rollback');
+        return 0;
+      }
+      const events = await readPartition(client, p, Number(rows[0].published), this.options.roundSize);
+      if (events.length === 0) {
+        await client.query('rollback');
+        return 0;
+      }
+      const messages = chunk(events, this.options.batchSize);
+      await Promise.all(messages.map((batch) => this.publishBatch(p, batch)));
+      await client.query({
+        name: 'relay-advance',
+        text: `update event_store.publication_heads set published = $2, published_at = now() where partition = $1`,
+        values: [p, events[events.length - 1].position],
+      });
+      await client.query('commit');
+      this.observer?.published(p, events.length, messages.length);
+      return events.length;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async publishBatch(p: number, batch: StoredEventRow[]): Promise<void> {
+    const js = this.nats.jetstream;
+    if (!js) throw new Error('NATS is not connected');
+    const from = batch[0].position;
+    const to = batch[batch.length - 1].position;
+    const h = headers();
+    h.set(HEADER_PARTITION, String(p));
+    h.set(HEADER_FROM_POSITION, String(from));
+    h.set(HEADER_TO_POSITION, String(to));
+    await js.publish(partitionSubject(p), encodeEventBatch(p, batch), {
+      msgID: batchMessageId(p, from, to),
+      headers: h,
+      timeout: this.options.publishTimeoutMs,
+    });
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
