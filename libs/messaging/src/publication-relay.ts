@@ -116,6 +116,11 @@ export class PublicationRelay {
         backoffMs = 0;
       } catch (error) {
         this.pending[p] = true;
+        if (error instanceof NatsUnavailableError || !this.nats.connected) {
+          // The connector reports outages once; partitions just wait for it.
+          backoffMs = 250;
+          continue;
+        }
         this.observer?.failed(p);
         if (backoffMs === 0) this.logger.warn(`publishing partition ${p} failed (${describe(error)}); will retry`);
         backoffMs = Math.min(Math.max(backoffMs * 2, 100), 2000);
@@ -125,8 +130,7 @@ export class PublicationRelay {
 
   /** Publishes one round of a partition; returns how many events it published. */
   private async publishRound(p: number): Promise<number> {
-    const js = this.nats.jetstream;
-    if (!js) throw new Error('NATS is not connected');
+    if (!this.nats.jetstream) throw new NatsUnavailableError();
     const client = await this.pool.connect();
     try {
       await client.query('begin');
@@ -164,7 +168,7 @@ export class PublicationRelay {
 
   private async publishBatch(p: number, batch: StoredEventRow[]): Promise<void> {
     const js = this.nats.jetstream;
-    if (!js) throw new Error('NATS is not connected');
+    if (!js) throw new NatsUnavailableError();
     const from = batch[0].position;
     const to = batch[batch.length - 1].position;
     const h = headers();
@@ -176,6 +180,12 @@ export class PublicationRelay {
       headers: h,
       timeout: this.options.publishTimeoutMs,
     });
+  }
+}
+
+class NatsUnavailableError extends Error {
+  constructor() {
+    super('NATS is not connected');
   }
 }
 

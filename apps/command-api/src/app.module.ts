@@ -1,0 +1,31 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import type { CommandApiConfig } from '@app/config';
+import { InFlightLimiter } from './admission/in-flight-limiter.js';
+import { ProducerAuthenticator } from './auth/producer-authenticator.js';
+import { HealthController } from './health/health.controller.js';
+import { CommandApiConfigRef } from './infrastructure/config.provider.js';
+import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { RecordPaymentEventsConnect } from './payments/commands/record-payment-events/record-payment-events.connect.js';
+import { RecordPaymentEventsHandler } from './payments/commands/record-payment-events/record-payment-events.handler.js';
+
+@Module({})
+export class CommandApiModule {
+  static forConfig(config: CommandApiConfig): DynamicModule {
+    const configRef = { provide: CommandApiConfigRef, useValue: new CommandApiConfigRef(config) };
+    return {
+      module: CommandApiModule,
+      global: true,
+      imports: [CqrsModule.forRoot(), InfrastructureModule],
+      controllers: [RecordPaymentEventsConnect, HealthController, MetricsController],
+      providers: [
+        configRef,
+        { provide: InFlightLimiter, useValue: new InFlightLimiter(config.maxInFlightRequests) },
+        ProducerAuthenticator,
+        RecordPaymentEventsHandler,
+      ],
+      exports: [configRef],
+    };
+  }
+}

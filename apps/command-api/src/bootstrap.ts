@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { redactUrl, type CommandApiConfig } from '@app/config';
+import { CommandApiModule } from './app.module.js';
+
+/** Builds and starts the command API; main.ts and the tests both start it this way. */
+export async function startCommandApi(config: CommandApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle' });
+  const fastify = adapter.getInstance();
+  // The Connect endpoint reads and bounds its own body (it must answer in
+  // Connect's error format), so Fastify passes every body through unread.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+
+  const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config), adapter, {
+    bodyParser: false,
+    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  new Logger('CommandApi').log(
+    `listening on ${await app.getUrl()} (database ${redactUrl(config.databaseUrl)}, NATS ${redactUrl(config.natsUrl)})`,
+  );
+  return app;
+}

@@ -1,0 +1,5 @@
+/** Injection tokens for values that are not classes. */
+export const CONFIG = Symbol('CommandApiConfig');
+export const PG_POOL = Symbol('IngestPool');
+export const RELAY_POOL = Symbol('RelayPool');
+export const KYSELY = Symbol('Kysely');

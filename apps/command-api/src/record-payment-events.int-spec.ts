@@ -1,0 +1,255 @@
+import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PaymentEventSchema, PaymentMethod } from '@app/contracts';
+import { positionsByPartition, readPaymentsStream } from '../../../libs/messaging/src/testing/read-stream.js';
+import { eventually } from '@app/testing';
+import { startCommandApiHarness, type CommandApiHarness } from './testing/command-api-harness.js';
+import { completedEvent } from './testing/payment-events.js';
+
+const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
+
+describe('RecordPaymentEvents over Connect', () => {
+  let h: CommandApiHarness;
+
+  beforeAll(async () => {
+    h = await startCommandApiHarness({ OCCURRED_AT_MAX_SKEW_SECONDS: '300', MAX_REQUEST_BYTES: '200000' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const storedCount = async () => Number((await h.pool.query(`select count(*) n from event_store.events`)).rows[0].n);
+  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${h.url}${PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${h.key}`, ...headers },
+      body,
+    });
+
+  /** Sends a request that must be refused, and checks that nothing was stored and the server still serves. */
+  async function expectRejected(body: string | Buffer, headers: Record<string, string>, status: number, code: string, message: RegExp | string) {
+    const before = await storedCount();
+    const res = await post(body, headers);
+    expect(res.status).toBe(status);
+    const error = (await res.json()) as { code: string; message: string };
+    expect(error.code).toBe(code);
+    if (typeof message === 'string') expect(error.message).toBe(message);
+    else expect(error.message).toMatch(message);
+    expect(await storedCount()).toBe(before);
+    const ok = await h.client().recordPaymentEvents({ events: [] }).catch((e: ConnectError) => e.code);
+    expect(ok).toBe(Code.InvalidArgument);
+  }
+
+  describe('with the official Connect client', () => {
+    it('stores a JSON batch and answers duplicates on resubmission', async () => {
+      const client = h.client();
+      const events = [completedEvent(), completedEvent({ merchantId: 'm-2002' })];
+      const request = { events: events.map(toProtoInit) };
+      expect(await client.recordPaymentEvents(request)).toMatchObject({ accepted: 2, duplicates: 0 });
+      expect(await client.recordPaymentEvents(request)).toMatchObject({ accepted: 0, duplicates: 2 });
+      const { rows } = await h.pool.query(
+        `select event_id, merchant_id, event_type, occurred_at, payload from event_store.events where event_id = any($1::uuid[]) order by merchant_id`,
+        [events.map((e) => e.eventId)],
+      );
+      expect(rows.map((r) => [r.event_id, r.merchant_id, r.event_type, r.occurred_at.toISOString()])).toEqual([
+        [events[0].eventId, 'm-1001', 'payment_completed', '2026-11-20T03:15:00.000Z'],
+        [events[1].eventId, 'm-2002', 'payment_completed', '2026-11-20T03:15:00.000Z'],
+      ]);
+      expect(rows[0].payload.paymentCompleted.amount).toEqual({ currency: 'JPY', minorUnits: '1200' });
+    });
+
+    it('stores a binary (application/proto) batch, identical in meaning to JSON', async () => {
+      const client = h.client({ binary: true });
+      const eventId = randomUUID();
+      const message = create(PaymentEventSchema, {
+        eventId,
+        merchantId: 'm-bin',
+        occurredAt: timestampFromDate(new Date('2026-11-20T03:15:00Z')),
+        kind: {
+          case: 'paymentRefunded',
+          value: { paymentId: 'p-1', refundId: 'r-1', storeId: 's-1', method: PaymentMethod.QR, amount: { currency: 'USD', minorUnits: 250n } },
+        },
+      });
+      expect(await client.recordPaymentEvents({ events: [message] })).toMatchObject({ accepted: 1, duplicates: 0 });
+      // The same event sent again as JSON is recognised as the same event.
+      const json = {
+        eventId,
+        merchantId: 'm-bin',
+        occurredAt: '2026-11-20T12:15:00+09:00',
+        paymentRefunded: { paymentId: 'p-1', refundId: 'r-1', storeId: 's-1', method: 'PAYMENT_METHOD_QR', amount: { currency: 'USD', minorUnits: 250 } },
+      };
+      const res = await post(JSON.stringify({ events: [json] }));
+      expect(await res.json()).toEqual({ accepted: 0, duplicates: 1 });
+      const { rows } = await h.pool.query(`select event_type, payload from event_store.events where event_id = $1`, [eventId]);
+      expect(rows).toEqual([{ event_type: 'payment_refunded', payload: { ...json, occurredAt: '2026-11-20T03:15:00Z', paymentRefunded: { ...json.paymentRefunded, amount: { currency: 'USD', minorUnits: '250' } } } }]);
+    });
+
+    it('rejects a reused id with a different body as already_exists, naming the id', async () => {
+      const event = completedEvent({}, '500');
+      await h.client().recordPaymentEvents({ events: [toProtoInit(event)] });
+      const changed = { ...event, paymentCompleted: { ...(event.paymentCompleted as object), amount: { currency: 'JPY', minorUnits: '501' } } };
+      const error = await h.client().recordPaymentEvents({ events: [toProtoInit(changed)] }).catch((e: ConnectError) => e);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as ConnectError).code).toBe(Code.AlreadyExists);
+      expect((error as ConnectError).rawMessage).toBe(`event id ${event.eventId as string} already stored with a different body`);
+    });
+
+    it('refuses a missing or wrong key with unauthenticated and stores nothing', async () => {
+      const before = await storedCount();
+      for (const key of [null, 'pk_wrong', `pk_${'A'.repeat(43)}`]) {
+        const error = await h.client({ key }).recordPaymentEvents({ events: [toProtoInit(completedEvent())] }).catch((e: ConnectError) => e);
+        expect((error as ConnectError).code).toBe(Code.Unauthenticated);
+      }
+      expect(await storedCount()).toBe(before);
+    });
+  });
+
+  describe('publication', () => {
+    it('publishes what it stores on JetStream', async () => {
+      await h.client().recordPaymentEvents({ events: Array.from({ length: 50 }, (_, i) => toProtoInit(completedEvent({ merchantId: `m-pub-${i % 7}` }))) });
+      const total = await storedCount();
+      await eventually(async () => {
+        const positions = positionsByPartition(await readPaymentsStream(h.nats.url));
+        expect([...positions.values()].reduce((n, list) => n + list.length, 0)).toBe(total);
+      });
+    });
+  });
+
+  describe('validation: a request with any invalid event is rejected whole', () => {
+    it('names each bad event by index and field', async () => {
+      const good = completedEvent();
+      const badId = completedEvent({ eventId: 'not-a-uuid' });
+      const badAmount = completedEvent({}, '-5');
+      await expectRejected(
+        JSON.stringify({ events: [good, badId, badAmount] }),
+        {},
+        400,
+        'invalid_argument',
+        /^2 invalid fields: events\[1\]\.eventId: .*; events\[2\]\.paymentCompleted\.amount\.minorUnits: .*$/,
+      );
+      expect(Number((await h.pool.query(`select count(*) n from event_store.events where event_id = $1`, [good.eventId])).rows[0].n)).toBe(0);
+    });
+
+    it.each([
+      ['a non-UUID id', { eventId: '1234' }, /events\[0\]\.eventId/],
+      ['a future occurredAt beyond the skew', { occurredAt: new Date(Date.now() + 3_600_000).toISOString() }, /events\[0\]\.occurredAt: is in the future by more than the allowed clock skew of 5 min/],
+      ['an unknown field', { colour: 'red' }, /events\[0\]\.colour: unknown field "colour"/],
+      ['a non-RFC 3339 occurredAt', { occurredAt: '20/11/2026' }, /events\[0\]\.occurredAt/],
+    ])('rejects %s', async (_name, override, message) => {
+      await expectRejected(JSON.stringify({ events: [completedEvent(override)] }), {}, 400, 'invalid_argument', message);
+    });
+
+    it.each([
+      ['a negative amount', '-1200'],
+      ['a zero amount', '0'],
+      ['a non-integer amount', '12.5'],
+    ])('rejects %s', async (_name, amount) => {
+      await expectRejected(JSON.stringify({ events: [completedEvent({}, amount)] }), {}, 400, 'invalid_argument', /events\[0\]\.paymentCompleted\.amount\.minorUnits/);
+    });
+
+    it('rejects an unknown currency', async () => {
+      const event = completedEvent();
+      (event.paymentCompleted as { amount: unknown }).amount = { currency: 'ABC', minorUnits: '1' };
+      await expectRejected(JSON.stringify({ events: [event] }), {}, 400, 'invalid_argument', /events\[0\]\.paymentCompleted\.amount\.currency/);
+    });
+
+    it('rejects an empty batch and one over 1000 events', async () => {
+      await expectRejected(JSON.stringify({ events: [] }), {}, 400, 'invalid_argument', /events: must contain 1 to 1000 events/);
+      const many = Array.from({ length: 1001 }, () => ({ eventId: randomUUID() }));
+      await expectRejected(JSON.stringify({ events: many }), {}, 400, 'invalid_argument', /events: must contain 1 to 1000 events.*1001/);
+    });
+
+    it('rejects bad JSON', async () => {
+      await expectRejected('{"events": [', {}, 400, 'invalid_argument', /^request body is not valid JSON/);
+    });
+
+    it('rejects a wrong content type', async () => {
+      await expectRejected('events', { 'content-type': 'text/plain' }, 400, 'invalid_argument',
+        'unsupported content type "text/plain": send application/json or application/proto');
+    });
+
+    it('rejects an oversized body', async () => {
+      const huge = JSON.stringify({ events: [completedEvent({ merchantId: 'm'.repeat(250_000) })] });
+      await expectRejected(huge, {}, 429, 'resource_exhausted', /exceeds the limit of 200000 bytes/);
+    });
+
+    it('rejects a gzip bomb once it inflates past the limit', async () => {
+      const bomb = gzipSync(Buffer.from(JSON.stringify({ events: [completedEvent({ merchantId: ' '.repeat(1_000_000) })] })));
+      expect(bomb.length).toBeLessThan(200_000);
+      await expectRejected(bomb, { 'content-encoding': 'gzip' }, 429, 'resource_exhausted', /exceeds the limit of 200000 bytes/);
+    });
+
+    it('accepts a gzip-compressed request', async () => {
+      const res = await post(gzipSync(Buffer.from(JSON.stringify({ events: [completedEvent()] }))), { 'content-encoding': 'gzip' });
+      expect(await res.json()).toEqual({ accepted: 1, duplicates: 0 });
+    });
+  });
+
+  describe('operations', () => {
+    it('serves liveness, readiness and Prometheus metrics', async () => {
+      expect((await fetch(`${h.url}/health/live`)).status).toBe(200);
+      const ready = await fetch(`${h.url}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', nats: 'connected' });
+      const metrics = await (await fetch(`${h.url}/metrics`)).text();
+      const accepted = Number(/^events_accepted_total (\d+)$/m.exec(metrics)?.[1]);
+      expect(accepted).toBe(await storedCount());
+      expect(metrics).toMatch(/^command_api_requests_total\{code="invalid_argument"\} \d+$/m);
+      expect(metrics).not.toContain(h.key);
+    });
+  });
+});
+
+describe('overload', () => {
+  let h: CommandApiHarness;
+  beforeAll(async () => {
+    h = await startCommandApiHarness({ MAX_IN_FLIGHT_REQUESTS: '2' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers resource_exhausted beyond the in-flight bound and stores exactly what it accepted', async () => {
+    const client = h.client();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        client
+          .recordPaymentEvents({ events: Array.from({ length: 200 }, () => toProtoInit(completedEvent({ merchantId: `m-${randomUUID().slice(0, 4)}` }))) })
+          .then((r) => ({ accepted: r.accepted }))
+          .catch((e: ConnectError) => ({ code: e.code })),
+      ),
+    );
+    const rejected = results.filter((r) => 'code' in r);
+    const accepted = results.filter((r) => 'accepted' in r) as Array<{ accepted: number }>;
+    expect(rejected.length).toBeGreaterThan(0);
+    expect(rejected.every((r) => (r as { code: Code }).code === Code.ResourceExhausted)).toBe(true);
+    expect(accepted.length).toBeGreaterThan(0);
+    const stored = Number((await h.pool.query(`select count(*) n from event_store.events`)).rows[0].n);
+    expect(stored).toBe(accepted.reduce((n, r) => n + r.accepted, 0));
+  });
+});
+
+/** JSON-shaped event → the protobuf-es init shape the Connect client takes. */
+function toProtoInit(event: Record<string, unknown>) {
+  const { eventId, merchantId, occurredAt, paymentCompleted } = event as {
+    eventId: string; merchantId: string; occurredAt: string;
+    paymentCompleted: { paymentId: string; customerId: string; storeId: string; method: string; amount: { currency: string; minorUnits: string } };
+  };
+  return {
+    eventId,
+    merchantId,
+    occurredAt: timestampFromDate(new Date(occurredAt)),
+    kind: {
+      case: 'paymentCompleted' as const,
+      value: {
+        ...paymentCompleted,
+        method: PaymentMethod[paymentCompleted.method.replace('PAYMENT_METHOD_', '') as keyof typeof PaymentMethod],
+        amount: { currency: paymentCompleted.amount.currency, minorUnits: BigInt(paymentCompleted.amount.minorUnits) },
+      },
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { createProducerApp } from '@app/access';
+import { loadCommandApiConfig, type CommandApiConfig } from '@app/config';
+import { PaymentEventService } from '@app/contracts';
+import { createKysely, createPool } from '@app/database';
+import { NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
+import type pg from 'pg';
+import { startCommandApi } from '../bootstrap.js';
+
+/** A command API running in this process on its own database and nats-server. */
+export interface CommandApiHarness {
+  url: string;
+  key: string;
+  database: TestDatabase;
+  nats: NatsServerProcess;
+  pool: pg.Pool;
+  app: NestFastifyApplication;
+  client(options?: { binary?: boolean; key?: string | null }): Client<typeof PaymentEventService>;
+  close(): Promise<void>;
+}
+
+export async function startCommandApiHarness(env: Record<string, string> = {}): Promise<CommandApiHarness> {
+  const database = await testDatabase();
+  const nats = await NatsServerProcess.start();
+  const pool = createPool({ connectionString: database.url, max: 4 });
+  const db = createKysely(pool);
+  const { key } = await createProducerApp(db, 'test-producer');
+  const config: CommandApiConfig = loadCommandApiConfig({
+    DATABASE_URL: database.url,
+    NATS_URL: nats.url,
+    COMMAND_API_PORT: '0',
+    ...env,
+  });
+  const app = await startCommandApi(config, { logger: process.env.TEST_LOGS === '1' });
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  return {
+    url,
+    key,
+    database,
+    nats,
+    pool,
+    app,
+    client({ binary = false, key: clientKey = key } = {}) {
+      const auth: Interceptor = (next) => async (req) => {
+        if (clientKey !== null) req.header.set('Authorization', `Bearer ${clientKey}`);
+        return next(req);
+      };
+      return createClient(PaymentEventService, createConnectTransport({ baseUrl: url, httpVersion: '1.1', useBinaryFormat: binary, interceptors: [auth] }));
+    },
+    async close() {
+      await app.close();
+      await db.destroy();
+      await nats.dispose();
+      await database.drop();
+    },
+  };
+}

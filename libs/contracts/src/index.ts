@@ -1,0 +1,1 @@
+export * from './gen/payments/v1/payment_events_pb.js';
