@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { CommandApiConfig } from '@app/config';
 import { InFlightLimiter } from './admission/in-flight-limiter.js';
 import { ProducerAuthenticator } from './auth/producer-authenticator.js';
+import { DrainState } from './health/drain-state.js';
 import { HealthController } from './health/health.controller.js';
 import { CommandApiConfigRef } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -12,7 +13,7 @@ import { RecordPaymentEventsHandler } from './payments/commands/record-payment-e
 
 @Module({})
 export class CommandApiModule {
-  static forConfig(config: CommandApiConfig): DynamicModule {
+  static forConfig(config: CommandApiConfig, drain: DrainState): DynamicModule {
     const configRef = { provide: CommandApiConfigRef, useValue: new CommandApiConfigRef(config) };
     return {
       module: CommandApiModule,
@@ -21,6 +22,7 @@ export class CommandApiModule {
       controllers: [RecordPaymentEventsConnect, HealthController, MetricsController],
       providers: [
         configRef,
+        { provide: DrainState, useValue: drain },
         { provide: InFlightLimiter, useValue: new InFlightLimiter(config.maxInFlightRequests) },
         ProducerAuthenticator,
         RecordPaymentEventsHandler,

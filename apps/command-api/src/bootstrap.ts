@@ -4,17 +4,26 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type CommandApiConfig } from '@app/config';
 import { CommandApiModule } from './app.module.js';
+import { DrainState } from './health/drain-state.js';
 
 /** Builds and starts the command API; main.ts and the tests both start it this way. */
 export async function startCommandApi(config: CommandApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle' });
+  // While draining, requests already received are served (return503OnClosing: false); idle
+  // keep-alive connections are closed so clients reconnect to another instance.
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
   const fastify = adapter.getInstance();
   // The Connect endpoint reads and bounds its own body (it must answer in
   // Connect's error format), so Fastify passes every body through unread.
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
 
-  const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config), adapter, {
+  const drain = new DrainState();
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (drain.draining) reply.header('connection', 'close');
+    return payload;
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config, drain), adapter, {
     bodyParser: false,
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });

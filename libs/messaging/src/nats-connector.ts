@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { ensurePaymentsStream, type PaymentsStreamOptions } from './payments-stream.js';
@@ -19,6 +19,7 @@ export interface Logger {
 export class NatsConnector {
   private nc?: NatsConnection;
   private js?: JetStreamClient;
+  private jsm?: JetStreamManager;
   private ready = false;
   private stopped = false;
   private loop?: Promise<void>;
@@ -37,6 +38,11 @@ export class NatsConnector {
   /** The JetStream client when connected with the stream in place, else undefined. */
   get jetstream(): JetStreamClient | undefined {
     return this.ready ? this.js : undefined;
+  }
+
+  /** The JetStream manager under the same condition as `jetstream`. */
+  get manager(): JetStreamManager | undefined {
+    return this.ready ? this.jsm : undefined;
   }
 
   get connected(): boolean {
@@ -81,7 +87,8 @@ export class NatsConnector {
   private async prepare(): Promise<void> {
     while (!this.stopped && this.nc && !this.nc.isClosed()) {
       try {
-        await ensurePaymentsStream(await jetstreamManager(this.nc), this.streamOptions);
+        this.jsm = await jetstreamManager(this.nc);
+        await ensurePaymentsStream(this.jsm, this.streamOptions);
         this.ready = true;
         return;
       } catch (error) {

@@ -1,15 +1,16 @@
 import { headers } from '@nats-io/nats-core';
 import type pg from 'pg';
-import { readPartition, type StoredEventRow } from '@app/event-store';
+import { partitionTable, readPartition, type StoredEventRow } from '@app/event-store';
 import {
   batchMessageId,
+  decodeEventBatch,
   encodeEventBatch,
   HEADER_FROM_POSITION,
   HEADER_PARTITION,
   HEADER_TO_POSITION,
 } from './event-batch-message.js';
 import type { Logger, NatsConnector } from './nats-connector.js';
-import { partitionSubject } from './payments-stream.js';
+import { PAYMENTS_STREAM, partitionSubject } from './payments-stream.js';
 
 export interface RelayOptions {
   partitions: number;
@@ -40,6 +41,8 @@ export interface RelayObserver {
 export class PublicationRelay {
   private readonly pending: boolean[];
   private readonly wakers: Array<(() => void) | undefined>;
+  /** Partitions whose stream tail must be checked before the next round (at start and after a failure). */
+  private readonly unsure: boolean[];
   private stopped = false;
   private loops: Promise<void>[] = [];
   private poller?: NodeJS.Timeout;
@@ -53,6 +56,7 @@ export class PublicationRelay {
   ) {
     this.pending = new Array(options.partitions).fill(true);
     this.wakers = new Array(options.partitions).fill(undefined);
+    this.unsure = new Array(options.partitions).fill(true);
   }
 
   start(): void {
@@ -116,6 +120,7 @@ export class PublicationRelay {
         backoffMs = 0;
       } catch (error) {
         this.pending[p] = true;
+        this.unsure[p] = true;
         if (error instanceof NatsUnavailableError || !this.nats.connected) {
           // The connector reports outages once; partitions just wait for it.
           backoffMs = 250;
@@ -143,7 +148,12 @@ export class PublicationRelay {
         await client.query('rollback');
         return 0;
       }
-      const events = await readPartition(client, p, Number(rows[0].published), this.options.roundSize);
+      let published = Number(rows[0].published);
+      if (this.unsure[p]) {
+        published = await this.skipAlreadyPublished(client, p, published);
+        this.unsure[p] = false;
+      }
+      const events = await readPartition(client, p, published, this.options.roundSize);
       if (events.length === 0) {
         await client.query('rollback');
         return 0;
@@ -164,6 +174,39 @@ export class PublicationRelay {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * A round that failed (NATS outage, crash) may still have landed in the
+   * stream: messages buffered during a reconnect are flushed late, and a dead
+   * process may have published before it could record it. Republishing with
+   * other batch boundaries would slip past Msg-Id deduplication, so before
+   * such a round the relay reads the partition's last message and, when its
+   * last event is the store's event at that position, moves the head past it.
+   */
+  private async skipAlreadyPublished(client: pg.PoolClient, p: number, published: number): Promise<number> {
+    const jsm = this.nats.manager;
+    if (!jsm) throw new NatsUnavailableError();
+    const last = await jsm.streams.getMessage(PAYMENTS_STREAM, { last_by_subj: partitionSubject(p) }).catch(() => null);
+    if (!last) return published;
+    const batch = decodeEventBatch(last.data);
+    if (batch.toPosition <= published) return published;
+    const lastEvent = batch.events[batch.events.length - 1];
+    const { rows } = await client.query<{ event_id: string }>({
+      name: `relay-event-at-p${p}`,
+      text: `select event_id from ${partitionTable(p)} where position = $1`,
+      values: [batch.toPosition],
+    });
+    if (rows[0]?.event_id !== (lastEvent.event as { eventId?: string }).eventId) {
+      this.logger.warn(`stream tail of partition ${p} (position ${batch.toPosition}) does not match the event store; republishing from ${published + 1}`);
+      return published;
+    }
+    await client.query({
+      name: 'relay-advance',
+      text: `update event_store.publication_heads set published = $2, published_at = now() where partition = $1`,
+      values: [p, batch.toPosition],
+    });
+    return batch.toPosition;
   }
 
   private async publishBatch(p: number, batch: StoredEventRow[]): Promise<void> {

@@ -1,8 +1,9 @@
-import { Controller, Get, HttpCode, Inject, Res, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { NatsConnector } from '@app/messaging';
 import { PG_POOL } from '../infrastructure/tokens.js';
+import { DrainState } from './drain-state.js';
 
 /**
  * Liveness: the process answers. Readiness: the event store answers and the
@@ -10,14 +11,12 @@ import { PG_POOL } from '../infrastructure/tokens.js';
  * without it and the relay catches up later.
  */
 @Controller('health')
-export class HealthController implements BeforeApplicationShutdown {
-  private draining = false;
-
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool, private readonly nats: NatsConnector) {}
-
-  beforeApplicationShutdown(): void {
-    this.draining = true;
-  }
+export class HealthController {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly nats: NatsConnector,
+    private readonly drain: DrainState,
+  ) {}
 
   @Get('live')
   @HttpCode(200)
@@ -28,7 +27,7 @@ export class HealthController implements BeforeApplicationShutdown {
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const nats = this.nats.connected ? 'connected' : 'disconnected';
-    if (this.draining) {
+    if (this.drain.draining) {
       await reply.code(503).send({ status: 'draining', nats });
       return;
     }
