@@ -53,7 +53,6 @@ export async function up(db: Kysely<any>): Promise<void> {
               check (partition = ${sql.lit(p)})`.execute(db);
     await sql`create unique index ${sql.ref(`${childName(p)}_position`)} on ${child} (position)`.execute(db);
   }
-  await sql`create index events_merchant_occurred on event_store.events (merchant_id, occurred_at)`.execute(db);
 
   // Idempotency: event ids are unique across the whole store, whichever
   // merchant (and so partition) they were submitted under.
