@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const child = spawn(process.execPath, ['--enable-source-maps', '--import', '@swc-node/register/esm-register', entry, ...args], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, SWCRC: 'false' },
+  env: process.env,
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,32 @@
+# One image for every app; APP picks the entry point (apps/$APP/src/main.ts).
+#   docker build -t payments .
+#   docker run -e DATABASE_URL=… -e NATS_URL=… -p 4000:4000 payments          # command API
+#   docker run -e DATABASE_URL=… payments npm run ops -- apps create my-app    # ops CLI
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so code changes reuse the cached layer. Only production
+# packages: apps run from source through @swc-node/register, a runtime dependency.
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+COPY apps ./apps
+COPY libs ./libs
+COPY migrations ./migrations
+COPY proto ./proto
+COPY scripts ./scripts
+COPY tsconfig.json ./
+
+ARG APP=command-api
+ENV APP=${APP} \
+    NODE_ENV=production \
+    HOST=0.0.0.0 \
+    COMMAND_API_PORT=4000
+
+USER node
+EXPOSE 4000
+
+# exec replaces the shell, so node is PID 1 and receives `docker stop`'s SIGTERM;
+# run-ts.mjs passes it to the app, which drains in-flight requests and exits.
+CMD ["sh", "-c", "exec node scripts/run-ts.mjs \"apps/${APP}/src/main.ts\""]

@@ -1,0 +1,144 @@
+// What `npm start` and `npm test` need before any TypeScript can run: the npm
+// packages and a nats-server binary. Plain JavaScript with no npm dependencies,
+// because it runs on a fresh clone before `npm install`.
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Thrown with a message meant for the user; callers print it and exit non-zero. */
+export class EnsureError extends Error {}
+
+function run(command, args, options = {}) {
+  console.error(`> ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, {
+    cwd: repoRoot,
+    // No stdin: CI runs without one, and nothing here should ever prompt.
+    stdio: ['ignore', 'inherit', 'inherit'],
+    shell: process.platform === 'win32',
+    ...options,
+  });
+  if (result.error) throw new EnsureError(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) throw new EnsureError(`\`${[command, ...args].join(' ')}\` failed with exit code ${result.status ?? result.signal}`);
+}
+
+/**
+ * npm keeps a copy of the lockfile it installed from in node_modules; when the
+ * real lockfile is newer (a pull, a branch switch), the tree may be stale.
+ */
+export function ensureNpmPackages() {
+  const lock = join(repoRoot, 'package-lock.json');
+  const installed = join(repoRoot, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && statSync(lock).mtimeMs <= statSync(installed).mtimeMs) return;
+  console.error(existsSync(installed) ? 'package-lock.json changed: reinstalling npm packages' : 'installing npm packages');
+  try {
+    run('npm', ['ci', '--no-audit', '--no-fund']);
+  } catch (error) {
+    if (!(error instanceof EnsureError)) throw error;
+    // npm ci also insists on lock entries for other platforms' optional binaries
+    // (@swc/core-darwin-arm64, …); a registry mirror that lacks them makes it
+    // refuse a lockfile that npm install accepts and installs exactly.
+    console.error('npm ci refused; installing from package-lock.json with npm install instead');
+    run('npm', ['install', '--no-audit', '--no-fund']);
+  }
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable called `name` on PATH, or in the sbin directories Debian installs daemons into. */
+export function findExecutable(name) {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter(Boolean);
+  for (const dir of [...dirs, '/usr/local/sbin', '/usr/sbin', '/sbin']) {
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+const NATS_HELP = [
+  'nats-server (2.9 or later, with JetStream) is needed but was not found, and apt-get is not available to install it.',
+  'Install it yourself, then run the command again:',
+  '  macOS:  brew install nats-server',
+  '  other:  install a nats-server release from the NATS project and put it on PATH',
+  'or set NATS_SERVER_BIN to its path. For `npm start` you may instead set NATS_URL to a running nats-server started with -js.',
+].join('\n');
+
+/**
+ * Finds nats-server, installing Debian's package when it is missing. Exports
+ * NATS_SERVER_BIN so child processes (the test harness, the local stack) use
+ * the same binary even when it lives outside PATH (/usr/sbin for non-root users).
+ */
+export function ensureNatsServer() {
+  const configured = process.env.NATS_SERVER_BIN;
+  if (configured) {
+    if (!isExecutable(configured)) throw new EnsureError(`NATS_SERVER_BIN is set to "${configured}", which is not an executable file`);
+    return configured;
+  }
+  let found = findExecutable('nats-server');
+  if (!found) {
+    if (!findExecutable('apt-get')) throw new EnsureError(NATS_HELP);
+    const isRoot = process.getuid?.() === 0;
+    if (!isRoot && !findExecutable('sudo')) {
+      throw new EnsureError('nats-server is missing; install it as root with: apt-get update && apt-get install -y nats-server');
+    }
+    const prefix = isRoot ? [] : ['sudo'];
+    console.error('nats-server not found: installing it from Debian packages');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const [command, ...rest] = [...prefix, 'apt-get'];
+    run(command, [...rest, 'update'], { env });
+    run(command, [...rest, 'install', '-y', 'nats-server'], { env });
+    found = findExecutable('nats-server');
+    if (!found) throw new EnsureError('apt-get installed nats-server, but no nats-server executable could be found afterwards');
+  }
+  process.env.NATS_SERVER_BIN = found;
+  return found;
+}
+
+/**
+ * Spawns a command that owns the terminal for the rest of this process's life
+ * and exits with its code. Signals sent to this process alone (kill PID) are
+ * passed on; the child treats a repeated signal (a terminal's Ctrl-C reaches
+ * the whole process group) as the same request.
+ */
+export function handOver(command, args) {
+  const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', shell: process.platform === 'win32' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    });
+  }
+  // `kill <npm's pid>` makes npm exit without passing the signal on; an orphaned
+  // stack would keep running unseen. Losing the parent counts as a SIGTERM.
+  const parent = process.ppid;
+  const orphanCheck = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanCheck);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  }, 500);
+  orphanCheck.unref();
+  child.on('error', (error) => {
+    console.error(`could not run ${command}: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+/** Runs fn and turns an EnsureError into one message and exit code 1. */
+export function ensureOrExit(fn) {
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof EnsureError)) throw error;
+    console.error(`\n${error.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * `npm start`: the whole system on one machine. Starts an embedded PostgreSQL
+ * and a nats-server (unless DATABASE_URL / NATS_URL point elsewhere), migrates,
+ * starts the apps, proves ingest works with one sample event, and on Ctrl-C
+ * stops apps first, then NATS, then PostgreSQL, so nothing in flight is lost.
+ */
+import { readInt, readString, readUrl, redactUrl } from '@app/config';
+import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { describeExit, startApp, waitUntilReady } from './local-stack/apps.js';
+import { dataDir, removeState, writeState, type DataDir } from './local-stack/data-dir.js';
+import { DEV_APP_NAME, ensureDevProducerKey } from './local-stack/dev-key.js';
+import type { ManagedProcess } from './local-stack/managed-process.js';
+import { startLocalNats } from './local-stack/nats.js';
+import { assertPortFree } from './local-stack/ports.js';
+import { startLocalPostgres } from './local-stack/postgres.js';
+import { curlCommand, submitSampleEvent } from './local-stack/sample-event.js';
+
+interface StackConfig {
+  databaseUrl?: string;
+  natsUrl?: string;
+  postgresPort: number;
+  natsPort: number;
+  host: string;
+  commandApiPort: number;
+}
+
+function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
+  const port = { min: 1, max: 65535 };
+  return {
+    databaseUrl: env.DATABASE_URL ? readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']) : undefined,
+    natsUrl: env.NATS_URL ? readUrl(env, 'NATS_URL', ['nats:', 'tls:']) : undefined,
+    postgresPort: readInt(env, 'LOCAL_POSTGRES_PORT', 54329, port),
+    natsPort: readInt(env, 'LOCAL_NATS_PORT', 4222, port),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    commandApiPort: readInt(env, 'COMMAND_API_PORT', 4000, port),
+  };
+}
+
+/** Children in start order; they are stopped in reverse. */
+const children: ManagedProcess[] = [];
+/** Set once this process wrote the state file: a second `npm start` that fails must not remove the first one's. */
+let stateWritten: DataDir | undefined;
+let stopping: Promise<void> | undefined;
+let finishing = false;
+
+function stopAll(): Promise<void> {
+  stopping ??= (async () => {
+    for (const child of [...children].reverse()) {
+      if (child.running) console.log(`stopping ${child.name}…`);
+      await child.stop();
+    }
+    if (stateWritten) removeState(stateWritten);
+  })();
+  return stopping;
+}
+
+/** Reports the first reason to stop (later ones are consequences of it), stops everything, exits. */
+async function finish(code: number, message?: string): Promise<never> {
+  if (!finishing) {
+    finishing = true;
+    if (message) console.error(`\nlocal stack: ${message}`);
+    await stopAll();
+    console.log(code === 0 ? 'local stack stopped' : 'local stack stopped after an error');
+    process.exit(code);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+function track(child: ManagedProcess): void {
+  children.push(child);
+  if (stopping) void child.stop();
+  void child.exited.then((exit) => {
+    if (child.stopRequested) return;
+    const output = child.recentOutput();
+    void finish(1, `${child.name} stopped unexpectedly (${describeExit(exit)}); stopping everything${output ? `. Its last output:\n${output}` : ''}`);
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    // A terminal's Ctrl-C also reaches npm and the launcher, which pass it on: one request, several deliveries.
+    if (finishing) return;
+    console.log(`\n${signal} received: stopping the local stack`);
+    void finish(0);
+  });
+}
+// If this process dies some other way, children must not outlive it.
+process.on('exit', () => children.forEach((child) => child.signalIfRunning()));
+
+function httpUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}
+
+async function prepareDatabase(databaseUrl: string, dir: DataDir): Promise<string | undefined> {
+  const db = createKysely(createPool({ connectionString: databaseUrl, max: 2, applicationName: 'local-stack' }));
+  try {
+    const applied = await migrateToLatest(db);
+    console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
+    return await ensureDevProducerKey(db, dir);
+  } catch (error) {
+    throw new Error(`cannot prepare the database at ${redactUrl(databaseUrl)}: ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const dir = dataDir();
+
+  // Check every port before starting anything, so a clash leaves nothing half-started.
+  if (!config.databaseUrl) await assertPortFree('127.0.0.1', config.postgresPort, 'the embedded PostgreSQL', 'LOCAL_POSTGRES_PORT');
+  if (!config.natsUrl) await assertPortFree('127.0.0.1', config.natsPort, 'nats-server', 'LOCAL_NATS_PORT');
+  await assertPortFree(config.host, config.commandApiPort, 'the command API', 'COMMAND_API_PORT');
+
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl) {
+    console.log(`using PostgreSQL at ${redactUrl(databaseUrl)} (DATABASE_URL)`);
+  } else {
+    const postgres = await startLocalPostgres(dir, config.postgresPort, track);
+    databaseUrl = postgres.url;
+    console.log(`embedded PostgreSQL running at ${redactUrl(databaseUrl)}`);
+  }
+  if (stopping) return;
+
+  let natsUrl = config.natsUrl;
+  if (natsUrl) {
+    console.log(`using NATS at ${redactUrl(natsUrl)} (NATS_URL)`);
+  } else {
+    natsUrl = (await startLocalNats(dir, config.natsPort, track)).url;
+    console.log(`nats-server (JetStream) running at ${natsUrl}`);
+  }
+  if (stopping) return;
+
+  const devKey = await prepareDatabase(databaseUrl, dir);
+  const commandApiUrl = httpUrl(config.host, config.commandApiPort);
+  writeState(dir, { databaseUrl, natsUrl, commandApiUrl, pid: process.pid });
+  stateWritten = dir;
+  if (stopping) return;
+
+  const env = { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host, COMMAND_API_PORT: String(config.commandApiPort) };
+  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env });
+  track(commandApi);
+  await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
+  if (stopping) return;
+
+  const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${commandApiUrl}/metrics)`];
+  lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
+  lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
+  if (devKey) {
+    const sample = await submitSampleEvent(commandApiUrl, devKey).catch((error: Error) => ({ status: 0, body: error.message }));
+    lines.push(`  producer key   ${devKey}  (app "${DEV_APP_NAME}", kept in ${dir.devProducerKey})`);
+    lines.push('', `sample event → HTTP ${sample.status} ${sample.body}`);
+    if (sample.status !== 200) lines.push('  (the sample event was not accepted: see the command-api output above)');
+    lines.push('', 'record an event yourself:', curlCommand(commandApiUrl, devKey));
+  } else {
+    lines.push(
+      '',
+      `the database already has a producer app "${DEV_APP_NAME}" with a different key (or it was revoked), so no sample event was sent.`,
+      'create a key with: npm run ops -- apps create my-app',
+    );
+  }
+  lines.push('', 'ops CLI: npm run ops -- help', 'press Ctrl-C to stop', '');
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => finish(1, error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase, type TestDatabase } from '@app/testing';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI, as `npm run ops` runs it, in a child process. */
+function ops(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/run-ts.mjs', 'apps/ops/src/main.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split('\n').at(-1) ?? '';
+}
+
+describe('ops CLI', () => {
+  let database: TestDatabase;
+  let client: pg.Client;
+  let env: Record<string, string>;
+  // Unique per run so the assertions cannot pass on rows a previous run left behind.
+  const appName = `checkout-${randomBytes(4).toString('hex')}`;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    env = { DATABASE_URL: database.url };
+    client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+  });
+
+  afterAll(async () => {
+    await client?.end();
+    await database?.drop();
+  });
+
+  it('apps create prints the key last and stores only its SHA-256', async () => {
+    const result = await ops(['apps', 'create', appName], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const key = lastLine(result.stdout);
+    // "pk_" and 32 random bytes in base64url (43 characters, no padding).
+    expect(key).toMatch(/^pk_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(key.slice(3), 'base64url')).toHaveLength(32);
+
+    const { rows } = await client.query<{ name: string; key_hash: Buffer; revoked_at: Date | null }>(
+      'select name, key_hash, revoked_at from access.producer_apps where name = $1',
+      [appName],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.key_hash.equals(createHash('sha256').update(key, 'utf8').digest())).toBe(true);
+    expect(rows[0]!.revoked_at).toBeNull();
+
+    // Every column of every row, as text (bytea as hex, so a hash of the key would not match either).
+    const everything = await client.query<{ row: string }>('select t::text as row from access.producer_apps t');
+    expect(everything.rows.length).toBeGreaterThan(0);
+    for (const { row } of everything.rows) {
+      expect(row).not.toContain(key);
+      expect(row).not.toContain(key.slice(3));
+    }
+  });
+
+  it('apps create refuses a name that is taken, with exit code 1 and one clear line', async () => {
+    const result = await ops(['apps', 'create', appName], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim()).toBe(`ops: a producer app named "${appName}" already exists`);
+    const { rows } = await client.query('select 1 from access.producer_apps where name = $1', [appName]);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('apps create refuses an invalid name and stores nothing', async () => {
+    const before = await client.query('select count(*)::int as n from access.producer_apps');
+    const result = await ops(['apps', 'create', 'bad name!'], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim()).toMatch(/^ops: invalid app name "bad name!"/);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    const after = await client.query('select count(*)::int as n from access.producer_apps');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('apps list shows the app, and apps revoke revokes it once', async () => {
+    const listed = await ops(['apps', 'list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${appName}\\s+active\\s`, 'm'));
+
+    const revoked = await ops(['apps', 'revoke', appName], env);
+    expect(revoked.code).toBe(0);
+    const { rows } = await client.query<{ revoked_at: Date | null }>('select revoked_at from access.producer_apps where name = $1', [appName]);
+    expect(rows[0]!.revoked_at).toBeInstanceOf(Date);
+
+    const again = await ops(['apps', 'revoke', appName], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe(`ops: no active producer app named "${appName}"`);
+  });
+
+  it('an unknown command exits 2 with the usage on stderr', async () => {
+    const result = await ops(['apps', 'frobnicate'], env);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('unknown command "apps frobnicate"');
+    expect(result.stderr).toContain('usage: npm run ops -- <group> <command>');
+  });
+
+  it('without DATABASE_URL and without a running local stack it says how to start one', async () => {
+    const emptyDataDir = mkdtempSync(join(tmpdir(), 'ops-no-stack-'));
+    try {
+      const result = await ops(['apps', 'list'], { DATABASE_URL: undefined, LOCAL_DATA_DIR: emptyDataDir });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe('ops: no DATABASE_URL and no local stack running: start it with npm start');
+    } finally {
+      rmSync(emptyDataDir, { recursive: true, force: true });
+    }
+  });
+});
