@@ -64,6 +64,43 @@ describe('event store', () => {
     });
   });
 
+  describe('group commit', () => {
+    it('merges concurrent requests into one transaction but answers each on its own', async () => {
+      // One append at a time, so the requests queued behind the first are merged.
+      const grouped = new EventStore(pool, store.partitions, { maxConcurrentAppends: 1 });
+      const stored = sampleEvent({ merchantId: 'm-group', amount: 1 });
+      await grouped.append([stored]);
+
+      const shared = sampleEvent({ merchantId: 'm-group-2' });
+      const a = [sampleEvent({ merchantId: 'm-group' }), shared];
+      const b = [shared, sampleEvent({ merchantId: 'm-group-3' })];
+      const c = [sampleEvent({ merchantId: 'm-group' }), sampleEvent({ eventId: stored.eventId, merchantId: 'm-group', amount: 2 })];
+      const twin = sampleEvent({ merchantId: 'm-group-4' });
+      const d = [twin];
+      const e = [sampleEvent({ eventId: twin.eventId, merchantId: 'm-group-4', amount: 99 })];
+      const f = [sampleEvent({ merchantId: 'm-group-5' })];
+
+      const results = await Promise.allSettled([a, b, c, d, e, f].map((events) => grouped.append(events)));
+      const answer = (i: number) => {
+        const r = results[i];
+        return r.status === 'fulfilled' ? { accepted: r.value.accepted, duplicates: r.value.duplicates } : (r.reason as EventConflictError).eventIds;
+      };
+      expect([0, 1, 2, 3, 4, 5].map(answer)).toEqual([
+        { accepted: 2, duplicates: 0 },
+        { accepted: 1, duplicates: 1 },
+        [stored.eventId],
+        { accepted: 1, duplicates: 0 },
+        [twin.eventId],
+        { accepted: 1, duplicates: 0 },
+      ]);
+      const ids = [a, b, c, d, e, f].flat().map((ev) => ev.eventId);
+      const { rows } = await pool.query<{ event_id: string }>(`select event_id from event_store.events where event_id = any($1::uuid[])`, [ids]);
+      const expected = new Set([...a, ...b, ...d, ...f, stored].map((ev) => ev.eventId));
+      expect(new Set(rows.map((r) => r.event_id))).toEqual(expected);
+      expect(rows.length).toBe(expected.size);
+    });
+  });
+
   describe('immutability, enforced by the database', () => {
     const statements = (table: string) => [
       `update ${table} set merchant_id = 'x'`,

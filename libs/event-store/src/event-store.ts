@@ -14,8 +14,24 @@ export function partitionTable(partition: number): string {
   return `event_store.events_p${String(partition).padStart(2, '0')}`;
 }
 
+export interface EventStoreOptions {
+  /** Appends committed at once (each holds one pooled connection). */
+  maxConcurrentAppends?: number;
+  /** Upper bound on the events of concurrent requests merged into one transaction. */
+  maxGroupEvents?: number;
+}
+
+interface PendingAppend {
+  events: NewEvent[];
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/** A request of a merged group conflicts with a stored event: the group is retried one request at a time. */
+class GroupConflict extends Error {}
+
 /**
- * Appends events to the store in one transaction.
+ * Appends events to the store.
  *
  * Idempotency: every event id is claimed in `event_ids` first; an id already
  * there is a duplicate when its body hash matches and a conflict otherwise.
@@ -24,32 +40,130 @@ export function partitionTable(partition: number): string {
  * to one partition are therefore serialized and commit in position order with
  * no holes, and a reader that follows `position > checkpoint` never skips an
  * event committed late.
+ *
+ * Group commit: a request typically touches every partition, so appends
+ * serialize on the head locks, each paying its own commit. Requests that
+ * arrive while an append is running are merged into the next transaction.
+ * Each request still gets its own answer: its accepted and duplicate counts,
+ * or its own conflict error. A request is all-or-nothing, and a conflict in one
+ * request never fails the others merged with it.
  */
 export class EventStore {
   readonly router: PartitionRouter;
+  private readonly queue: PendingAppend[] = [];
+  private active = 0;
+  private readonly maxConcurrentAppends: number;
+  private readonly maxGroupEvents: number;
 
-  constructor(private readonly pool: pg.Pool, partitions: number) {
+  constructor(private readonly pool: pg.Pool, partitions: number, options: EventStoreOptions = {}) {
     this.router = new PartitionRouter(partitions);
+    this.maxConcurrentAppends = options.maxConcurrentAppends ?? 2;
+    this.maxGroupEvents = options.maxGroupEvents ?? 8000;
   }
 
   get partitions(): number {
     return this.router.partitions;
   }
 
-  async append(events: NewEvent[]): Promise<AppendResult> {
-    const unique = dedupeBatch(events);
-    const inBatchDuplicates = events.length - unique.length;
-    // Claiming ids in a fixed order keeps two overlapping batches from deadlocking.
-    unique.sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-
-    return inTransaction(this.pool, async (client) => {
-      const claimed = await this.claimIds(client, unique);
-      const fresh = unique.filter((e) => claimed.has(e.eventId));
-      const repeated = unique.filter((e) => !claimed.has(e.eventId));
-      if (repeated.length > 0) await this.checkDuplicates(client, repeated);
-      const ranges = fresh.length > 0 ? await this.insert(client, fresh) : [];
-      return { accepted: fresh.length, duplicates: repeated.length + inBatchDuplicates, ranges };
+  /** Stores the events atomically; resolves once they are committed. */
+  append(events: NewEvent[]): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      this.drain();
     });
+  }
+
+  private drain(): void {
+    while (this.active < this.maxConcurrentAppends && this.queue.length > 0) {
+      const group = [this.queue.shift()!];
+      let size = group[0].events.length;
+      while (this.queue.length > 0 && size + this.queue[0].events.length <= this.maxGroupEvents) {
+        size += this.queue[0].events.length;
+        group.push(this.queue.shift()!);
+      }
+      this.active++;
+      void this.commitGroup(group).finally(() => {
+        this.active--;
+        this.drain();
+      });
+    }
+  }
+
+  private async commitGroup(requests: PendingAppend[]): Promise<void> {
+    try {
+      const results = await this.appendGroup(requests.map((r) => r.events));
+      results.forEach((result, i) => (result instanceof Error ? requests[i].reject(result) : requests[i].resolve(result)));
+    } catch (error) {
+      if (!(error instanceof GroupConflict)) {
+        for (const request of requests) request.reject(error);
+        return;
+      }
+      for (const request of requests) {
+        try {
+          const [result] = await this.appendGroup([request.events]);
+          if (result instanceof Error) request.reject(result);
+          else request.resolve(result);
+        } catch (single) {
+          request.reject(single);
+        }
+      }
+    }
+  }
+
+  /**
+   * Appends several requests in one transaction. Requests are taken in
+   * arrival order: one that repeats an id of an earlier request with another
+   * body is answered with a conflict and left out; a repeat with the same body
+   * counts as its duplicate.
+   */
+  private async appendGroup(groups: NewEvent[][]): Promise<Array<AppendResult | EventConflictError>> {
+    const owner = new Map<string, { group: number; hash: Buffer }>();
+    const outcome = groups.map(() => ({ accepted: 0, duplicates: 0, conflict: undefined as EventConflictError | undefined }));
+    const owned: Array<{ event: NewEvent; group: number }> = [];
+
+    groups.forEach((events, g) => {
+      const seen = new Map<string, Buffer>();
+      const conflicts = new Set<string>();
+      for (const event of events) {
+        const earlier = seen.get(event.eventId) ?? owner.get(event.eventId)?.hash;
+        if (earlier && !earlier.equals(event.bodyHash)) conflicts.add(event.eventId);
+        seen.set(event.eventId, event.bodyHash);
+      }
+      if (conflicts.size > 0) {
+        outcome[g].conflict = new EventConflictError([...conflicts]);
+        return;
+      }
+      for (const event of events) {
+        if (owner.has(event.eventId)) {
+          outcome[g].duplicates++;
+        } else {
+          owner.set(event.eventId, { group: g, hash: event.bodyHash });
+          owned.push({ event, group: g });
+        }
+      }
+    });
+
+    let ranges: AppendedRange[] = [];
+    if (owned.length > 0) {
+      ranges = await inTransaction(this.pool, async (client) => {
+        // Claiming ids in a fixed order keeps two overlapping appends from deadlocking.
+        const claimOrder = owned.map((o) => o.event).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+        const claimed = await this.claimIds(client, claimOrder);
+        const repeated = owned.filter((o) => !claimed.has(o.event.eventId));
+        if (repeated.length > 0) {
+          const conflicts = await this.storedConflicts(client, repeated.map((o) => o.event));
+          if (conflicts.size > 0) {
+            if (groups.length > 1) throw new GroupConflict();
+            throw new EventConflictError([...conflicts]);
+          }
+          for (const o of repeated) outcome[o.group].duplicates++;
+        }
+        const fresh = owned.filter((o) => claimed.has(o.event.eventId));
+        for (const o of fresh) outcome[o.group].accepted++;
+        return fresh.length > 0 ? this.insert(client, fresh.map((o) => o.event)) : [];
+      });
+    }
+    return outcome.map((o) => o.conflict ?? { accepted: o.accepted, duplicates: o.duplicates, ranges });
   }
 
   private async claimIds(client: pg.PoolClient, events: NewEvent[]): Promise<Set<string>> {
@@ -64,15 +178,15 @@ export class EventStore {
     return new Set(rows.map((r) => r.event_id));
   }
 
-  private async checkDuplicates(client: pg.PoolClient, events: NewEvent[]): Promise<void> {
+  /** Ids among these that are stored with another body. */
+  private async storedConflicts(client: pg.PoolClient, events: NewEvent[]): Promise<Set<string>> {
     const { rows } = await client.query<{ event_id: string; body_hash: Buffer }>({
       name: 'event-store-stored-hashes',
       text: `select event_id, body_hash from event_store.event_ids where event_id = any($1::uuid[])`,
       values: [events.map((e) => e.eventId)],
     });
     const stored = new Map(rows.map((r) => [r.event_id, r.body_hash]));
-    const conflicts = events.filter((e) => !stored.get(e.eventId)?.equals(e.bodyHash)).map((e) => e.eventId);
-    if (conflicts.length > 0) throw new EventConflictError(conflicts);
+    return new Set(events.filter((e) => !stored.get(e.eventId)?.equals(e.bodyHash)).map((e) => e.eventId));
   }
 
   private async insert(client: pg.PoolClient, events: NewEvent[]): Promise<AppendedRange[]> {
@@ -125,17 +239,4 @@ export class EventStore {
     });
     return ranges.sort((a, b) => a.partition - b.partition);
   }
-}
-
-/** Keeps the first of repeated ids in one batch; a repeat with another body is a conflict. */
-function dedupeBatch(events: NewEvent[]): NewEvent[] {
-  const seen = new Map<string, NewEvent>();
-  const conflicts: string[] = [];
-  for (const event of events) {
-    const first = seen.get(event.eventId);
-    if (!first) seen.set(event.eventId, event);
-    else if (!first.bodyHash.equals(event.bodyHash)) conflicts.push(event.eventId);
-  }
-  if (conflicts.length > 0) throw new EventConflictError([...new Set(conflicts)]);
-  return [...seen.values()];
 }
