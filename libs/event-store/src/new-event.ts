@@ -19,6 +19,16 @@ export interface AppendedRange {
   toPosition: number;
 }
 
+/** Events one append committed to one partition, for in-process consumers (the relay's fast path). */
+export interface CommittedRun {
+  partition: number;
+  fromPosition: number;
+  /** The transaction's recorded_at, RFC 3339 UTC with microseconds. */
+  recordedAt: string;
+  /** Stored payloads (JSON text), in position order from fromPosition. */
+  payloads: string[];
+}
+
 export interface AppendResult {
   accepted: number;
   duplicates: number;

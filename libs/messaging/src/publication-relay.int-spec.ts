@@ -103,6 +103,26 @@ describe('publication relay', () => {
     await expectStreamToMirrorStore();
   });
 
+  it('publishes from the in-process fast path, interleaved with commits of other processes', async () => {
+    store.onCommitted((runs) => relay.committed(runs));
+    const otherProcess = new EventStore(pool, store.partitions);
+    connector.start();
+    relay.start();
+    for (let i = 0; i < 12; i++) {
+      const writer = i % 3 === 2 ? otherProcess : store;
+      await writer.append(Array.from({ length: 25 }, (_, j) => sampleEvent({ merchantId: `m-fast-${(i + j) % 6}` })));
+    }
+    await expectStreamToMirrorStore();
+    const batches = await readPaymentsStream(nats.url);
+    const stored = new Map<number, string>();
+    for (let p = 0; p < store.partitions; p++) {
+      for (const row of await readPartition(pool, p, 0, 100_000)) stored.set(p * 1e9 + row.position, JSON.parse(row.payloadJson).eventId);
+    }
+    for (const batch of batches) {
+      for (const e of batch.events) expect((e.event as { eventId: string }).eventId).toBe(stored.get(batch.partition * 1e9 + e.position));
+    }
+  });
+
   it('does not duplicate a range a crashed relay had published but not recorded', async () => {
     await store.append(Array.from({ length: 10 }, () => sampleEvent({ merchantId: 'm-half' })));
     const p = store.router.partitionOf('m-half');

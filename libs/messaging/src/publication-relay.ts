@@ -1,6 +1,6 @@
 import { headers } from '@nats-io/nats-core';
 import type pg from 'pg';
-import { partitionTable, readPartition, type StoredEventRow } from '@app/event-store';
+import { partitionTable, readPartition, type CommittedRun, type StoredEventRow } from '@app/event-store';
 import {
   batchMessageId,
   decodeEventBatch,
@@ -43,6 +43,13 @@ export class PublicationRelay {
   private readonly wakers: Array<(() => void) | undefined>;
   /** Partitions whose stream tail must be checked before the next round (at start and after a failure). */
   private readonly unsure: boolean[];
+  /**
+   * Events this process committed and has not published yet, per partition,
+   * in position order: the fast path that spares re-reading them from the
+   * store. Anything missing from it (another process's commits, a restart,
+   * an overflow) is read from the store instead.
+   */
+  private readonly recent: StoredEventRow[][];
   private stopped = false;
   private loops: Promise<void>[] = [];
   private poller?: NodeJS.Timeout;
@@ -57,6 +64,7 @@ export class PublicationRelay {
     this.pending = new Array(options.partitions).fill(true);
     this.wakers = new Array(options.partitions).fill(undefined);
     this.unsure = new Array(options.partitions).fill(true);
+    this.recent = Array.from({ length: options.partitions }, () => []);
   }
 
   start(): void {
@@ -69,6 +77,21 @@ export class PublicationRelay {
   /** Called after a local commit: publish these partitions now rather than at the next poll. */
   notify(partitions: Iterable<number>): void {
     for (const p of partitions) this.wake(p);
+  }
+
+  /** Hands over events this process just committed; they are published without being read back. */
+  committed(runs: CommittedRun[]): void {
+    for (const run of runs) {
+      const buffer = this.recent[run.partition];
+      if (buffer.length + run.payloads.length > this.options.roundSize * 4) buffer.length = 0;
+      const rows = run.payloads.map((payloadJson, i) => ({ position: run.fromPosition + i, recordedAt: run.recordedAt, payloadJson }));
+      if (buffer.length === 0 || buffer[buffer.length - 1].position < run.fromPosition) buffer.push(...rows);
+      else {
+        buffer.push(...rows);
+        buffer.sort((a, b) => a.position - b.position);
+      }
+      this.wake(run.partition);
+    }
   }
 
   async stop(): Promise<void> {
@@ -153,7 +176,7 @@ export class PublicationRelay {
         published = await this.skipAlreadyPublished(client, p, published);
         this.unsure[p] = false;
       }
-      const events = await readPartition(client, p, published, this.options.roundSize);
+      const events = this.takeRecent(p, published) ?? (await readPartition(client, p, published, this.options.roundSize));
       if (events.length === 0) {
         await client.query('rollback');
         return 0;
@@ -174,6 +197,18 @@ export class PublicationRelay {
     } finally {
       client.release();
     }
+  }
+
+  /** The buffered run that continues right after `published`, or undefined when the buffer cannot serve it. */
+  private takeRecent(p: number, published: number): StoredEventRow[] | undefined {
+    const buffer = this.recent[p];
+    let stale = 0;
+    while (stale < buffer.length && buffer[stale].position <= published) stale++;
+    if (stale > 0) buffer.splice(0, stale);
+    if (buffer.length === 0 || buffer[0].position !== published + 1) return undefined;
+    let n = 1;
+    while (n < buffer.length && n < this.options.roundSize && buffer[n].position === buffer[n - 1].position + 1) n++;
+    return buffer.slice(0, n);
   }
 
   /**

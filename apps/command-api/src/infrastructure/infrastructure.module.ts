@@ -63,14 +63,17 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: PublicationRelay,
       inject: [RELAY_POOL, NatsConnector, EventStore, CommandApiConfigRef, CommandApiMetrics],
-      useFactory: (pool: pg.Pool, nats: NatsConnector, store: EventStore, config: CommandApiConfigRef, metrics: CommandApiMetrics) =>
-        new PublicationRelay(
+      useFactory: (pool: pg.Pool, nats: NatsConnector, store: EventStore, config: CommandApiConfigRef, metrics: CommandApiMetrics) => {
+        const relay = new PublicationRelay(
           pool,
           nats,
           { partitions: store.partitions, batchSize: config.value.publishBatchSize, roundSize: config.value.publishBatchSize * 10, pollIntervalMs: 250, publishTimeoutMs: 5000 },
           new Logger('PublicationRelay'),
           metrics,
-        ),
+        );
+        store.onCommitted((runs) => relay.committed(runs));
+        return relay;
+      },
     },
     Lifecycle,
   ],

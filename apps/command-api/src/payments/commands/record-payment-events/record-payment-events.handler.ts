@@ -1,6 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { EventStore, type NewEvent } from '@app/event-store';
-import { PublicationRelay } from '@app/messaging';
 import type { PaymentEventRecord } from '@app/payments';
 import { CommandApiMetrics } from '../../../metrics/command-api.metrics.js';
 import { RecordPaymentEventsCommand, type RecordPaymentEventsResult } from './record-payment-events.command.js';
@@ -9,7 +8,6 @@ import { RecordPaymentEventsCommand, type RecordPaymentEventsResult } from './re
 export class RecordPaymentEventsHandler implements ICommandHandler<RecordPaymentEventsCommand, RecordPaymentEventsResult> {
   constructor(
     private readonly store: EventStore,
-    private readonly relay: PublicationRelay,
     private readonly metrics: CommandApiMetrics,
   ) {}
 
@@ -17,7 +15,6 @@ export class RecordPaymentEventsHandler implements ICommandHandler<RecordPayment
     const result = await this.store.append(command.events.map(toNewEvent));
     this.metrics.eventsAccepted.inc(result.accepted);
     this.metrics.eventsDuplicate.inc(result.duplicates);
-    this.relay.notify(result.ranges.map((r) => r.partition));
     return { accepted: result.accepted, duplicates: result.duplicates };
   }
 }
