@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { inTransaction } from '@app/database';
 import { EventConflictError, type AppendResult, type AppendedRange, type CommittedRun, type NewEvent } from './new-event.js';
 import { PartitionRouter } from './partition-routing.js';
 
@@ -29,6 +28,13 @@ interface PendingAppend {
 
 /** A request of a merged group conflicts with a stored event: the group is retried one request at a time. */
 class GroupConflict extends Error {}
+
+/** append_events refused: these ids are stored with another body. */
+class StoredConflict extends Error {
+  constructor(readonly eventIds: string[]) {
+    super('stored conflict');
+  }
+}
 
 /**
  * Appends events to the store.
@@ -151,100 +157,73 @@ export class EventStore {
 
     let runs: CommittedRun[] = [];
     if (owned.length > 0) {
-      runs = await inTransaction(this.pool, async (client) => {
-        // Claiming ids in a fixed order keeps two overlapping appends from deadlocking.
-        const claimOrder = owned.map((o) => o.event).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
-        const claimed = await this.claimIds(client, claimOrder);
-        const repeated = owned.filter((o) => !claimed.has(o.event.eventId));
-        if (repeated.length > 0) {
-          const conflicts = await this.storedConflicts(client, repeated.map((o) => o.event));
-          if (conflicts.size > 0) {
-            if (groups.length > 1) throw new GroupConflict();
-            throw new EventConflictError([...conflicts]);
-          }
-          for (const o of repeated) outcome[o.group].duplicates++;
-        }
-        const fresh = owned.filter((o) => claimed.has(o.event.eventId));
-        for (const o of fresh) outcome[o.group].accepted++;
-        return fresh.length > 0 ? this.insert(client, fresh.map((o) => o.event)) : [];
-      });
+      let duplicates: Set<string>;
+      try {
+        ({ runs, duplicates } = await this.store(owned.map((o) => o.event)));
+      } catch (error) {
+        if (!(error instanceof StoredConflict)) throw error;
+        if (groups.length > 1) throw new GroupConflict();
+        throw new EventConflictError(error.eventIds);
+      }
+      for (const o of owned) {
+        if (duplicates.has(o.event.eventId)) outcome[o.group].duplicates++;
+        else outcome[o.group].accepted++;
+      }
       if (runs.length > 0) for (const listener of this.committedListeners) listener(runs);
     }
     const ranges: AppendedRange[] = runs.map((r) => ({ partition: r.partition, fromPosition: r.fromPosition, toPosition: r.fromPosition + r.payloads.length - 1 }));
     return outcome.map((o) => o.conflict ?? { accepted: o.accepted, duplicates: o.duplicates, ranges });
   }
 
-  private async claimIds(client: pg.PoolClient, events: NewEvent[]): Promise<Set<string>> {
-    const { rows } = await client.query<{ event_id: string }>({
-      name: 'event-store-claim-ids',
-      text: `insert into event_store.event_ids (event_id, body_hash)
-             select * from unnest(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::bytea[])
-             on conflict (event_id) do nothing
-             returning event_id`,
-      // Comma-joined text: far cheaper to build than pg's escaped array literals.
-      values: [events.map((e) => e.eventId).join(','), events.map((e) => '\\x' + e.bodyHash.toString('hex')).join(',')],
-    });
-    return new Set(rows.map((r) => r.event_id));
-  }
-
-  /** Ids among these that are stored with another body. */
-  private async storedConflicts(client: pg.PoolClient, events: NewEvent[]): Promise<Set<string>> {
-    const { rows } = await client.query<{ event_id: string; body_hash: Buffer }>({
-      name: 'event-store-stored-hashes',
-      text: `select event_id, body_hash from event_store.event_ids where event_id = any($1::uuid[])`,
-      values: [events.map((e) => e.eventId)],
-    });
-    const stored = new Map(rows.map((r) => [r.event_id, r.body_hash]));
-    return new Set(events.filter((e) => !stored.get(e.eventId)?.equals(e.bodyHash)).map((e) => e.eventId));
-  }
-
-  private async insert(client: pg.PoolClient, events: NewEvent[]): Promise<CommittedRun[]> {
-    const byPartition = new Map<number, NewEvent[]>();
-    for (const event of events) {
-      const p = this.router.partitionOf(event.merchantId);
-      const group = byPartition.get(p);
-      if (group) group.push(event);
-      else byPartition.set(p, [event]);
-    }
-    const partitions = [...byPartition.keys()].sort((a, b) => a - b);
-
-    await client.query({
-      name: 'event-store-lock-heads',
-      text: `select partition from event_store.partition_heads
-             where partition = any($1::int2[]) order by partition for update`,
-      values: [partitions],
-    });
-    const { rows: heads } = await client.query<{ partition: number; head: string; recorded_at: string }>({
-      name: 'event-store-advance-heads',
-      text: `update event_store.partition_heads h set head = h.head + v.n
-             from unnest($1::int2[], $2::int8[]) v(p, n)
-             where h.partition = v.p
-             returning h.partition, h.head, to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as recorded_at`,
-      values: [partitions, partitions.map((p) => byPartition.get(p)!.length)],
-    });
-
-    // One JSON document for the whole insert: payloads are already JSON and go in
-    // unescaped, which costs far less than pg's quoting of seven array literals.
-    const runs: CommittedRun[] = [];
+  /**
+   * One statement, its own transaction: event_store.append_events claims the
+   * ids, numbers the new events per partition under the head locks and inserts
+   * them (see its migration). Payloads go in as one JSON document, unescaped.
+   */
+  private async store(events: NewEvent[]): Promise<{ runs: CommittedRun[]; duplicates: Set<string> }> {
+    const partitions = events.map((e) => this.router.partitionOf(e.merchantId));
+    let ids = '';
+    let hashes = '';
     let json = '[';
-    for (const { partition, head, recorded_at } of heads) {
-      const group = byPartition.get(partition)!;
-      const fromPosition = Number(head) - group.length + 1;
-      runs.push({ partition, fromPosition, recordedAt: recorded_at, payloads: group.map((e) => e.payloadJson) });
-      for (let i = 0; i < group.length; i++) {
-        const e = group[i];
-        if (json.length > 1) json += ',';
-        json += `{"p":${partition},"n":${fromPosition + i},"i":${JSON.stringify(e.eventId)},"m":${JSON.stringify(e.merchantId)},"t":${JSON.stringify(e.type)},"o":${JSON.stringify(e.occurredAt)},"d":${e.payloadJson}}`;
+    for (let k = 0; k < events.length; k++) {
+      const e = events[k];
+      if (k > 0) {
+        ids += ',';
+        hashes += ',';
+        json += ',';
       }
+      ids += e.eventId;
+      hashes += '\\x' + e.bodyHash.toString('hex');
+      json += `{"k":${k},"i":${JSON.stringify(e.eventId)},"p":${partitions[k]},"m":${JSON.stringify(e.merchantId)},"t":${JSON.stringify(e.type)},"o":${JSON.stringify(e.occurredAt)},"d":${e.payloadJson}}`;
     }
-    await client.query({
-      name: 'event-store-insert-events',
-      text: `insert into event_store.events (partition, position, event_id, merchant_id, event_type, occurred_at, payload)
-             select r.p, r.n, r.i, r.m, r.t, r.o, r.d
-             from json_to_recordset($1::json) as r(p int2, n int8, i uuid, m text, t text, o timestamptz, d jsonb)`,
-      values: [json + ']'],
+    let result: { runs: Array<{ p: number; from: number; n: number }>; duplicates: string[]; recordedAt: string };
+    try {
+      const { rows } = await this.pool.query<{ result: typeof result }>({
+        name: 'event-store-append',
+        text: `select event_store.append_events(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::bytea[], $3::int2[], $4::json) as result`,
+        values: [ids, hashes, [...new Set(partitions)].sort((a, b) => a - b), json + ']'],
+      });
+      result = rows[0].result;
+    } catch (error) {
+      const pgError = error as { code?: string; detail?: string };
+      if (pgError.code === 'PA409') throw new StoredConflict((pgError.detail ?? '').split(','));
+      throw error;
+    }
+
+    const duplicates = new Set(result.duplicates);
+    const fresh = new Map<number, string[]>();
+    events.forEach((e, k) => {
+      if (duplicates.has(e.eventId)) return;
+      const list = fresh.get(partitions[k]);
+      if (list) list.push(e.payloadJson);
+      else fresh.set(partitions[k], [e.payloadJson]);
     });
-    return runs.sort((a, b) => a.partition - b.partition);
+    const runs = result.runs.map((r) => {
+      const payloads = fresh.get(r.p) ?? [];
+      if (payloads.length !== r.n) throw new Error(`append_events stored ${r.n} events in partition ${r.p}, expected ${payloads.length}`);
+      return { partition: r.p, fromPosition: Number(r.from), recordedAt: result.recordedAt, payloads };
+    });
+    return { runs: runs.sort((a, b) => a.partition - b.partition), duplicates };
   }
 
 }
