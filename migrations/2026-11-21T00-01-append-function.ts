@@ -11,12 +11,15 @@ import { Kysely, sql } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
+    create type event_store.append_row as (k int, i uuid, p int2, m text, t text, o timestamptz, d jsonb)`.execute(db);
+  await sql`
     create function event_store.append_events(ids uuid[], hashes bytea[], parts int2[], events json)
     returns json
     language plpgsql
     as $fn$
     declare
       claimed uuid[];
+      fresh event_store.append_row[];
       conflicts text;
       duplicates json := '[]';
       result json;
@@ -43,14 +46,18 @@ export async function up(db: Kysely<any>): Promise<void> {
         end if;
       end if;
 
+      -- Parse the batch before taking the head locks: concurrent appends
+      -- overlap their parsing and claiming, and serialize only to number and insert.
+      select array_agg(r) into fresh
+      from json_populate_recordset(null::event_store.append_row, events) r
+      where cardinality(claimed) = cardinality(ids)
+         or r.i in (select unnest(claimed));
+
       -- Head rows are locked in partition order before any is advanced.
       perform 1 from event_store.partition_heads where partition = any(parts) order by partition for update;
 
       with input as (
-        select r.k, r.i, r.p, r.m, r.t, r.o, r.d
-        from json_to_recordset(events) as r(k int, i uuid, p int2, m text, t text, o timestamptz, d jsonb)
-        where cardinality(claimed) = cardinality(ids)
-           or r.i in (select unnest(claimed))
+        select * from unnest(fresh)
       ),
       counts as (
         select p, count(*) as n from input group by p
@@ -80,4 +87,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop function event_store.append_events(uuid[], bytea[], int2[], json)`.execute(db);
+  await sql`drop type event_store.append_row`.execute(db);
 }

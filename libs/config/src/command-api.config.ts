@@ -13,6 +13,10 @@ export interface CommandApiConfig {
   databasePoolSize: number;
   /** Events per JetStream message published by the relay. */
   publishBatchSize: number;
+  /** Appends (group commits) running at once. */
+  appendConcurrency: number;
+  /** Most events merged into one group commit. */
+  appendGroupEvents: number;
 }
 
 export function loadCommandApiConfig(env: Record<string, string | undefined> = process.env): CommandApiConfig {
@@ -26,5 +30,7 @@ export function loadCommandApiConfig(env: Record<string, string | undefined> = p
     maxInFlightRequests: readInt(env, 'MAX_IN_FLIGHT_REQUESTS', 64, { min: 1, max: 10_000 }),
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 8, { min: 1, max: 200 }),
     publishBatchSize: readInt(env, 'PUBLISH_BATCH_SIZE', 500, { min: 1, max: 10_000 }),
+    appendConcurrency: readInt(env, 'APPEND_CONCURRENCY', 2, { min: 1, max: 64 }),
+    appendGroupEvents: readInt(env, 'APPEND_GROUP_EVENTS', 8000, { min: 1000, max: 100_000 }),
   };
 }

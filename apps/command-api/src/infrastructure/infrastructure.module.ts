@@ -52,8 +52,12 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     { provide: KYSELY, inject: [PG_POOL], useFactory: (pool: pg.Pool): Kysely<Database> => createKysely(pool) },
     {
       provide: EventStore,
-      inject: [PG_POOL],
-      useFactory: async (pool: pg.Pool) => new EventStore(pool, await readPartitionCount(pool)),
+      inject: [PG_POOL, CommandApiConfigRef],
+      useFactory: async (pool: pg.Pool, config: CommandApiConfigRef) =>
+        new EventStore(pool, await readPartitionCount(pool), {
+          maxConcurrentAppends: config.value.appendConcurrency,
+          maxGroupEvents: config.value.appendGroupEvents,
+        }),
     },
     {
       provide: NatsConnector,
