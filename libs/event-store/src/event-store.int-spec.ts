@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -62,6 +62,17 @@ describe('event store', () => {
       const moved = sampleEvent({ eventId: original.eventId, merchantId: other });
       await expect(store.append([moved])).rejects.toBeInstanceOf(EventConflictError);
     });
+  });
+
+  it('stores payloads with JSON escapes exactly (COPY text escaping)', async () => {
+    const tricky = 'quote " backslash \\ tab \t newline \n return \r unicode 東京 \u0001';
+    const base = sampleEvent({ merchantId: 'm-escape' });
+    const payloadJson = JSON.stringify({ ...JSON.parse(base.payloadJson), note: tricky });
+    const event = { ...base, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
+    expect(await store.append([event])).toMatchObject({ accepted: 1 });
+    const { rows } = await pool.query(`select payload->>'note' as note, payload from event_store.events where event_id = $1`, [event.eventId]);
+    expect(rows[0].note).toBe(tricky);
+    expect(rows[0].payload).toEqual(JSON.parse(payloadJson));
   });
 
   describe('group commit', () => {
