@@ -112,4 +112,15 @@ describe('command API process: crashes, outages and shutdown', () => {
     const after = Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n);
     expect(after - before).toBe(answered * 1000);
   });
+
+  it('runs several workers on one port with COMMAND_API_WORKERS, and stops them all on SIGTERM', async () => {
+    const before = Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n);
+    api = await CommandApiProcess.start({ DATABASE_URL: database.url, NATS_URL: nats.url, COMMAND_API_WORKERS: '2' });
+    const answers = await Promise.all(Array.from({ length: 8 }, async () => (await send(batch(100))).json()));
+    expect(answers).toEqual(new Array(8).fill({ accepted: 100, duplicates: 0 }));
+    expect(Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n) - before).toBe(800);
+    await expectStreamToMirrorStore();
+    api.signal('SIGTERM');
+    expect((await api.exit)?.code).toBe(0);
+  });
 });
