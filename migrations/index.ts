@@ -1,9 +1,9 @@
 import type { Migration } from 'kysely';
 import * as eventStore from './2026-11-21T00-00-event-store.js';
-import * as prepareAppend from './2026-11-21T00-01-prepare-append.js';
+import * as appendFunctions from './2026-11-21T00-01-append-functions.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '2026-11-21T00-00-event-store': eventStore,
-  '2026-11-21T00-01-prepare-append': prepareAppend,
+  '2026-11-21T00-01-append-functions': appendFunctions,
 };

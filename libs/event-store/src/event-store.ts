@@ -179,69 +179,69 @@ export class EventStore {
   }
 
   /**
-   * One transaction, three round trips: event_store.prepare_append claims the
-   * ids and advances the heads (see its migration), COPY inserts the numbered
-   * events at bulk-load speed, COMMIT releases the head locks.
+   * One transaction (see the append functions' migration): claim the ids,
+   * COPY the new events unnumbered into this session's staging table, then
+   * number and insert them under the head locks and commit, in one simple
+   * query so that no client round trip happens while the locks are held.
    */
   private async store(events: NewEvent[]): Promise<{ runs: CommittedRun[]; duplicates: Set<string> }> {
     const partitions = events.map((e) => this.router.partitionOf(e.merchantId));
     let ids = '';
     let hashes = '';
-    let parts = '';
     for (let k = 0; k < events.length; k++) {
       if (k > 0) {
         ids += ',';
         hashes += ',';
-        parts += ',';
       }
       ids += events[k].eventId;
       hashes += '\\x' + events[k].bodyHash.toString('hex');
-      parts += partitions[k];
     }
 
     const client = await this.pool.connect();
     try {
+      await ensureStagingTable(client);
       await client.query('begin');
-      let result: { runs: Array<{ p: number; from: number; n: number }>; duplicates: string[]; recordedAt: string };
+      let duplicates: Set<string>;
       try {
-        const { rows } = await client.query<{ result: typeof result }>({
-          name: 'event-store-prepare-append',
-          text: `select event_store.prepare_append(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::bytea[], string_to_array($3, ',')::int2[]) as result`,
-          values: [ids, hashes, parts],
+        const { rows } = await client.query<{ result: { duplicates: string[] } }>({
+          name: 'event-store-claim-events',
+          text: `select event_store.claim_events(string_to_array($1, ',')::uuid[], string_to_array($2, ',')::bytea[]) as result`,
+          values: [ids, hashes],
         });
-        result = rows[0].result;
+        duplicates = new Set(rows[0].result.duplicates);
       } catch (error) {
         const pgError = error as { code?: string; detail?: string };
         if (pgError.code === 'PA409') throw new StoredConflict((pgError.detail ?? '').split(','));
         throw error;
       }
 
-      const duplicates = new Set(result.duplicates);
-      const fresh = new Map<number, NewEvent[]>();
-      events.forEach((e, k) => {
-        if (duplicates.has(e.eventId)) return;
-        const list = fresh.get(partitions[k]);
-        if (list) list.push(e);
-        else fresh.set(partitions[k], [e]);
-      });
+      const fresh = new Map<number, string[]>();
       let copy = '';
-      const runs: CommittedRun[] = result.runs.map((r) => {
-        const run = fresh.get(r.p) ?? [];
-        if (run.length !== r.n) throw new Error(`prepare_append numbered ${r.n} events in partition ${r.p}, expected ${run.length}`);
-        const from = Number(r.from);
-        for (let i = 0; i < run.length; i++) {
-          const e = run[i];
-          copy += `${r.p}\t${from + i}\t${e.eventId}\t${copyText(e.merchantId)}\t${copyText(e.type)}\t${e.occurredAt}\t${copyText(e.payloadJson)}\n`;
-        }
-        return { partition: r.p, fromPosition: from, recordedAt: result.recordedAt, payloads: run.map((e) => e.payloadJson) };
-      });
-      if (copy.length > 0) {
-        await pipeline(
-          Readable.from([copy]),
-          client.query(copyFrom(`copy event_store.events (partition, position, event_id, merchant_id, event_type, occurred_at, payload) from stdin`)),
-        );
+      for (let k = 0; k < events.length; k++) {
+        const e = events[k];
+        if (duplicates.has(e.eventId)) continue;
+        const list = fresh.get(partitions[k]);
+        if (list) list.push(e.payloadJson);
+        else fresh.set(partitions[k], [e.payloadJson]);
+        copy += `${k}\t${partitions[k]}\t${e.eventId}\t${copyText(e.merchantId)}\t${copyText(e.type)}\t${e.occurredAt}\t${copyText(e.payloadJson)}\n`;
       }
-      await client.query('commit');
+      if (copy.length === 0) {
+        await client.query('commit');
+        return { runs: [], duplicates };
+      }
+      await pipeline(
+        Readable.from([copy]),
+        client.query(copyFrom(`copy pg_temp.event_store_staging (k, partition, event_id, merchant_id, event_type, occurred_at, payload) from stdin`)),
+      );
+      // Two statements, one message: COMMIT follows finish_append without a round trip.
+      const results = (await client.query(`select event_store.finish_append() as result; commit`)) as unknown as Array<pg.QueryResult<{ result: FinishResult }>>;
+      const finished = results[0].rows[0].result;
+
+      const runs: CommittedRun[] = finished.runs.map((r) => {
+        const payloads = fresh.get(r.p) ?? [];
+        if (payloads.length !== r.n) throw new Error(`finish_append numbered ${r.n} events in partition ${r.p}, expected ${payloads.length}`);
+        return { partition: r.p, fromPosition: Number(r.from), recordedAt: finished.recordedAt, payloads };
+      });
       return { runs: runs.sort((a, b) => a.partition - b.partition), duplicates };
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
@@ -250,6 +250,28 @@ export class EventStore {
       client.release();
     }
   }
+
+}
+
+interface FinishResult {
+  runs: Array<{ p: number; from: number; n: number }>;
+  recordedAt: string;
+}
+
+const stagingReady = new WeakSet<object>();
+
+/**
+ * Each session stages its appends in its own temporary table, emptied by
+ * every commit (ON COMMIT DELETE ROWS) and by every rollback. Temporary
+ * tables write no WAL.
+ */
+async function ensureStagingTable(client: pg.PoolClient): Promise<void> {
+  if (stagingReady.has(client)) return;
+  await client.query(`create temporary table if not exists event_store_staging (
+      k int not null, partition int2 not null, event_id uuid not null, merchant_id text not null,
+      event_type text not null, occurred_at timestamptz not null, payload jsonb not null
+    ) on commit delete rows`);
+  stagingReady.add(client);
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;

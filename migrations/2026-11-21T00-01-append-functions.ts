@@ -1,18 +1,22 @@
 import { Kysely, sql } from 'kysely';
 
 /**
- * The first half of an append, in one round trip: claim the event ids, sort
- * out duplicates and conflicts, then lock the partition heads in partition
- * order and advance them by the number of new events. The caller then COPYs
- * the numbered events into event_store.events and commits, in the same
- * transaction, so the head locks are held only for the COPY and the commit.
- * A conflict raises SQLSTATE PA409 with the conflicting ids in DETAIL.
+ * An append in two server-side steps around a COPY, all in one transaction:
+ *
+ * 1. event_store.claim_events(ids, hashes) claims the event ids, sorting out
+ *    duplicates and conflicts (SQLSTATE PA409, conflicting ids in DETAIL).
+ * 2. The caller COPYs the new events, unnumbered, into its session's
+ *    temporary table pg_temp.event_store_staging (no locks held yet).
+ * 3. event_store.finish_append() locks the partition heads in partition order,
+ *    advances them, inserts the staged events with their positions, and the
+ *    caller's COMMIT follows in the same simple query: the head locks are held
+ *    only for server-side work, never across a client round trip.
  *
  * Frozen: never import application code here.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
-    create function event_store.prepare_append(ids uuid[], hashes bytea[], parts int2[])
+    create function event_store.claim_events(ids uuid[], hashes bytea[])
     returns json
     language plpgsql
     as $fn$
@@ -20,7 +24,6 @@ export async function up(db: Kysely<any>): Promise<void> {
       claimed uuid[];
       conflicts text;
       duplicates json := '[]';
-      result json;
     begin
       -- Claim ids in sorted order, so overlapping appends cannot deadlock on them.
       with c as (
@@ -43,33 +46,50 @@ export async function up(db: Kysely<any>): Promise<void> {
             using errcode = 'PA409', detail = conflicts;
         end if;
       end if;
+      return json_build_object('duplicates', duplicates);
+    end
+    $fn$`.execute(db);
 
+  await sql`
+    create function event_store.finish_append()
+    returns json
+    language plpgsql
+    as $fn$
+    declare
+      result json;
+    begin
       -- Head rows are locked in partition order before any is advanced.
       perform 1 from event_store.partition_heads
-        where partition in (select unnest(parts)) order by partition for update;
+        where partition in (select distinct s.partition from pg_temp.event_store_staging s)
+        order by partition for update;
 
       with counts as (
-        select u.p, count(*) as n
-        from unnest(ids, parts) as u(i, p)
-        where cardinality(claimed) = cardinality(ids) or u.i in (select unnest(claimed))
-        group by u.p
+        select s.partition as p, count(*) as n from pg_temp.event_store_staging s group by s.partition
       ),
       heads as (
         update event_store.partition_heads h set head = h.head + c.n
         from counts c where h.partition = c.p
         returning h.partition, h.head, c.n
+      ),
+      inserted as (
+        insert into event_store.events (partition, position, event_id, merchant_id, event_type, occurred_at, payload)
+        select s.partition, hd.head - hd.n + row_number() over (partition by s.partition order by s.k),
+               s.event_id, s.merchant_id, s.event_type, s.occurred_at, s.payload
+        from pg_temp.event_store_staging s join heads hd on hd.partition = s.partition
+        returning 1
       )
       select json_build_object(
         'runs', coalesce((select json_agg(json_build_object('p', partition, 'from', head - n + 1, 'n', n)) from heads), '[]'),
-        'duplicates', duplicates,
+        'inserted', (select count(*) from inserted),
         'recordedAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
       ) into result;
       return result;
     end
     $fn$`.execute(db);
-  await sql`grant execute on function event_store.prepare_append(uuid[], bytea[], int2[]) to payments_writer`.execute(db);
+  await sql`grant execute on function event_store.claim_events(uuid[], bytea[]), event_store.finish_append() to payments_writer`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop function event_store.prepare_append(uuid[], bytea[], int2[])`.execute(db);
+  await sql`drop function event_store.finish_append()`.execute(db);
+  await sql`drop function event_store.claim_events(uuid[], bytea[])`.execute(db);
 }
