@@ -1,0 +1,102 @@
+/** Command-line settings of bench:ingest. */
+export interface BenchSettings {
+  /** Concurrent producers (one request in flight each). */
+  producers: number;
+  /** Events per request. */
+  batch: number;
+  /** Timed window, seconds. */
+  seconds: number;
+  /** Warm-up before the window, seconds (not counted). */
+  warmup: number;
+  /** DATABASE_POOL_SIZE of the command API. */
+  pool: number;
+  /** MAX_IN_FLIGHT_REQUESTS of the command API. */
+  maxInFlight: number;
+  /** PUBLISH_BATCH_SIZE of the command API. */
+  publishBatch: number;
+  /** APPEND_CONCURRENCY / APPEND_GROUP_EVENTS of the command API; unset: the API's defaults. */
+  appendConcurrency?: number;
+  appendGroupEvents?: number;
+  /** COMMAND_API_WORKERS of the command API (node:cluster processes); unset: the API's default. */
+  workers?: number;
+  /** Distinct merchants in the generated events. */
+  merchants: number;
+  /** Rows of the raw COPY baseline, and how many COPY statements carry them. */
+  copyRows: number;
+  copyStatements: number;
+  /** Sample pg_stat_activity every this many ms during the window (0: off). */
+  waitSampleMs: number;
+  /** When set, a V8 CPU profile of the command API over the window is written here. */
+  cpuProfDir?: string;
+  /** When set, the result is also written here as JSON. */
+  jsonOut?: string;
+  /** Keep the temporary directory (API log, profiles) instead of deleting it. */
+  keep: boolean;
+}
+
+const USAGE = `usage: npm run bench:ingest -- [--producers K] [--batch N] [--seconds S] [--warmup S] [--pool N]
+       [--max-in-flight N] [--publish-batch N] [--append-concurrency N] [--append-group-events N] [--workers N]
+       [--merchants N] [--copy-rows N] [--copy-statements N]
+       [--wait-sample-ms MS] [--cpu-prof DIR] [--json FILE] [--keep]
+  env BENCH_API_CPU_PROF=DIR is the same as --cpu-prof DIR`;
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): BenchSettings {
+  const settings: BenchSettings = {
+    producers: 8,
+    batch: 1000,
+    seconds: 20,
+    warmup: 3,
+    pool: 8,
+    maxInFlight: 64,
+    publishBatch: 500,
+    merchants: 10_000,
+    copyRows: 300_000,
+    copyStatements: 10,
+    waitSampleMs: 50,
+    cpuProfDir: env.BENCH_API_CPU_PROF || undefined,
+    keep: false,
+  };
+  const ints: Record<string, [keyof BenchSettings, number, number]> = {
+    '--producers': ['producers', 1, 512],
+    '--batch': ['batch', 1, 1000],
+    '--seconds': ['seconds', 1, 3600],
+    '--warmup': ['warmup', 0, 600],
+    '--pool': ['pool', 1, 200],
+    '--max-in-flight': ['maxInFlight', 1, 10_000],
+    '--publish-batch': ['publishBatch', 1, 10_000],
+    '--append-concurrency': ['appendConcurrency', 1, 64],
+    '--append-group-events': ['appendGroupEvents', 1000, 100_000],
+    '--workers': ['workers', 1, 64],
+    '--merchants': ['merchants', 1, 10_000_000],
+    '--copy-rows': ['copyRows', 1000, 10_000_000],
+    '--copy-statements': ['copyStatements', 1, 1000],
+    '--wait-sample-ms': ['waitSampleMs', 0, 10_000],
+  };
+  // A plain index walk (no closure over the loop variable: the swc transform
+  // used by run-ts would give each iteration its own copy of it).
+  const rest = [...argv];
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      const v = inline ?? rest.shift();
+      if (v === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (flag === '--help' || flag === '-h') throw new UsageError(USAGE);
+    if (flag === '--keep') { settings.keep = true; continue; }
+    if (flag === '--cpu-prof') { settings.cpuProfDir = value(); continue; }
+    if (flag === '--json') { settings.jsonOut = value(); continue; }
+    const spec = ints[flag];
+    if (!spec) throw new UsageError(`unknown option ${arg}\n${USAGE}`);
+    const raw = value();
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < spec[1] || n > spec[2]) throw new UsageError(`${flag} must be an integer from ${spec[1]} to ${spec[2]}, got "${raw}"`);
+    (settings as unknown as Record<string, number>)[spec[0]] = n;
+  }
+  return settings;
+}

