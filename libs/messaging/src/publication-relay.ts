@@ -74,11 +74,6 @@ export class PublicationRelay {
     this.poller.unref();
   }
 
-  /** Called after a local commit: publish these partitions now rather than at the next poll. */
-  notify(partitions: Iterable<number>): void {
-    for (const p of partitions) this.wake(p);
-  }
-
   /** Hands over events this process just committed; they are published without being read back. */
   committed(runs: CommittedRun[]): void {
     for (const run of runs) {
