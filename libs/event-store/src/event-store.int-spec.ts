@@ -30,7 +30,7 @@ describe('event store', () => {
     it('stores an event once and answers a resubmission as a duplicate', async () => {
       const event = sampleEvent({ merchantId: 'm-idem' });
       expect(await store.append([event])).toMatchObject({ accepted: 1, duplicates: 0 });
-      expect(await store.append([event])).toMatchObject({ accepted: 0, duplicates: 1, ranges: [] });
+      expect(await store.append([event])).toEqual({ accepted: 0, duplicates: 1 });
       expect(await count(`select count(*) n from event_store.events where event_id = $1`, [event.eventId])).toBe(1);
     });
 

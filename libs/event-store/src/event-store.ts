@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { EventConflictError, type AppendResult, type AppendedRange, type CommittedRun, type NewEvent } from './new-event.js';
+import { EventConflictError, type AppendResult, type CommittedRun, type NewEvent } from './new-event.js';
 import { PartitionRouter } from './partition-routing.js';
 
 /** Loads the partition count fixed at install time. */
@@ -32,7 +32,7 @@ interface PendingAppend {
 /** A request of a merged group conflicts with a stored event: the group is retried one request at a time. */
 class GroupConflict extends Error {}
 
-/** append_events refused: these ids are stored with another body. */
+/** claim_events refused: these ids are stored with another body. */
 class StoredConflict extends Error {
   constructor(readonly eventIds: string[]) {
     super('stored conflict');
@@ -174,8 +174,7 @@ export class EventStore {
       }
       if (runs.length > 0) for (const listener of this.committedListeners) listener(runs);
     }
-    const ranges: AppendedRange[] = runs.map((r) => ({ partition: r.partition, fromPosition: r.fromPosition, toPosition: r.fromPosition + r.payloads.length - 1 }));
-    return outcome.map((o) => o.conflict ?? { accepted: o.accepted, duplicates: o.duplicates, ranges });
+    return outcome.map((o) => o.conflict ?? { accepted: o.accepted, duplicates: o.duplicates });
   }
 
   /**
@@ -250,7 +249,6 @@ export class EventStore {
       client.release();
     }
   }
-
 }
 
 interface FinishResult {

@@ -12,13 +12,6 @@ export interface NewEvent {
   bodyHash: Buffer;
 }
 
-/** Positions an append took in one partition, both ends inclusive. */
-export interface AppendedRange {
-  partition: number;
-  fromPosition: number;
-  toPosition: number;
-}
-
 /** Events one append committed to one partition, for in-process consumers (the relay's fast path). */
 export interface CommittedRun {
   partition: number;
@@ -32,7 +25,6 @@ export interface CommittedRun {
 export interface AppendResult {
   accepted: number;
   duplicates: number;
-  ranges: AppendedRange[];
 }
 
 /** The same event id was stored earlier (or sent twice in one batch) with a different body. */

@@ -69,7 +69,7 @@ export class NatsConnector {
           timeout: 2000,
         });
       } catch (error) {
-        if (attempt++ % 20 === 0) this.logger.warn(`NATS at ${this.url} unreachable (${describe(error)}); retrying`);
+        if (attempt++ % 20 === 0) this.logger.warn(`NATS at ${this.url} unreachable (${describeError(error)}); retrying`);
         await sleep(500);
         continue;
       }
@@ -92,7 +92,7 @@ export class NatsConnector {
         this.ready = true;
         return;
       } catch (error) {
-        this.logger.warn(`cannot set up the PAYMENTS stream yet (${describe(error)}); retrying`);
+        this.logger.warn(`cannot set up the PAYMENTS stream yet (${describeError(error)}); retrying`);
         await sleep(1000);
       }
     }
@@ -116,7 +116,7 @@ export class NatsConnector {
   }
 }
 
-function describe(error: unknown): string {
+export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -9,7 +9,7 @@ import {
   HEADER_PARTITION,
   HEADER_TO_POSITION,
 } from './event-batch-message.js';
-import type { Logger, NatsConnector } from './nats-connector.js';
+import { describeError, type Logger, type NatsConnector } from './nats-connector.js';
 import { PAYMENTS_STREAM, partitionSubject } from './payments-stream.js';
 
 export interface RelayOptions {
@@ -117,7 +117,7 @@ export class PublicationRelay {
         if (head > published) this.wake(row.partition);
       }
     } catch (error) {
-      this.logger.warn(`relay poll failed: ${describe(error)}`);
+      this.logger.warn(`relay poll failed: ${describeError(error)}`);
     }
   }
 
@@ -145,7 +145,7 @@ export class PublicationRelay {
           continue;
         }
         this.observer?.failed(p);
-        if (backoffMs === 0) this.logger.warn(`publishing partition ${p} failed (${describe(error)}); will retry`);
+        if (backoffMs === 0) this.logger.warn(`publishing partition ${p} failed (${describeError(error)}); will retry`);
         backoffMs = Math.min(Math.max(backoffMs * 2, 100), 2000);
       }
     }
@@ -178,11 +178,7 @@ export class PublicationRelay {
       }
       const messages = chunk(events, this.options.batchSize);
       await Promise.all(messages.map((batch) => this.publishBatch(p, batch)));
-      await client.query({
-        name: 'relay-advance',
-        text: `update event_store.publication_heads set published = $2, published_at = now() where partition = $1`,
-        values: [p, events[events.length - 1].position],
-      });
+      await advance(client, p, events[events.length - 1].position);
       await client.query('commit');
       this.observer?.published(p, events.length, messages.length);
       return events.length;
@@ -231,11 +227,7 @@ export class PublicationRelay {
       this.logger.warn(`stream tail of partition ${p} (position ${batch.toPosition}) does not match the event store; republishing from ${published + 1}`);
       return published;
     }
-    await client.query({
-      name: 'relay-advance',
-      text: `update event_store.publication_heads set published = $2, published_at = now() where partition = $1`,
-      values: [p, batch.toPosition],
-    });
+    await advance(client, p, batch.toPosition);
     return batch.toPosition;
   }
 
@@ -262,12 +254,17 @@ class NatsUnavailableError extends Error {
   }
 }
 
+/** Records that a partition is published up to `position` (in the caller's transaction). */
+async function advance(client: pg.PoolClient, partition: number, position: number): Promise<void> {
+  await client.query({
+    name: 'relay-advance',
+    text: `update event_store.publication_heads set published = $2, published_at = now() where partition = $1`,
+    values: [partition, position],
+  });
+}
+
 function chunk<T>(items: T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
