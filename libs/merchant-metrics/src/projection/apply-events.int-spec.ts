@@ -1,0 +1,108 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '@app/database';
+import { testDatabase, type TestDatabase } from '@app/testing';
+import { CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
+import { installVersion } from '../registry/projection-registry.js';
+import { applyEvents, PositionGapError, type ProjectionTarget } from './apply-events.js';
+import { merchantMetricsV1, PROJECTION_NAME } from './merchant-metrics.projection.js';
+import type { PaymentEventJson, PositionedEvent } from './payment-event.json.js';
+
+const completed = (merchantId: string, occurredAt: string, minorUnits: string, customerId: string, storeId = 's-1'): PaymentEventJson => ({
+  eventId: crypto.randomUUID(), merchantId, occurredAt,
+  paymentCompleted: { paymentId: crypto.randomUUID(), customerId, storeId, method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits } },
+});
+const refunded = (merchantId: string, occurredAt: string, minorUnits: string): PaymentEventJson => ({
+  eventId: crypto.randomUUID(), merchantId, occurredAt,
+  paymentRefunded: { paymentId: 'p', refundId: 'r', storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits } },
+});
+const failed = (merchantId: string, occurredAt: string): PaymentEventJson => ({
+  eventId: crypto.randomUUID(), merchantId, occurredAt,
+  paymentFailed: { paymentId: 'p', customerId: 'c', storeId: 's-1', method: 'PAYMENT_METHOD_QR', amount: { currency: 'JPY', minorUnits: '5' }, reason: 'declined' },
+});
+const positioned = (events: PaymentEventJson[], from = 1): PositionedEvent[] =>
+  events.map((event, i) => ({ position: from + i, recordedAt: `2026-11-21T00:00:0${i % 10}.000000Z`, event }));
+
+describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let client: pg.PoolClient;
+  let target: ProjectionTarget;
+  const version = 1;
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    pool = createPool({ connectionString: database.url, max: 4 });
+    client = await pool.connect();
+    const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 4, codeRevision: 'test', engine: 'postgres' });
+    target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV1 };
+  });
+  afterAll(async () => {
+    client?.release();
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const rows = async (table: string) =>
+    (await pool.query(
+      `select merchant_id, to_char(bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI') as bucket, payment_method,
+              completed_count::int, gross_amount::text, refund_count::int, refund_amount::text, failed_count::int
+       from ${target.schemaName}.${table} order by merchant_id, bucket, payment_method`,
+    )).rows;
+
+  it('aggregates a batch into 15-minute cells and rollups, and skips what the checkpoint already holds', async () => {
+    const events = positioned([
+      completed('m-a', '2026-11-20T10:00:00Z', '1000', 'c-1'),
+      completed('m-a', '2026-11-20T10:14:59.999Z', '250', 'c-1'),
+      completed('m-a', '2026-11-20T10:15:00Z', '100', 'c-2'),
+      refunded('m-a', '2026-11-20T23:59:00Z', '300'),
+      failed('m-a', '2026-11-20T10:05:00Z'),
+    ]);
+    // Delivered twice and shuffled into overlapping batches, as a redelivering broker would.
+    let checkpoint = await applyEvents(client, target, 0, 0, events.slice(0, 3));
+    expect(checkpoint).toBe(3);
+    checkpoint = await applyEvents(client, target, 0, checkpoint, events.slice(1, 4));
+    checkpoint = await applyEvents(client, target, 0, checkpoint, events);
+    checkpoint = await applyEvents(client, target, 0, checkpoint, events);
+    expect(checkpoint).toBe(5);
+
+    expect(await rows('metrics_15m')).toEqual([
+      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'CARD', completed_count: 2, gross_amount: '1250', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T10:15', payment_method: 'CARD', completed_count: 1, gross_amount: '100', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T23:45', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
+    ]);
+    expect(await rows('metrics_hourly')).toEqual([
+      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T23:00', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
+    ]);
+    expect(await rows('metrics_daily')).toEqual([
+      { merchant_id: 'm-a', bucket: '2026-11-20T00:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 1, refund_amount: '300', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2026-11-20T00:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+    ]);
+    const customers = await pool.query(
+      `select to_char(bucket at time zone 'UTC', 'HH24:MI') as bucket, customer_id from ${target.schemaName}.customers_15m order by 1, 2`,
+    );
+    expect(customers.rows).toEqual([{ bucket: '10:00', customer_id: 'c-1' }, { bucket: '10:15', customer_id: 'c-2' }]);
+
+    const [p0] = await readCheckpoints(pool, PROJECTION_NAME, version);
+    expect(p0).toMatchObject({ partition: 0, position: 5, events: 5 });
+    expect(p0.recordedAt?.toISOString()).toBe('2026-11-21T00:00:04.000Z');
+  });
+
+  it('refuses a batch that starts past checkpoint + 1, and changes nothing', async () => {
+    const events = positioned([completed('m-gap', '2026-11-20T10:00:00Z', '1', 'c')], 3);
+    await expect(applyEvents(client, target, 1, 0, events)).rejects.toBeInstanceOf(PositionGapError);
+    expect((await readCheckpoints(pool, PROJECTION_NAME, version))[1].position).toBe(0);
+  });
+
+  it('refuses to apply when another process moved the checkpoint, and rolls back its writes', async () => {
+    const first = positioned([completed('m-race', '2026-11-20T10:00:00Z', '7', 'c')]);
+    expect(await applyEvents(client, target, 2, 0, first)).toBe(1);
+    // A stale owner still believes the checkpoint is 0.
+    await expect(applyEvents(client, target, 2, 0, first)).rejects.toBeInstanceOf(CheckpointMovedError);
+    const { rows: cells } = await pool.query(`select completed_count::int from ${target.schemaName}.metrics_15m where merchant_id = 'm-race'`);
+    expect(cells).toEqual([{ completed_count: 1 }]);
+  });
+});

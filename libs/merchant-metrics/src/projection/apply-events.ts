@@ -1,0 +1,63 @@
+import { advanceCheckpoint } from '../registry/checkpoints.js';
+import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import type { SqlClient } from '../sql-client.js';
+import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
+import { MetricsDelta } from './metrics-delta.js';
+import { writeDelta } from './metrics-writer.js';
+import type { PositionedEvent } from './payment-event.json.js';
+
+/** Where a projector writes: one version of one projection. */
+export interface ProjectionTarget {
+  projection: string;
+  version: number;
+  schemaName: string;
+  engine: ReadModelEngine;
+  logic: MerchantMetricsLogic;
+}
+
+/** A batch would leave a hole: the caller must first read the missing positions from the store. */
+export class PositionGapError extends Error {
+  override readonly name = 'PositionGapError';
+}
+
+/**
+ * Applies a partition's events after `checkpoint` in one transaction with the
+ * checkpoint itself, so each event's effect lands exactly once: events at or
+ * below the checkpoint (redeliveries, duplicates, replays) are skipped, and a
+ * crash before COMMIT leaves neither metrics nor checkpoint. `events` must be
+ * in position order; returns the new checkpoint. `client` must be one connection.
+ */
+export async function applyEvents(
+  client: SqlClient,
+  target: ProjectionTarget,
+  partition: number,
+  checkpoint: number,
+  events: readonly PositionedEvent[],
+): Promise<number> {
+  const delta = new MetricsDelta();
+  let position = checkpoint;
+  let recordedAt = '';
+  let applied = 0;
+  for (const e of events) {
+    if (e.position <= position) continue;
+    if (e.position !== position + 1) {
+      throw new PositionGapError(`partition ${partition}: expected position ${position + 1}, got ${e.position}`);
+    }
+    target.logic.apply(delta, e.event);
+    position = e.position;
+    recordedAt = e.recordedAt;
+    applied++;
+  }
+  if (applied === 0) return checkpoint;
+
+  await client.query('begin');
+  try {
+    await advanceCheckpoint(client, { ...target, partition }, checkpoint, { position, recordedAt, events: applied });
+    await writeDelta(client, target.schemaName, target.engine, delta);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+  return position;
+}

@@ -1,0 +1,73 @@
+/** Sums of one (merchant, bucket, currency, method, store) cell. */
+export interface MetricCell {
+  merchantId: string;
+  /** Bucket start, epoch milliseconds (UTC). */
+  bucket: number;
+  currency: string;
+  paymentMethod: string;
+  storeId: string;
+  completedCount: number;
+  grossAmount: bigint;
+  refundCount: number;
+  refundAmount: bigint;
+  failedCount: number;
+}
+
+export interface CustomerCell {
+  merchantId: string;
+  bucket: number;
+  currency: string;
+  paymentMethod: string;
+  storeId: string;
+  customerId: string;
+}
+
+export type CellKey = Pick<MetricCell, 'merchantId' | 'bucket' | 'currency' | 'paymentMethod' | 'storeId'>;
+
+const SEP = '\u0000';
+
+function keyOf(k: CellKey): string {
+  return k.merchantId + SEP + k.bucket + SEP + k.currency + SEP + k.paymentMethod + SEP + k.storeId;
+}
+
+/**
+ * What a batch of events changes in the read model, aggregated in memory so
+ * the writer issues one upsert per cell however many events hit it.
+ */
+export class MetricsDelta {
+  readonly cells = new Map<string, MetricCell>();
+  readonly customers = new Map<string, CustomerCell>();
+
+  cell(k: CellKey): MetricCell {
+    const key = keyOf(k);
+    let cell = this.cells.get(key);
+    if (!cell) {
+      cell = { ...k, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 };
+      this.cells.set(key, cell);
+    }
+    return cell;
+  }
+
+  addCustomer(k: CellKey, customerId: string): void {
+    const key = keyOf(k) + SEP + customerId;
+    if (!this.customers.has(key)) this.customers.set(key, { ...k, customerId });
+  }
+
+  get empty(): boolean {
+    return this.cells.size === 0 && this.customers.size === 0;
+  }
+
+  /** The same sums on a coarser UTC grid (the projector-maintained rollups). */
+  rollUp(widthMs: number): MetricCell[] {
+    const coarse = new MetricsDelta();
+    for (const c of this.cells.values()) {
+      const target = coarse.cell({ ...c, bucket: c.bucket - (((c.bucket % widthMs) + widthMs) % widthMs) });
+      target.completedCount += c.completedCount;
+      target.grossAmount += c.grossAmount;
+      target.refundCount += c.refundCount;
+      target.refundAmount += c.refundAmount;
+      target.failedCount += c.failedCount;
+    }
+    return [...coarse.cells.values()];
+  }
+}

@@ -1,0 +1,78 @@
+import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import type { SqlClient } from '../sql-client.js';
+import type { CustomerCell, MetricCell, MetricsDelta } from './metrics-delta.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+const SUM_COLUMNS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
+
+function upsertSql(table: string): string {
+  const updates = SUM_COLUMNS.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ');
+  return `insert into ${table} as t (merchant_id, bucket, currency, payment_method, store_id, ${SUM_COLUMNS.join(', ')})
+          select * from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                               $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
+          on conflict (merchant_id, bucket, currency, payment_method, store_id) do update set ${updates}`;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+async function upsertCells(client: SqlClient, table: string, cells: MetricCell[]): Promise<void> {
+  if (cells.length === 0) return;
+  // Key order, so two writers touching the same cells could never deadlock.
+  cells.sort(compareCells);
+  await client.query(upsertSql(table), [
+    cells.map((c) => c.merchantId),
+    cells.map((c) => iso(c.bucket)),
+    cells.map((c) => c.currency),
+    cells.map((c) => c.paymentMethod),
+    cells.map((c) => c.storeId),
+    cells.map((c) => String(c.completedCount)),
+    cells.map((c) => c.grossAmount.toString()),
+    cells.map((c) => String(c.refundCount)),
+    cells.map((c) => c.refundAmount.toString()),
+    cells.map((c) => String(c.failedCount)),
+  ]);
+}
+
+async function insertCustomers(client: SqlClient, table: string, customers: CustomerCell[]): Promise<void> {
+  if (customers.length === 0) return;
+  await client.query(
+    `insert into ${table} (merchant_id, bucket, currency, payment_method, store_id, customer_id)
+     select * from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+     on conflict do nothing`,
+    [
+      customers.map((c) => c.merchantId),
+      customers.map((c) => iso(c.bucket)),
+      customers.map((c) => c.currency),
+      customers.map((c) => c.paymentMethod),
+      customers.map((c) => c.storeId),
+      customers.map((c) => c.customerId),
+    ],
+  );
+}
+
+function compareCells(a: MetricCell, b: MetricCell): number {
+  if (a.merchantId !== b.merchantId) return a.merchantId < b.merchantId ? -1 : 1;
+  if (a.bucket !== b.bucket) return a.bucket - b.bucket;
+  if (a.currency !== b.currency) return a.currency < b.currency ? -1 : 1;
+  if (a.paymentMethod !== b.paymentMethod) return a.paymentMethod < b.paymentMethod ? -1 : 1;
+  return a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : 0;
+}
+
+/**
+ * Adds a delta to a read-model version's tables: one upsert statement per
+ * table. On plain PostgreSQL the hourly and daily rollups are maintained here,
+ * in the same transaction; on TimescaleDB they are continuous aggregates.
+ * Call inside the transaction that advances the checkpoint.
+ */
+export async function writeDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
+  await upsertCells(client, `${schema}.metrics_15m`, [...delta.cells.values()]);
+  if (engine === 'postgres') {
+    await upsertCells(client, `${schema}.metrics_hourly`, delta.rollUp(HOUR_MS));
+    await upsertCells(client, `${schema}.metrics_daily`, delta.rollUp(DAY_MS));
+  }
+  await insertCustomers(client, `${schema}.customers_15m`, [...delta.customers.values()]);
+}

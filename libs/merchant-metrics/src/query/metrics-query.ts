@@ -1,0 +1,71 @@
+/**
+ * The read side's question and answer, independent of GraphQL. The query API
+ * maps GraphQL arguments to a MetricsQuery and a MetricsAnswer back to types.
+ */
+export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
+export type Dimension = 'PAYMENT_METHOD' | 'STORE';
+export type Comparison = 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR';
+
+export interface MetricsQuery {
+  merchantId: string;
+  /** Inclusive; widened down to the start of its bucket in timeZone. */
+  from: Date;
+  /** Exclusive; widened up to the end of its bucket in timeZone. */
+  to: Date;
+  granularity: Granularity;
+  /** IANA zone name. */
+  timeZone: string;
+  groupBy: Dimension[];
+  compareTo?: Comparison;
+}
+
+/** Amounts are integer minor units of `currency`. */
+export interface MetricValues {
+  currency: string;
+  transactionCount: number;
+  grossAmount: bigint;
+  refundCount: number;
+  refundAmount: bigint;
+  netAmount: bigint;
+  failedCount: number;
+  /** grossAmount / transactionCount rounded half away from zero; null when no transaction. */
+  averageTicket: bigint | null;
+  uniqueCustomers: number;
+}
+
+export interface MetricsPoint {
+  start: Date;
+  values: MetricValues;
+  /** The comparison bucket's values (zeros when it had none); null without compareTo. */
+  previous: MetricValues | null;
+}
+
+export interface MetricsSeries {
+  currency: string;
+  /** Short method name (CARD, WALLET, QR, BANK_TRANSFER, POINTS) when grouped by PAYMENT_METHOD. */
+  paymentMethod: string | null;
+  /** When grouped by STORE. */
+  storeId: string | null;
+  /** Every bucket of the range, in order, zero-filled. */
+  points: MetricsPoint[];
+}
+
+export interface Freshness {
+  /** Every event recorded before this instant is in the answer. */
+  asOf: Date;
+  lagSeconds: number;
+  /** The read-model version that answered. */
+  version: number;
+}
+
+export interface MetricsAnswer {
+  freshness: Freshness;
+  /** One entry per currency seen in the range. */
+  totals: MetricValues[];
+  series: MetricsSeries[];
+}
+
+/** A query refused before touching the database (bad zone, range too long...). */
+export class QueryRejectedError extends Error {
+  override readonly name = 'QueryRejectedError';
+}
