@@ -1,2 +1,3 @@
 export * from './env.js';
 export * from './command-api.config.js';
+export * from './projector.config.js';

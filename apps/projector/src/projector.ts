@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { ProjectorConfig } from '@app/config';
+import { readPartitionCount } from '@app/event-store';
+import { describeError, NatsConnector } from '@app/messaging';
+import {
+  findVersion,
+  goLiveIfFirst,
+  installVersion,
+  merchantMetricsLogic,
+  PROJECTION_NAME,
+  setStatus,
+  type ProjectionTarget,
+  type ProjectionVersion,
+} from '@app/merchant-metrics';
+import { LagMonitor, type PartitionLag } from './monitoring/lag-monitor.js';
+import { ProjectorMetrics } from './monitoring/projector.metrics.js';
+import { PartitionConsumer } from './partitions/partition-consumer.js';
+import { PartitionLeases } from './partitions/partition-leases.js';
+import { PartitionWorker } from './partitions/partition-worker.js';
+
+export interface ProjectorLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The code revision recorded with a version: CODE_REVISION, else git, else "unknown". */
+export function codeRevision(): string {
+  if (process.env.CODE_REVISION) return process.env.CODE_REVISION;
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * One projector process for one version of merchant-metrics: installs the
+ * version on first start, shares partitions with other processes through
+ * leases, runs a worker per owned partition, and watches lag. The first
+ * version to catch up goes live; later ones wait for the operator's promote.
+ */
+export class Projector {
+  readonly metrics = new ProjectorMetrics();
+  private readonly nats: NatsConnector;
+  private readonly workers = new Map<number, PartitionWorker>();
+  private leases?: PartitionLeases;
+  private monitor?: LagMonitor;
+  private target?: ProjectionTarget;
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private stopped = false;
+  lastLag: PartitionLag[] = [];
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: ProjectorConfig,
+    private readonly logger: ProjectorLogger,
+  ) {
+    this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}-v${config.version}`, logger);
+  }
+
+  get natsConnected(): boolean {
+    return this.nats.connected;
+  }
+
+  async start(): Promise<void> {
+    const partitions = await readPartitionCount(this.pool);
+    const version = await this.ensureInstalled(partitions);
+    this.target = {
+      projection: PROJECTION_NAME,
+      version: version.version,
+      schemaName: version.schemaName,
+      engine: version.engine,
+      logic: merchantMetricsLogic(version.version),
+    };
+    const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+    this.leases = new PartitionLeases(this.pool, { projection: PROJECTION_NAME, version: version.version, partitions }, owner, this.config.leaseMs);
+    this.monitor = new LagMonitor(this.pool, this.target, this.config.stallMs, this.metrics, this.logger);
+    this.nats.start();
+    this.logger.log(`projecting ${PROJECTION_NAME} v${version.version} (${version.status}, ${version.engine}) into ${version.schemaName} as ${owner}`);
+    await this.tick();
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+    await this.leases?.leave().catch((error) => this.logger.warn(`could not release leases: ${describeError(error)}`));
+    await this.nats.close();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => this.schedule());
+    }, Math.max(200, Math.min(1000, this.config.leaseMs / 3)));
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.rebalance();
+      this.lastLag = await this.monitor!.sample();
+      for (const lag of this.lastLag) {
+        const worker = this.workers.get(lag.partition);
+        if (worker) worker.storeHead = lag.head;
+      }
+      await this.updateStatus();
+    } catch (error) {
+      this.logger.warn(`projector tick failed: ${describeError(error)}`);
+    }
+  }
+
+  private async rebalance(): Promise<void> {
+    if (this.stopped) return;
+    const { owned, surplus } = await this.leases!.tick();
+    for (const [partition, worker] of this.workers) {
+      if (!owned.has(partition) || surplus.includes(partition)) {
+        this.workers.delete(partition);
+        await worker.stop();
+      }
+    }
+    await this.leases!.release(surplus);
+    for (const partition of owned) {
+      if (surplus.includes(partition) || this.workers.has(partition)) continue;
+      const consumer = new PartitionConsumer(this.nats, PROJECTION_NAME, this.target!.version, partition);
+      const worker = new PartitionWorker(
+        this.pool, consumer, this.target!, partition,
+        { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000 },
+        this.metrics, this.logger,
+      );
+      this.workers.set(partition, worker);
+      worker.start();
+    }
+    this.metrics.ownedPartitions.set(this.workers.size);
+  }
+
+  private async updateStatus(): Promise<void> {
+    const version = await findVersion(this.pool, PROJECTION_NAME, this.target!.version);
+    if (!version || version.status === 'live' || version.status === 'retired') return;
+    const caughtUp = this.lastLag.length > 0 && this.lastLag.every((l) => l.lagEvents === 0 || l.lagSeconds < 5);
+    if (!caughtUp) return;
+    if (version.status === 'building') await setStatus(this.pool, PROJECTION_NAME, version.version, 'catching_up');
+    if (await goLiveIfFirst(this.pool, PROJECTION_NAME, version.version)) {
+      this.logger.log(`${PROJECTION_NAME} v${version.version} caught up and is the first version: now live`);
+    }
+  }
+
+  private async ensureInstalled(partitions: number): Promise<ProjectionVersion> {
+    const existing = await findVersion(this.pool, PROJECTION_NAME, this.config.version);
+    if (existing) return existing;
+    merchantMetricsLogic(this.config.version); // refuse unknown versions before creating tables
+    const client = await this.pool.connect();
+    try {
+      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: this.config.version, partitions, codeRevision: codeRevision() });
+      this.logger.log(`installed ${PROJECTION_NAME} v${installed.version} (${installed.engine}) in ${installed.schemaName}`);
+      return installed;
+    } catch (error) {
+      // Another process installed it at the same moment.
+      const raced = await findVersion(this.pool, PROJECTION_NAME, this.config.version);
+      if (raced) return raced;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

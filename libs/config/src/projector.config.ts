@@ -1,0 +1,35 @@
+import { readInt, readString, readUrl } from './env.js';
+
+export interface ProjectorConfig {
+  databaseUrl: string;
+  natsUrl: string;
+  host: string;
+  /** HTTP port of /health and /metrics. */
+  port: number;
+  /** The merchant-metrics version this process projects. */
+  version: number;
+  /** Most events read from the event store per transaction while catching up. */
+  batchEvents: number;
+  /** Most JetStream messages fetched (and applied in one transaction) at once. */
+  fetchMessages: number;
+  /** A partition lease not renewed for this long may be taken by another process. */
+  leaseMs: number;
+  /** A partition with waiting events and no progress for this long is reported stalled. */
+  stallMs: number;
+  databasePoolSize: number;
+}
+
+export function loadProjectorConfig(env: Record<string, string | undefined> = process.env): ProjectorConfig {
+  return {
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 }),
+    version: readInt(env, 'PROJECTOR_VERSION', 1, { min: 1, max: 1000 }),
+    batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 5000, { min: 1, max: 100_000 }),
+    fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),
+    leaseMs: readInt(env, 'PROJECTOR_LEASE_SECONDS', 10, { min: 1, max: 600 }) * 1000,
+    stallMs: readInt(env, 'PROJECTOR_STALL_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
+    databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 20, { min: 2, max: 200 }),
+  };
+}

@@ -1,0 +1,2 @@
+export * from './generated-events.js';
+export * from './read-model-totals.js';

@@ -1,0 +1,34 @@
+import type { SqlClient } from '../sql-client.js';
+
+export interface StoredTotals {
+  completed: number;
+  gross: bigint;
+  refunds: number;
+  refunded: bigint;
+  failed: number;
+  customers: number;
+}
+
+/** Per merchant/currency totals as a read-model version holds them (test helper). */
+export async function readModelTotals(client: SqlClient, schema: string, merchantPrefix: string): Promise<Map<string, StoredTotals>> {
+  const { rows } = await client.query<{ key: string; completed: string; gross: string; refunds: string; refunded: string; failed: string; customers: string }>(
+    `select m.merchant_id || '/' || m.currency as key, m.completed::text, m.gross::text, m.refunds::text, m.refunded::text, m.failed::text,
+            coalesce(c.customers, 0)::text as customers
+     from (select merchant_id, currency, sum(completed_count) completed, sum(gross_amount) gross, sum(refund_count) refunds,
+                  sum(refund_amount) refunded, sum(failed_count) failed
+           from ${schema}.metrics_15m where starts_with(merchant_id, $1) group by 1, 2) m
+     left join (select merchant_id, currency, count(distinct customer_id) customers
+                from ${schema}.customers_15m where starts_with(merchant_id, $1) group by 1, 2) c using (merchant_id, currency)
+     order by 1`,
+    [merchantPrefix],
+  );
+  return new Map(rows.map((r) => [r.key, {
+    completed: Number(r.completed), gross: BigInt(r.gross), refunds: Number(r.refunds),
+    refunded: BigInt(r.refunded), failed: Number(r.failed), customers: Number(r.customers),
+  }]));
+}
+
+/** expectedTotals() in the same shape as readModelTotals(), for one toEqual. */
+export function asStoredTotals(expected: Map<string, { completed: number; gross: bigint; refunds: number; refunded: bigint; failed: number; customers: Set<string> }>): Map<string, StoredTotals> {
+  return new Map([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, t]) => [k, { ...t, customers: t.customers.size }]));
+}
