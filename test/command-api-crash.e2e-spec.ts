@@ -7,7 +7,7 @@ import { readPartition, readPartitionCount } from '@app/event-store';
 import { eventually, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import { positionsByPartition, readPaymentsStream } from '../libs/messaging/src/testing/read-stream.js';
 import { completedEvent } from '../apps/command-api/src/testing/payment-events.js';
-import { CommandApiProcess } from './support/command-api-process.js';
+import { AppProcess, COMMAND_API } from './support/app-process.js';
 
 const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
 
@@ -16,14 +16,14 @@ describe('command API process: crashes, outages and shutdown', () => {
   let nats: NatsServerProcess;
   let pool: pg.Pool;
   let key: string;
-  let api: CommandApiProcess;
+  let api: AppProcess;
 
   beforeAll(async () => {
     database = await testDatabase();
     nats = await NatsServerProcess.start();
     pool = createPool({ connectionString: database.url, max: 4 });
     ({ key } = await createProducerApp(createKysely(pool), 'e2e'));
-    api = await CommandApiProcess.start({ DATABASE_URL: database.url, NATS_URL: nats.url });
+    api = await AppProcess.start(COMMAND_API, { DATABASE_URL: database.url, NATS_URL: nats.url });
   });
   afterAll(async () => {
     await api?.stop();
@@ -115,7 +115,7 @@ describe('command API process: crashes, outages and shutdown', () => {
 
   it('runs several workers on one port with COMMAND_API_WORKERS, and stops them all on SIGTERM', async () => {
     const before = Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n);
-    api = await CommandApiProcess.start({ DATABASE_URL: database.url, NATS_URL: nats.url, COMMAND_API_WORKERS: '2' });
+    api = await AppProcess.start(COMMAND_API, { DATABASE_URL: database.url, NATS_URL: nats.url, COMMAND_API_WORKERS: '2' });
     const answers = await Promise.all(Array.from({ length: 8 }, async () => (await send(batch(100))).json()));
     expect(answers).toEqual(new Array(8).fill({ accepted: 100, duplicates: 0 }));
     expect(Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n) - before).toBe(800);

@@ -119,12 +119,15 @@ export class Projector {
   private async rebalance(): Promise<void> {
     if (this.stopped) return;
     const { owned, surplus } = await this.leases!.tick();
+    const stopping: Array<Promise<void>> = [];
     for (const [partition, worker] of this.workers) {
       if (!owned.has(partition) || surplus.includes(partition)) {
         this.workers.delete(partition);
-        await worker.stop();
+        stopping.push(worker.stop());
       }
     }
+    // Give partitions back only once their workers are idle (in parallel: at most one fetch wait).
+    await Promise.all(stopping);
     await this.leases!.release(surplus);
     for (const partition of owned) {
       if (surplus.includes(partition) || this.workers.has(partition)) continue;

@@ -1,0 +1,72 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { eventually, freePort } from '@app/testing';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Where an app's entry point is and which variable sets its HTTP port. */
+export interface AppDefinition {
+  name: string;
+  entry: string;
+  portVariable: string;
+}
+
+export const COMMAND_API: AppDefinition = { name: 'command API', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT' };
+export const PROJECTOR: AppDefinition = { name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT' };
+export const QUERY_API: AppDefinition = { name: 'query API', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT' };
+
+/** An app as a real OS process (so tests can SIGKILL or SIGTERM it), ready once /health/ready answers 200. */
+export class AppProcess {
+  private child?: ChildProcess;
+  output = '';
+  exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(private readonly app: AppDefinition, readonly port: number, private readonly env: Record<string, string>) {}
+
+  static async start(app: AppDefinition, env: Record<string, string>): Promise<AppProcess> {
+    const process = new AppProcess(app, await freePort(), env);
+    await process.start();
+    return process;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', this.app.entry], {
+      cwd: root,
+      env: { ...process.env, ...this.env, [this.app.portVariable]: String(this.port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const capture = (chunk: Buffer) => { this.output = (this.output + chunk.toString()).slice(-20_000); };
+    child.stdout?.on('data', capture);
+    child.stderr?.on('data', capture);
+    this.child = child;
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`${this.app.name} exited early:\n${this.output}`);
+      const res = await fetch(`${this.url}/health/ready`);
+      if (res.status !== 200) throw new Error(`not ready: ${res.status}`);
+    }, 30_000, 100);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      await this.exit;
+    }
+  }
+}
