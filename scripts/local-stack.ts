@@ -22,6 +22,7 @@ interface StackConfig {
   natsPort: number;
   host: string;
   commandApiPort: number;
+  projectorPort: number;
 }
 
 function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
@@ -33,6 +34,7 @@ function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
     natsPort: readInt(env, 'LOCAL_NATS_PORT', 4222, port),
     host: readString(env, 'HOST', '127.0.0.1'),
     commandApiPort: readInt(env, 'COMMAND_API_PORT', 4000, port),
+    projectorPort: readInt(env, 'PROJECTOR_PORT', 4002, port),
   };
 }
 
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) await assertPortFree('127.0.0.1', config.postgresPort, 'the embedded PostgreSQL', 'LOCAL_POSTGRES_PORT');
   if (!config.natsUrl) await assertPortFree('127.0.0.1', config.natsPort, 'nats-server', 'LOCAL_NATS_PORT');
   await assertPortFree(config.host, config.commandApiPort, 'the command API', 'COMMAND_API_PORT');
+  await assertPortFree(config.host, config.projectorPort, 'the projector', 'PROJECTOR_PORT');
 
   let databaseUrl = config.databaseUrl;
   if (databaseUrl) {
@@ -139,13 +142,21 @@ async function main(): Promise<void> {
   stateWritten = dir;
   if (stopping) return;
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host, COMMAND_API_PORT: String(config.commandApiPort) };
+  const env = {
+    ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host,
+    COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
+  };
   const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env });
   track(commandApi);
+  const projectorUrl = httpUrl(config.host, config.projectorPort);
+  const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env });
+  track(projector);
   await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
+  await waitUntilReady(projector, `${projectorUrl}/health/ready`);
   if (stopping) return;
 
   const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${commandApiUrl}/metrics)`];
+  lines.push(`  projector      ${projectorUrl}/metrics  (lag per partition)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
   lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
   if (devKey) {

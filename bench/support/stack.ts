@@ -173,24 +173,46 @@ export interface ApiHandle {
   stop(): Promise<void>;
 }
 
+/** An app of this repository: its entry point and the variable that sets its HTTP port. */
+export interface BenchApp {
+  name: string;
+  entry: string;
+  portVariable: string;
+}
+
+export const COMMAND_API_APP: BenchApp = { name: 'command-api', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT' };
+export const PROJECTOR_APP: BenchApp = { name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT' };
+export const QUERY_API_APP: BenchApp = { name: 'query-api', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT' };
+
 /** The command API as a real child process, exactly as `main.ts` runs in production. */
-export async function startCommandApi(
+export function startCommandApi(
   resources: Resources,
   logDir: string,
   env: Record<string, string>,
   options: { cpuProfDir?: string } = {},
 ): Promise<ApiHandle> {
+  return startApp(resources, logDir, COMMAND_API_APP, env, options);
+}
+
+/** An app as a real child process, ready once /health/ready answers 200; its output goes to <logDir>/<name>.log. */
+export async function startApp(
+  resources: Resources,
+  logDir: string,
+  app: BenchApp,
+  env: Record<string, string>,
+  options: { cpuProfDir?: string } = {},
+): Promise<ApiHandle> {
   const port = await freePort();
-  const logFile = join(logDir, 'command-api.log');
+  const logFile = join(logDir, `${app.name}.log`);
   const log = createWriteStream(logFile);
   const preload = options.cpuProfDir ? ['--import', fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url))] : [];
-  const child = spawn(process.execPath, [...preload, '--import', '@swc-node/register/esm-register', 'apps/command-api/src/main.ts'], {
+  const child = spawn(process.execPath, [...preload, '--import', '@swc-node/register/esm-register', app.entry], {
     cwd: repoRoot,
     env: {
       ...withoutSwcrc(process.env),
       ...env,
       ...(options.cpuProfDir ? { BENCH_CPU_PROF_DIR: options.cpuProfDir } : {}),
-      COMMAND_API_PORT: String(port),
+      [app.portVariable]: String(port),
       HOST: '127.0.0.1',
     },
     stdio: options.cpuProfDir ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -211,7 +233,7 @@ export async function startCommandApi(
     startProfile: () => { child.send?.('cpu-prof:start'); },
     stopProfile: () =>
       new Promise<string>((resolve, reject) => {
-        if (!child.send) return reject(new Error('the command API was not started for profiling'));
+        if (!child.send) return reject(new Error(`${app.name} was not started for profiling`));
         const timer = setTimeout(() => reject(new Error('no CPU profile within 30 s')), 30_000);
         child.on('message', (message: { written?: string }) => {
           if (message?.written) { clearTimeout(timer); resolve(message.written); }
@@ -224,17 +246,17 @@ export async function startCommandApi(
       if (!log.writableEnded) await new Promise((resolve) => log.end(resolve));
     },
   };
-  resources.onCleanup('command-api', handle.stop);
+  resources.onCleanup(app.name, handle.stop);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`command API exited early\n--- command API log (tail) ---\n${handle.logTail()}`);
+      throw new Error(`${app.name} exited early\n--- ${app.name} log (tail) ---\n${handle.logTail()}`);
     }
     const ready = await fetch(`${url}/health/ready`)
       .then(async (res) => { await res.arrayBuffer(); return res.status === 200; })
       .catch(() => false);
     if (ready) break;
-    if (Date.now() > deadline) throw new Error(`command API not ready within 60 s\n--- command API log (tail) ---\n${handle.logTail()}`);
+    if (Date.now() > deadline) throw new Error(`${app.name} not ready within 60 s\n--- ${app.name} log (tail) ---\n${handle.logTail()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return handle;
