@@ -1,0 +1,56 @@
+import { partitionOf } from '@app/event-store';
+import type { SqlClient } from '../sql-client.js';
+import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
+import { NoLiveVersionError } from './live-version-cache.js';
+import type { Freshness } from './metrics-query.js';
+
+interface FreshnessRow {
+  version: number | null;
+  as_of: Date;
+  now: Date;
+}
+
+/**
+ * How fresh a merchant's answer is: the watermark of the projection on the
+ * merchant's event-store partition. When the checkpoint has reached the
+ * partition's head, everything stored is in (asOf = now). Otherwise asOf is
+ * when the first event not yet projected was recorded: appends to a partition
+ * are serialized, so the events before it were recorded no later (up to the
+ * moment an append waited for the partition's lock: recorded_at is its
+ * transaction's start). All instants come from the database clock, in one
+ * statement, so app and database clocks cannot skew the lag.
+ *
+ * `version` defaults to the live version. `partitions` is the event store's
+ * partition count (readPartitionCount from @app/event-store).
+ */
+export async function readFreshness(client: SqlClient, merchantId: string, partitions: number, version?: number): Promise<Freshness> {
+  const partition = partitionOf(merchantId, partitions);
+  const events = `event_store.events_p${String(partition).padStart(2, '0')}`;
+  const { rows } = await client.query<FreshnessRow>(
+    `with v as (
+       select coalesce($2::int, (select version from projections.live where projection = $1)) as version
+     ), c as (
+       select k.position, k.recorded_at
+         from projections.checkpoints k, v
+        where k.projection = $1 and k.version = v.version and k.partition = $3::smallint
+     )
+     select v.version,
+            case when coalesce(c.position, 0) >= h.head then now()
+                 else coalesce((select e.recorded_at from ${events} e where e.position = coalesce(c.position, 0) + 1), c.recorded_at, now())
+            end as as_of,
+            now() as now
+       from v
+       join event_store.partition_heads h on h.partition = $3::smallint
+       left join c on true`,
+    [PROJECTION_NAME, version ?? null, partition],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
+  if (row.version === null) throw new NoLiveVersionError(`projection ${PROJECTION_NAME} has no live version`);
+  const asOf = new Date(row.as_of);
+  return {
+    asOf,
+    lagSeconds: Math.max(0, (new Date(row.now).getTime() - asOf.getTime()) / 1000),
+    version: Number(row.version),
+  };
+}

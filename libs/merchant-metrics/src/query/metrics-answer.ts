@@ -1,0 +1,80 @@
+import type { BucketPlan } from './bucket-plan.js';
+import { addSums, emptySums, metricValues, type MetricSums } from './metric-values.js';
+import type { Dimension, MetricsAnswer, MetricsSeries, MetricValues } from './metrics-query.js';
+import type { MetricsCell, MetricsResult } from './metrics-sql.js';
+
+interface SeriesData {
+  currency: string;
+  method: string | null;
+  store: string | null;
+  sums: Map<number, MetricSums>;
+  customers: Map<number, number>;
+}
+
+function compareKeys(a: SeriesData, b: SeriesData): number {
+  for (const [x, y] of [[a.currency, b.currency], [a.method ?? '', b.method ?? ''], [a.store ?? '', b.store ?? '']]) {
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+function sumsOf(cell: MetricsCell): MetricSums {
+  return {
+    transactionCount: Number(cell[4]),
+    grossAmount: BigInt(cell[5]),
+    refundCount: Number(cell[6]),
+    refundAmount: BigInt(cell[7]),
+    failedCount: Number(cell[8]),
+  };
+}
+
+/** Turns the result of metricsSql into the answer: zero-filled series in order, totals per currency. */
+export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: MetricsResult): Omit<MetricsAnswer, 'freshness'> {
+  const byMethod = groupBy.includes('PAYMENT_METHOD');
+  const byStore = groupBy.includes('STORE');
+  const series = new Map<string, SeriesData>();
+  for (const cell of result.cells) {
+    const [i, currency, method, store] = cell;
+    const key = `${currency}\u0000${method}\u0000${store}`;
+    let data = series.get(key);
+    if (data === undefined) {
+      data = { currency, method: byMethod ? method : null, store: byStore ? store : null, sums: new Map(), customers: new Map() };
+      series.set(key, data);
+    }
+    // width_bucket numbers boundaries from 1: bucket i begins at grid[i - 1].
+    const start = plan.gridStarts[i - 1];
+    data.sums.set(start, sumsOf(cell));
+    data.customers.set(start, Number(cell[9]));
+  }
+
+  const ordered = [...series.values()].sort(compareKeys);
+  const valuesAt = (data: SeriesData, start: number): MetricValues =>
+    metricValues(data.currency, data.sums.get(start) ?? emptySums(), data.customers.get(start) ?? 0);
+
+  const answerSeries: MetricsSeries[] = ordered.map((data) => ({
+    currency: data.currency,
+    paymentMethod: data.method,
+    storeId: data.store,
+    points: plan.starts.map((start, k) => ({
+      start: new Date(start),
+      values: valuesAt(data, start),
+      previous: plan.comparisonStarts ? valuesAt(data, plan.comparisonStarts[k]) : null,
+    })),
+  }));
+
+  const totals = new Map<string, MetricSums>();
+  for (const data of ordered) {
+    for (const start of plan.starts) {
+      const sums = data.sums.get(start);
+      if (sums === undefined) continue;
+      let total = totals.get(data.currency);
+      if (total === undefined) totals.set(data.currency, (total = emptySums()));
+      addSums(total, sums);
+    }
+  }
+  return {
+    // Series are sorted by currency first, so totals come out in currency order too.
+    totals: [...totals].map(([currency, sums]) => metricValues(currency, sums, Number(result.totals[currency] ?? 0))),
+    series: answerSeries,
+  };
+}
