@@ -6,6 +6,8 @@ import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from './projection/apply-events.js';
 import { merchantMetricsV1, PROJECTION_NAME } from './projection/merchant-metrics.projection.js';
 import type { PositionedEvent } from './projection/payment-event.json.js';
+import { readMetrics } from './query/metrics-reader.js';
+import type { Comparison, Dimension, Granularity } from './query/metrics-query.js';
 import { installVersion, readEngine } from './registry/projection-registry.js';
 import type { SqlClient } from './sql-client.js';
 import { generateEvents } from './testing/generated-events.js';
@@ -84,5 +86,21 @@ describe('read model parity: PostgreSQL (native partitions) and TimescaleDB (hyp
   it('holds the same customer sets', async () => {
     const expected = await dump(postgres, schema, 'customers_15m', 'customer_id');
     expect(await dump(timescale.client, schema, 'customers_15m', 'customer_id')).toEqual(expected);
+  });
+
+  const questions: Array<[Granularity, string, Dimension[], Comparison | undefined, string, string]> = [];
+  for (const zone of ['UTC', 'America/New_York', 'Asia/Tokyo', 'Asia/Kolkata', 'Asia/Kathmandu']) {
+    questions.push(['HOUR', zone, [], undefined, '2026-03-07T00:00:00Z', '2026-03-10T00:00:00Z']);
+    questions.push(['DAY', zone, ['PAYMENT_METHOD'], 'PREVIOUS_PERIOD', '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z']);
+    questions.push(['WEEK', zone, ['STORE'], undefined, '2026-02-16T00:00:00Z', '2026-04-13T00:00:00Z']);
+    questions.push(['MONTH', zone, ['PAYMENT_METHOD', 'STORE'], 'PREVIOUS_YEAR', '2026-02-01T00:00:00Z', '2026-05-01T00:00:00Z']);
+  }
+  it.each(questions)('answers %s in %s grouped by %j (compare %s) identically', async (granularity, timeZone, groupBy, compareTo, from, to) => {
+    for (const merchantId of ['par-0', 'par-7', 'par-13']) {
+      const query = { merchantId, from: new Date(from), to: new Date(to), granularity, timeZone, groupBy, compareTo };
+      const expected = await readMetrics(postgres, schema, query);
+      expect(expected.series.length).toBeGreaterThan(0);
+      expect(await readMetrics(timescale.client, schema, query)).toEqual(expected);
+    }
   });
 });
