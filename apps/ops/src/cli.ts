@@ -13,7 +13,9 @@ export interface OpsCommand {
   /** Positional arguments, as shown in the usage text, e.g. ['NAME']. */
   args: string[];
   summary: string;
-  run(context: OpsContext, args: string[]): Promise<void>;
+  /** `--name VALUE` options the command accepts, e.g. { ttl: 'DURATION' }; each may appear once, anywhere. */
+  options?: Record<string, string>;
+  run(context: OpsContext, args: string[], options: Record<string, string>): Promise<void>;
 }
 
 export interface CommandGroup {
@@ -30,21 +32,30 @@ export class OpsError extends Error {}
 
 export function usage(groups: CommandGroup[]): string {
   const lines = ['usage: npm run ops -- <group> <command> [arguments]', ''];
+  const width = Math.max(28, ...groups.flatMap((g) => g.commands.map((c) => synopsisOf(g, c).length)));
   for (const group of groups) {
     lines.push(`${group.name}: ${group.summary}`);
     for (const command of group.commands) {
-      const synopsis = [group.name, command.name, ...command.args].join(' ');
-      lines.push(`  ${synopsis.padEnd(28)} ${command.summary}`);
+      const synopsis = synopsisOf(group, command);
+      lines.push(`  ${synopsis.padEnd(width)} ${command.summary}`);
     }
   }
-  lines.push(`  ${'help'.padEnd(28)} show this text`, '');
+  lines.push(`  ${'help'.padEnd(width)} show this text`, '');
   lines.push('The database is DATABASE_URL when set, otherwise the local stack that `npm start` runs.');
   return lines.join('\n');
 }
 
-/** Finds the command named by argv and checks its argument count. */
-export function resolveCommand(groups: CommandGroup[], argv: string[]): { command: OpsCommand; args: string[] } {
-  const [groupName, commandName, ...args] = argv;
+function synopsisOf(group: CommandGroup, command: OpsCommand): string {
+  const options = Object.entries(command.options ?? {}).map(([name, value]) => `[--${name} ${value}]`);
+  return [group.name, command.name, ...command.args, ...options].join(' ');
+}
+
+/** Finds the command named by argv, separates its options and checks its argument count. */
+export function resolveCommand(
+  groups: CommandGroup[],
+  argv: string[],
+): { command: OpsCommand; args: string[]; options: Record<string, string> } {
+  const [groupName, commandName, ...rest] = argv;
   const group = groups.find((g) => g.name === groupName);
   if (!group) throw new UsageError(groupName ? `unknown command group "${groupName}"` : 'no command given');
   const command = group.commands.find((c) => c.name === commandName);
@@ -52,8 +63,24 @@ export function resolveCommand(groups: CommandGroup[], argv: string[]): { comman
     const known = group.commands.map((c) => c.name).join(', ');
     throw new UsageError(commandName ? `unknown command "${groupName} ${commandName}" (known: ${known})` : `"${groupName}" needs a command: ${known}`);
   }
-  if (args.length !== command.args.length) {
-    throw new UsageError(`usage: ${[group.name, command.name, ...command.args].join(' ')}`);
+  const { args, options } = splitOptions(rest, command, () => `usage: ${synopsisOf(group, command)}`);
+  if (args.length !== command.args.length) throw new UsageError(`usage: ${synopsisOf(group, command)}`);
+  return { command, args, options };
+}
+
+function splitOptions(argv: string[], command: OpsCommand, usageLine: () => string): { args: string[]; options: Record<string, string> } {
+  const args: string[] = [];
+  const options: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--([a-z][a-z-]*)(?:=(.*))?$/.exec(argv[i]!);
+    if (!match) {
+      args.push(argv[i]!);
+      continue;
+    }
+    const [, name, inline] = match;
+    const value = inline ?? argv[++i];
+    if (!command.options?.[name!] || value === undefined || name! in options) throw new UsageError(usageLine());
+    options[name!] = value;
   }
-  return { command, args };
+  return { args, options };
 }

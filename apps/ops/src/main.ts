@@ -8,9 +8,10 @@ import { appsCommands } from './apps.command.js';
 import { UsageError, resolveCommand, usage, type CommandGroup, type OpsContext } from './cli.js';
 import { connect, resolveDatabaseUrl } from './database.js';
 import { dbCommands } from './db.command.js';
+import { tokensCommands } from './tokens.command.js';
 
 /** New groups (projections, tokens, …) join this list. */
-const groups: CommandGroup[] = [appsCommands, dbCommands];
+const groups: CommandGroup[] = [appsCommands, dbCommands, tokensCommands];
 
 async function run(argv: string[]): Promise<number> {
   if (argv.length === 1 && ['help', '--help', '-h'].includes(argv[0]!)) {
@@ -19,7 +20,7 @@ async function run(argv: string[]): Promise<number> {
   }
   let db: Kysely<Database> | undefined;
   try {
-    const { command, args } = resolveCommand(groups, argv);
+    const { command, args, options } = resolveCommand(groups, argv);
     let url: string | undefined;
     const databaseUrl = () => (url ??= resolveDatabaseUrl());
     const context: OpsContext = {
@@ -27,7 +28,7 @@ async function run(argv: string[]): Promise<number> {
       db: async () => (db ??= await connect(databaseUrl())),
       out: (line) => console.log(line),
     };
-    await command.run(context, args);
+    await command.run(context, args, options);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

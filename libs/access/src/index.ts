@@ -1,1 +1,2 @@
 export * from './producer-keys.js';
+export * from './merchant-tokens.js';

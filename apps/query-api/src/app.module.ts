@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import type { QueryApiConfig } from '@app/config';
+import { graphqlOptions } from './graphql/graphql-options.js';
+import { GraphQLErrorPassthrough } from './graphql/graphql-error.filter.js';
+import { DrainState } from './health/drain-state.js';
+import { HealthController } from './health/health.controller.js';
+import { QueryApiConfigRef } from './infrastructure/config.provider.js';
+import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { QueryApiMetrics } from './metrics/query-api.metrics.js';
+
+@Module({})
+export class QueryApiModule {
+  static forConfig(config: QueryApiConfig, shared: { drain: DrainState; metrics: QueryApiMetrics }): DynamicModule {
+    const configRef = { provide: QueryApiConfigRef, useValue: new QueryApiConfigRef(config) };
+    return {
+      module: QueryApiModule,
+      global: true,
+      imports: [InfrastructureModule, GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...graphqlOptions(config) })],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        configRef,
+        { provide: DrainState, useValue: shared.drain },
+        { provide: QueryApiMetrics, useValue: shared.metrics },
+        { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
+        MerchantMetricsResolver,
+      ],
+      exports: [configRef],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { redactUrl, type QueryApiConfig } from '@app/config';
+import { QueryApiModule } from './app.module.js';
+import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
+import { GRAPHQL_PATH } from './graphql/graphql-options.js';
+import { DrainState } from './health/drain-state.js';
+import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
+import { QueryApiMetrics } from './metrics/query-api.metrics.js';
+
+/** Builds and starts the query API; main.ts and the tests both start it this way. */
+export async function startQueryApi(config: QueryApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+  // While draining, requests already received are served (return503OnClosing: false); idle
+  // keep-alive connections are closed so clients reconnect to another instance.
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
+  const fastify = adapter.getInstance();
+
+  const drain = new DrainState();
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (drain.draining) reply.header('connection', 'close');
+    return payload;
+  });
+  // Plain Fastify hooks, added before Nest registers mercurius, so they wrap the GraphQL route:
+  // refused requests are counted, and authentication runs before the body is even parsed.
+  const metrics = new QueryApiMetrics();
+  observeGraphqlRequests(fastify, { path: GRAPHQL_PATH, metrics });
+  authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, secret: config.merchantJwtSecret });
+
+  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics }), adapter, {
+    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  await app.listen(config.port, config.host);
+  const logger = new Logger('QueryApi');
+  logger.log(`listening on ${await app.getUrl()}${GRAPHQL_PATH} (database ${redactUrl(config.databaseUrl)})`);
+  if (config.usesDevSecret) {
+    logger.warn('MERCHANT_JWT_SECRET is unset: tokens are checked with the public development secret (refused when NODE_ENV=production)');
+  }
+  return app;
+}

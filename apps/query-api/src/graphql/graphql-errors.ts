@@ -1,0 +1,30 @@
+import { GraphQLError } from './graphql-js.js';
+
+/**
+ * The `extensions.code` values this API answers with. Clients branch on the
+ * code, never on the message. The names follow Apollo's conventions, which
+ * most GraphQL clients already know.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** Depth, cost or alias limit exceeded: simplify the query or split it. */
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** Syntax errors and spec validation errors (unknown fields, wrong argument types...). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** Refused at the HTTP level before GraphQL: body over MAX_REQUEST_BYTES, unsupported content type, batched requests. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** The read model has no live version yet (no projector has caught up): retry later. */
+  UNAVAILABLE: 'UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export function graphQLError(code: ErrorCode, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
+export const badUserInput = (message: string) => graphQLError(ErrorCode.BAD_USER_INPUT, message);
+export const forbidden = (message: string) => graphQLError(ErrorCode.FORBIDDEN, message);
+export const queryTooComplex = (message: string) => graphQLError(ErrorCode.QUERY_TOO_COMPLEX, message);

@@ -1,0 +1,8 @@
+/**
+ * graphql-js, imported the way Node resolves it for mercurius and
+ * @nestjs/graphql (its CommonJS `main`). graphql 16 also ships an ES build
+ * (`module`), which Vite-based tooling (Vitest) would pick for our sources:
+ * two copies of graphql then disagree on `instanceof GraphQLScalarType` and
+ * on schema identity. Import runtime values from here, types from 'graphql'.
+ */
+export { GraphQLError, GraphQLScalarType, Kind } from 'graphql/index.js';

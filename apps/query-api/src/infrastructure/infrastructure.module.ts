@@ -1,0 +1,38 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type pg from 'pg';
+import { createPool } from '@app/database';
+import { MERCHANT_METRICS_SERVICE } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
+import { readerLimits, SqlMerchantMetricsService } from '../merchants/queries/merchant-metrics/sql-merchant-metrics.service.js';
+import { QueryApiConfigRef } from './config.provider.js';
+import { PG_POOL } from './tokens.js';
+
+/** Closes the pool after the HTTP server has drained (onApplicationShutdown runs after it). */
+class Lifecycle implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+/** The process's database pool and the read side behind the resolvers. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: PG_POOL,
+      inject: [QueryApiConfigRef],
+      useFactory: (config: QueryApiConfigRef) =>
+        createPool({ connectionString: config.value.databaseUrl, max: config.value.databasePoolSize, applicationName: 'query-api' }),
+    },
+    {
+      provide: MERCHANT_METRICS_SERVICE,
+      inject: [PG_POOL, QueryApiConfigRef],
+      useFactory: (pool: pg.Pool, config: QueryApiConfigRef) =>
+        new SqlMerchantMetricsService(pool, readerLimits(config.value)),
+    },
+    Lifecycle,
+  ],
+  exports: [PG_POOL, MERCHANT_METRICS_SERVICE],
+})
+export class InfrastructureModule {}

@@ -1,0 +1,50 @@
+import type { MetricsAnswer, MetricsQuery, MetricValues } from '@app/merchant-metrics';
+import type { MerchantMetricsArgs } from './merchant-metrics.args.js';
+import type { MetricValuesModel } from './metric-values.type.js';
+import type { MetricsResultModel } from './metrics-result.type.js';
+
+/**
+ * GraphQL arguments to the read side's question. Everything about the
+ * question's validity (zone, range, limits) is the reader's to judge, in one
+ * place: it refuses with QueryRejectedError, answered as BAD_USER_INPUT.
+ * A null timeZone or groupBy (allowed by the contract) means the default.
+ */
+export function toMetricsQuery(args: MerchantMetricsArgs): MetricsQuery {
+  return {
+    merchantId: args.merchantId,
+    from: args.from,
+    to: args.to,
+    granularity: args.granularity,
+    timeZone: args.timeZone ?? 'UTC',
+    groupBy: args.groupBy ?? [],
+    ...(args.compareTo ? { compareTo: args.compareTo } : {}),
+  };
+}
+
+function toValues(v: MetricValues): MetricValuesModel {
+  return {
+    currency: v.currency,
+    transactionCount: v.transactionCount,
+    grossAmount: v.grossAmount.toString(),
+    refundCount: v.refundCount,
+    refundAmount: v.refundAmount.toString(),
+    netAmount: v.netAmount.toString(),
+    failedCount: v.failedCount,
+    averageTicket: v.averageTicket === null ? null : v.averageTicket.toString(),
+    uniqueCustomers: v.uniqueCustomers,
+  };
+}
+
+/** bigint amounts become decimal strings: GraphQL has no 64-bit integer and JSON numbers lose precision past 2^53. */
+export function toMetricsResult(answer: MetricsAnswer): MetricsResultModel {
+  return {
+    freshness: { ...answer.freshness },
+    totals: answer.totals.map(toValues),
+    series: answer.series.map((s) => ({
+      currency: s.currency,
+      paymentMethod: s.paymentMethod,
+      storeId: s.storeId,
+      points: s.points.map((p) => ({ start: p.start, values: toValues(p.values), previous: p.previous === null ? null : toValues(p.previous) })),
+    })),
+  };
+}

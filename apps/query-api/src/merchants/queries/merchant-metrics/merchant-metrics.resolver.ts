@@ -1,0 +1,41 @@
+import { Inject } from '@nestjs/common';
+import { Args, Context, Query, Resolver } from '@nestjs/graphql';
+import { NoLiveVersionError, QueryRejectedError } from '@app/merchant-metrics';
+import { assertMayRead } from '../../../auth/access-policy.js';
+import { MERCHANT_METRICS_COST } from '../../../graphql/complexity.rule.js';
+import { badUserInput, ErrorCode, graphQLError } from '../../../graphql/graphql-errors.js';
+import type { QueryContext } from '../../../graphql/query-context.js';
+import { QueryApiMetrics } from '../../../metrics/query-api.metrics.js';
+import { MerchantMetricsArgs } from './merchant-metrics.args.js';
+import { toMetricsQuery, toMetricsResult } from './merchant-metrics.mapper.js';
+import { MERCHANT_METRICS_SERVICE, type MerchantMetricsService } from './merchant-metrics.service.js';
+import { MetricsResultModel } from './metrics-result.type.js';
+
+@Resolver(() => MetricsResultModel)
+export class MerchantMetricsResolver {
+  constructor(
+    @Inject(MERCHANT_METRICS_SERVICE) private readonly metrics: MerchantMetricsService,
+    private readonly prometheus: QueryApiMetrics,
+  ) {}
+
+  @Query(() => MetricsResultModel, {
+    name: 'merchantMetrics',
+    complexity: MERCHANT_METRICS_COST,
+    description:
+      "A merchant's payment metrics over [from, to), as totals and as series bucketed by granularity in timeZone. Amounts are integer minor units per currency.",
+  })
+  async merchantMetrics(@Args() args: MerchantMetricsArgs, @Context() context: QueryContext): Promise<MetricsResultModel> {
+    // Authorization before anything else: a forbidden request learns nothing, not even whether its range is valid.
+    assertMayRead(context.principal, args.merchantId);
+    const query = toMetricsQuery(args);
+    try {
+      const answer = await this.metrics.query(query);
+      this.prometheus.freshnessLag.set(answer.freshness.lagSeconds);
+      return toMetricsResult(answer);
+    } catch (error) {
+      if (error instanceof QueryRejectedError) throw badUserInput(error.message);
+      if (error instanceof NoLiveVersionError) throw graphQLError(ErrorCode.UNAVAILABLE, 'the metrics read model has no live version yet; retry later');
+      throw error;
+    }
+  }
+}

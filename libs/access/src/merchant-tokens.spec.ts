@@ -1,0 +1,82 @@
+import { SignJWT } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { MerchantTokenError, parseTokenTtl, signMerchantToken, verifyMerchantToken } from './merchant-tokens.js';
+
+const SECRET = 'a-test-secret-that-is-long-enough-0123456789';
+const NOW = new Date('2026-11-20T12:00:00Z');
+const at = (iso: string) => new Date(iso);
+
+/** A token built by hand with jose, so the tests do not only trust signMerchantToken. */
+function handMade(claims: Record<string, unknown>, options: { alg?: string; secret?: string; exp?: number | null } = {}) {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.alg ?? 'HS256' }).setIssuer('merchant-payment-analytics').setAudience('query-api');
+  if (options.exp !== null) jwt.setExpirationTime(options.exp ?? NOW.getTime() / 1000 + 3600);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
+}
+
+async function rejection(token: string, now = NOW): Promise<string> {
+  const error = await verifyMerchantToken(SECRET, token, now).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(MerchantTokenError);
+  return (error as Error).message;
+}
+
+describe('merchant tokens', () => {
+  it('round-trips a merchant token and an ops token', async () => {
+    const merchant = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'm-1' }, { ttlSeconds: 60, now: NOW });
+    const ops = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 60, now: NOW });
+    expect(await verifyMerchantToken(SECRET, merchant, NOW)).toEqual({ kind: 'merchant', merchantId: 'm-1' });
+    expect(await verifyMerchantToken(SECRET, ops, NOW)).toEqual({ kind: 'ops' });
+  });
+
+  it('accepts a hand-made token with the documented claims', async () => {
+    expect(await verifyMerchantToken(SECRET, await handMade({ merchantId: 'm-7' }), NOW)).toEqual({ kind: 'merchant', merchantId: 'm-7' });
+    expect(await verifyMerchantToken(SECRET, await handMade({ role: 'ops' }), NOW)).toEqual({ kind: 'ops' });
+  });
+
+  it('refuses an expired token, allowing 30 s of clock skew', async () => {
+    const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'm-1' }, { ttlSeconds: 60, now: NOW });
+    expect(await verifyMerchantToken(SECRET, token, at('2026-11-20T12:01:29Z'))).toEqual({ kind: 'merchant', merchantId: 'm-1' });
+    expect(await rejection(token, at('2026-11-20T12:01:31Z'))).toBe('token expired');
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    expect(await rejection(await handMade({ merchantId: 'm-1' }, { secret: 'another-secret-that-is-long-enough-012345' }))).toBe('token signature is invalid');
+  });
+
+  it('refuses a token without exp, with another algorithm, or for another audience', async () => {
+    expect(await rejection(await handMade({ merchantId: 'm-1' }, { exp: null }))).toBe('token claim "exp" is not acceptable');
+    expect(await rejection(await handMade({ merchantId: 'm-1' }, { alg: 'HS512' }))).toBe('token must be signed with HS256');
+    const otherAudience = await new SignJWT({ merchantId: 'm-1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('merchant-payment-analytics')
+      .setAudience('someone-else')
+      .setExpirationTime(NOW.getTime() / 1000 + 60)
+      .sign(new TextEncoder().encode(SECRET));
+    expect(await rejection(otherAudience)).toBe('token claim "aud" is not acceptable');
+  });
+
+  it('refuses a token that grants nothing, and garbage', async () => {
+    expect(await rejection(await handMade({ role: 'admin' }))).toMatch(/grants no access/);
+    expect(await rejection(await handMade({ merchantId: '' }))).toMatch(/grants no access/);
+    expect(await rejection(await handMade({ merchantId: 42 }))).toMatch(/grants no access/);
+    expect(await rejection('not.a.jwt')).toBe('token is malformed');
+    expect(await rejection('')).toBe('token is malformed');
+  });
+
+  it('never puts the secret in an error message', async () => {
+    const messages = [
+      await rejection(await handMade({ merchantId: 'm-1' }, { secret: 'another-secret-that-is-long-enough-012345' })),
+      await rejection('x.y.z'),
+    ];
+    for (const message of messages) expect(message).not.toContain(SECRET);
+  });
+
+  it('parses ttls', () => {
+    expect([parseTokenTtl('90'), parseTokenTtl('90s'), parseTokenTtl('30m'), parseTokenTtl('24h'), parseTokenTtl('7d')]).toEqual([
+      90, 90, 1800, 86_400, 604_800,
+    ]);
+    for (const bad of ['', '0', '1w', '-5m', '367d', '1.5h']) expect(() => parseTokenTtl(bad)).toThrow(MerchantTokenError);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { DEV_MERCHANT_JWT_SECRET, loadQueryApiConfig } from './query-api.config.js';
+
+const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/db';
+
+describe('query API configuration', () => {
+  it('has documented defaults, with the development secret outside production', () => {
+    const config = loadQueryApiConfig({ DATABASE_URL });
+    expect(config).toEqual({
+      databaseUrl: DATABASE_URL,
+      host: '127.0.0.1',
+      port: 4001,
+      merchantJwtSecret: DEV_MERCHANT_JWT_SECRET,
+      usesDevSecret: true,
+      databasePoolSize: 8,
+      maxBuckets: 1000,
+      maxRangeDays: 400,
+      maxDepth: 15,
+      maxComplexity: 500,
+      maxAliases: 10,
+      maxBodyBytes: 65536,
+    });
+  });
+
+  it('refuses to run production without a secret of its own, or with a short one anywhere', () => {
+    expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production' })).toThrow('MERCHANT_JWT_SECRET is required but not set');
+    expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: DEV_MERCHANT_JWT_SECRET })).toThrow(
+      'MERCHANT_JWT_SECRET is the public development default',
+    );
+    expect(() => loadQueryApiConfig({ DATABASE_URL, MERCHANT_JWT_SECRET: 'too-short' })).toThrow('MERCHANT_JWT_SECRET must be at least 32 characters long');
+    const secret = 'x'.repeat(32);
+    expect(loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: secret })).toMatchObject({ merchantJwtSecret: secret, usesDevSecret: false });
+  });
+
+  it('names the variable when a value is out of bounds', () => {
+    expect(() => loadQueryApiConfig({ DATABASE_URL, QUERY_API_PORT: 'x' })).toThrow('QUERY_API_PORT must be an integer, got "x"');
+    expect(() => loadQueryApiConfig({ DATABASE_URL, QUERY_MAX_COMPLEXITY: '5' })).toThrow('QUERY_MAX_COMPLEXITY must be between 10 and 100000, got 5');
+    expect(() => loadQueryApiConfig({})).toThrow('DATABASE_URL is required but not set');
+  });
+});

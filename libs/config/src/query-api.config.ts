@@ -1,0 +1,62 @@
+import { ConfigError, readInt, readString, readUrl } from './env.js';
+
+/**
+ * The signing secret used when MERCHANT_JWT_SECRET is unset outside
+ * production. It is public (it is in this file), so a production process
+ * refuses to start with it: tokens signed with it would be forgeable by anyone.
+ */
+export const DEV_MERCHANT_JWT_SECRET = 'dev-only-merchant-jwt-secret-not-for-production';
+
+/** HS256 wants a key at least as long as its 256-bit hash. */
+const MIN_SECRET_LENGTH = 32;
+
+export interface QueryApiConfig {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  /** HS256 key of merchant and ops tokens. Never log it. */
+  merchantJwtSecret: string;
+  /** True when merchantJwtSecret is the public development default. */
+  usesDevSecret: boolean;
+  databasePoolSize: number;
+  /** Most buckets one answer may hold per series (range ÷ granularity, comparison included). */
+  maxBuckets: number;
+  /** Longest [from, to) range a query may ask for. */
+  maxRangeDays: number;
+  /**
+   * Deepest selection nesting an operation may have. The merchant schema is at
+   * most 5 deep; graphql-js's standard introspection query is 15 deep, and
+   * introspection is the only cyclic part of the schema, so this mostly bounds it.
+   */
+  maxDepth: number;
+  /** Highest cost an operation may have; merchantMetrics costs 100, every other field 1. */
+  maxComplexity: number;
+  /** Most aliased fields in one document, so one request cannot fan out into many merchantMetrics. */
+  maxAliases: number;
+  maxBodyBytes: number;
+}
+
+export function loadQueryApiConfig(env: Record<string, string | undefined> = process.env): QueryApiConfig {
+  const production = env.NODE_ENV === 'production';
+  const merchantJwtSecret = readString(env, 'MERCHANT_JWT_SECRET', production ? undefined : DEV_MERCHANT_JWT_SECRET);
+  if (production && merchantJwtSecret === DEV_MERCHANT_JWT_SECRET) {
+    throw new ConfigError('MERCHANT_JWT_SECRET is the public development default; set a secret of your own when NODE_ENV=production');
+  }
+  if (merchantJwtSecret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`MERCHANT_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long`);
+  }
+  return {
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    host: readString(env, 'HOST', '127.0.0.1'),
+    port: readInt(env, 'QUERY_API_PORT', 4001, { min: 0, max: 65535 }),
+    merchantJwtSecret,
+    usesDevSecret: merchantJwtSecret === DEV_MERCHANT_JWT_SECRET,
+    databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 8, { min: 1, max: 200 }),
+    maxBuckets: readInt(env, 'QUERY_MAX_BUCKETS', 1000, { min: 1, max: 100_000 }),
+    maxRangeDays: readInt(env, 'QUERY_MAX_RANGE_DAYS', 400, { min: 1, max: 3660 }),
+    maxDepth: readInt(env, 'QUERY_MAX_DEPTH', 15, { min: 2, max: 100 }),
+    maxComplexity: readInt(env, 'QUERY_MAX_COMPLEXITY', 500, { min: 10, max: 100_000 }),
+    maxAliases: readInt(env, 'QUERY_MAX_ALIASES', 10, { min: 0, max: 1000 }),
+    maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 64 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
+  };
+}
