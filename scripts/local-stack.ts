@@ -14,6 +14,8 @@ import { startLocalNats } from './local-stack/nats.js';
 import { assertPortFree } from './local-stack/ports.js';
 import { startLocalPostgres } from './local-stack/postgres.js';
 import { curlCommand, submitSampleEvent } from './local-stack/sample-event.js';
+import { graphqlCurl, merchantToken, sampleQuery, SAMPLE_MERCHANT } from './local-stack/sample-query.js';
+import { DEV_MERCHANT_JWT_SECRET } from '@app/config';
 
 interface StackConfig {
   databaseUrl?: string;
@@ -23,6 +25,8 @@ interface StackConfig {
   host: string;
   commandApiPort: number;
   projectorPort: number;
+  queryApiPort: number;
+  merchantJwtSecret: string;
 }
 
 function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
@@ -35,6 +39,8 @@ function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
     host: readString(env, 'HOST', '127.0.0.1'),
     commandApiPort: readInt(env, 'COMMAND_API_PORT', 4000, port),
     projectorPort: readInt(env, 'PROJECTOR_PORT', 4002, port),
+    queryApiPort: readInt(env, 'QUERY_API_PORT', 4001, port),
+    merchantJwtSecret: readString(env, 'MERCHANT_JWT_SECRET', DEV_MERCHANT_JWT_SECRET),
   };
 }
 
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
   if (!config.natsUrl) await assertPortFree('127.0.0.1', config.natsPort, 'nats-server', 'LOCAL_NATS_PORT');
   await assertPortFree(config.host, config.commandApiPort, 'the command API', 'COMMAND_API_PORT');
   await assertPortFree(config.host, config.projectorPort, 'the projector', 'PROJECTOR_PORT');
+  await assertPortFree(config.host, config.queryApiPort, 'the query API', 'QUERY_API_PORT');
 
   let databaseUrl = config.databaseUrl;
   if (databaseUrl) {
@@ -138,13 +145,14 @@ async function main(): Promise<void> {
 
   const devKey = await prepareDatabase(databaseUrl, dir);
   const commandApiUrl = httpUrl(config.host, config.commandApiPort);
-  writeState(dir, { databaseUrl, natsUrl, commandApiUrl, pid: process.pid });
+  writeState(dir, { databaseUrl, natsUrl, commandApiUrl, merchantJwtSecret: config.merchantJwtSecret, pid: process.pid });
   stateWritten = dir;
   if (stopping) return;
 
   const env = {
     ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host,
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
+    QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret,
   };
   const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env });
   track(commandApi);
@@ -154,9 +162,16 @@ async function main(): Promise<void> {
   await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
   await waitUntilReady(projector, `${projectorUrl}/health/ready`);
   if (stopping) return;
+  const queryApiUrl = httpUrl(config.host, config.queryApiPort);
+  const queryApi = startApp({ name: 'query-api', entry: 'apps/query-api/src/main.ts', env });
+  track(queryApi);
+  // Ready once a read-model version is live: the projector makes v1 live when it has caught up.
+  await waitUntilReady(queryApi, `${queryApiUrl}/health/ready`);
+  if (stopping) return;
 
   const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${commandApiUrl}/metrics)`];
   lines.push(`  projector      ${projectorUrl}/metrics  (lag per partition)`);
+  lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${queryApiUrl}/metrics)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
   lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
   if (devKey) {
@@ -165,6 +180,18 @@ async function main(): Promise<void> {
     lines.push('', `sample event → HTTP ${sample.status} ${sample.body}`);
     if (sample.status !== 200) lines.push('  (the sample event was not accepted: see the command-api output above)');
     lines.push('', 'record an event yourself:', curlCommand(commandApiUrl, devKey));
+    const token = await merchantToken(config.merchantJwtSecret);
+    const answer = await sampleQuery(queryApiUrl, token).catch((error: Error) => error.message);
+    lines.push('', `merchant ${SAMPLE_MERCHANT}'s 2026-11-20 (Asia/Tokyo) from GraphQL → ${answer}`);
+    lines.push(
+      '',
+      `merchant token for ${SAMPLE_MERCHANT} (7 days; JWT secret ${config.merchantJwtSecret === DEV_MERCHANT_JWT_SECRET ? `"${DEV_MERCHANT_JWT_SECRET}", the development default` : 'from MERCHANT_JWT_SECRET'}):`,
+      token,
+      '',
+      'ask GraphQL yourself:',
+      graphqlCurl(queryApiUrl, token),
+      '(another merchant: npm run ops -- tokens merchant <merchantId>)',
+    );
   } else {
     lines.push(
       '',

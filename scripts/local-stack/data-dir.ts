@@ -47,6 +47,8 @@ export interface LocalStackState {
   databaseUrl: string;
   natsUrl: string;
   commandApiUrl: string;
+  /** The secret merchant tokens are signed with (`npm run ops -- tokens …` reads it here). */
+  merchantJwtSecret: string;
   /** Lets the ops CLI tell a running stack from a file left by a crash. */
   pid: number;
 }
