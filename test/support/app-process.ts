@@ -23,9 +23,10 @@ export class AppProcess {
 
   private constructor(private readonly app: AppDefinition, readonly port: number, private readonly env: Record<string, string>) {}
 
-  static async start(app: AppDefinition, env: Record<string, string>): Promise<AppProcess> {
+  /** Starts the app; with `waitReady: false`, returns as soon as the process is spawned. */
+  static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<AppProcess> {
     const process = new AppProcess(app, await freePort(), env);
-    await process.start();
+    await process.start(options);
     return process;
   }
 
@@ -33,7 +34,7 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  async start(options: { waitReady?: boolean } = {}): Promise<void> {
     const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', this.app.entry], {
       cwd: root,
       env: { ...process.env, ...this.env, [this.app.portVariable]: String(this.port), HOST: '127.0.0.1' },
@@ -44,6 +45,7 @@ export class AppProcess {
     child.stderr?.on('data', capture);
     this.child = child;
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    if (options.waitReady === false) return;
     await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`${this.app.name} exited early:\n${this.output}`);
       const res = await fetch(`${this.url}/health/ready`);

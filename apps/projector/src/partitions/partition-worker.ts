@@ -66,6 +66,7 @@ export class PartitionWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
+    await this.consumer.stop();
   }
 
   private async run(): Promise<void> {
@@ -82,7 +83,7 @@ export class PartitionWorker {
         failures++;
         this.checkpointKnown = false;
         this.readFromStore = true;
-        this.consumer.reset();
+        await this.consumer.reset();
         const moved = error instanceof CheckpointMovedError;
         if (moved || failures === 1 || failures % 30 === 0) {
           this.logger.warn(`partition ${this.partition}: ${describeError(error)}${moved ? '' : '; retrying'}`);
@@ -99,7 +100,7 @@ export class PartitionWorker {
       if (rows.length === this.options.batchEvents) return;
       this.readFromStore = false;
     }
-    const fetched = await this.consumer.fetch(this.options.fetchMessages, this.options.fetchWaitMs);
+    const fetched = await this.consumer.take(this.options.fetchMessages, this.options.fetchWaitMs);
     if (fetched === undefined) {
       // NATS is away: follow the store until it is back.
       this.readFromStore = true;
