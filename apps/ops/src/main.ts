@@ -8,10 +8,11 @@ import { appsCommands } from './apps.command.js';
 import { UsageError, resolveCommand, usage, type CommandGroup, type OpsContext } from './cli.js';
 import { connect, resolveDatabaseUrl } from './database.js';
 import { dbCommands } from './db.command.js';
+import { projectionsCommands } from './projections.command.js';
 import { tokensCommands } from './tokens.command.js';
 
 /** New groups (projections, tokens, …) join this list. */
-const groups: CommandGroup[] = [appsCommands, dbCommands, tokensCommands];
+const groups: CommandGroup[] = [appsCommands, dbCommands, projectionsCommands, tokensCommands];
 
 async function run(argv: string[]): Promise<number> {
   if (argv.length === 1 && ['help', '--help', '-h'].includes(argv[0]!)) {

@@ -10,7 +10,7 @@ import {
   installVersion,
   merchantMetricsLogic,
   PROJECTION_NAME,
-  setStatus,
+  advanceStatus,
   type ProjectionTarget,
   type ProjectionVersion,
 } from '@app/merchant-metrics';
@@ -148,7 +148,7 @@ export class Projector {
     if (!version || version.status === 'live' || version.status === 'retired') return;
     const caughtUp = this.lastLag.length > 0 && this.lastLag.every((l) => l.lagEvents === 0 || l.lagSeconds < 5);
     if (!caughtUp) return;
-    if (version.status === 'building') await setStatus(this.pool, PROJECTION_NAME, version.version, 'catching_up');
+    if (version.status === 'building') await advanceStatus(this.pool, PROJECTION_NAME, version.version, 'building', 'catching_up');
     if (await goLiveIfFirst(this.pool, PROJECTION_NAME, version.version)) {
       this.logger.log(`${PROJECTION_NAME} v${version.version} caught up and is the first version: now live`);
     }

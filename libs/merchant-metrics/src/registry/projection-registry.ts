@@ -110,6 +110,19 @@ export async function setStatus(client: SqlClient, projection: string, version: 
   );
 }
 
+/** Moves a version from one status to the next only if it still has the first (no lost update against promote). */
+export async function advanceStatus(
+  client: SqlClient, projection: string, version: number, from: VersionStatus, to: VersionStatus,
+): Promise<boolean> {
+  const { rows } = await client.query(
+    `update projections.versions set status = $4,
+       finished_at = case when $4 in ('catching_up', 'live') then coalesce(finished_at, now()) else finished_at end
+     where projection = $1 and version = $2 and status = $3 returning version`,
+    [projection, version, from, to],
+  );
+  return rows.length > 0;
+}
+
 export interface LiveVersion {
   version: number;
   schemaName: string;

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKysely, createPool, type Database } from '@app/database';
+import { EventStore, readPartitionCount } from '@app/event-store';
+import { goLiveIfFirst, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { testDatabase, type TestDatabase } from '@app/testing';
+import { sampleEvent } from '../../../libs/event-store/src/testing/sample-events.js';
+import { OpsError, resolveCommand, UsageError, type OpsContext } from './cli.js';
+import { projectionsCommands } from './projections.command.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The real CLI in a child process, for what only it does: exit codes and the one-line error. */
+function cli(args: string[], databaseUrl: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['scripts/run-ts.mjs', 'apps/ops/src/main.ts', ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('ops projections', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let db: Kysely<Database>;
+  let lines: string[];
+
+  /** Runs a command as main.ts does, minus the process: returns what it printed, or throws what it threw. */
+  const ops = async (...argv: string[]): Promise<string[]> => {
+    lines = [];
+    const context: OpsContext = { db: async () => db, databaseUrl: () => database.url, out: (line) => lines.push(line) };
+    const { command, args, options } = resolveCommand([projectionsCommands], ['projections', ...argv]);
+    await command.run(context, args, options);
+    return lines;
+  };
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    pool = createPool({ connectionString: database.url, max: 2 });
+    db = createKysely(createPool({ connectionString: database.url, max: 2 }));
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await pool?.end();
+    await database?.drop();
+  });
+
+  it('list says so when there is no version yet', async () => {
+    expect(await ops('list')).toEqual(['no projection versions yet (the projector installs its version when it first starts)']);
+  });
+
+  it('list shows every version with status, live marker, progress and lag', async () => {
+    const partitions = await readPartitionCount(pool);
+    const client = await pool.connect();
+    try {
+      for (const version of [1, 2]) {
+        await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: `rev-${version}`, engine: 'postgres' });
+      }
+      await goLiveIfFirst(client, PROJECTION_NAME, 1);
+    } finally {
+      client.release();
+    }
+    await new EventStore(pool, partitions).append([sampleEvent({ merchantId: 'm-ops' })]);
+
+    const [header, v1, v2, ...rest] = await ops('list');
+    expect(header).toMatch(/^PROJECTION\s+VERSION\s+STATUS\s+LIVE\s+ENGINE\s+EVENTS\s+LAG_EVENTS\s+LAG_S\s+REVISION\s+STARTED\s+FINISHED$/);
+    const at = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ';
+    expect(v1).toMatch(new RegExp(`^merchant-metrics\\s+1\\s+live\\s+\\*\\s+postgres\\s+0\\s+1\\s+\\d+\\.\\d\\s+rev-1\\s+${at}\\s+${at}$`));
+    expect(v2).toMatch(new RegExp(`^merchant-metrics\\s+2\\s+building\\s+postgres\\s+0\\s+1\\s+\\d+\\.\\d\\s+rev-2\\s+${at}\\s+-$`));
+    expect(rest).toEqual([]);
+  });
+
+  it('refuses wrong command lines and unknown projections', async () => {
+    await expect(ops('promote', 'merchant-metrics')).rejects.toThrow(UsageError);
+    await expect(ops('promote', 'merchant-metrics')).rejects.toThrow(/--version is required/);
+    await expect(ops('drop', 'merchant-metrics', '--version', 'two')).rejects.toThrow(/--version must be a positive integer, got "two"/);
+    await expect(ops('promote', 'merchant-metrics', '--version', '2', '--max-lag', 'soon')).rejects.toThrow(UsageError);
+    await expect(ops('promote', 'orders', '--version', '2')).rejects.toThrow(OpsError);
+    await expect(ops('promote', 'orders', '--version', '2')).rejects.toThrow('unknown projection "orders" (known: merchant-metrics)');
+  });
+
+  it('promote refuses a lagging version, then promotes; rollback returns', async () => {
+    await expect(ops('promote', 'merchant-metrics', '--version', '2', '--max-lag', '0'))
+      .rejects.toThrow(/^merchant-metrics v2 has not caught up: 1 events in 1 partitions not applied yet, the oldest \d+\.\d s old \(limit 0 s\)/);
+    expect(await ops('promote', 'merchant-metrics', '--version', '2', '--max-lag', '600')).toEqual([
+      'merchant-metrics v2 is live (was v1, kept for rollback); the analytics views switched with it',
+    ]);
+    const { rows } = await pool.query<{ definition: string }>(`select pg_get_viewdef('analytics.merchant_metrics_daily') as definition`);
+    expect(rows[0]!.definition).toContain('rm_merchant_metrics_v2.metrics_daily');
+    expect(await ops('rollback', 'merchant-metrics', '--max-lag', '600')).toEqual([
+      'merchant-metrics v1 is live again (rolled back from v2); the analytics views switched with it',
+    ]);
+    expect((await ops('list')).filter((line) => /\s\*\s/.test(line))).toEqual([expect.stringMatching(/^merchant-metrics\s+1\s+live\s+\*/)]);
+  });
+
+  it('drop refuses the live version, and drops a retired one, naming projectors it cuts off', async () => {
+    await expect(ops('drop', 'merchant-metrics', '--version', '1')).rejects.toThrow('merchant-metrics v1 is live; promote another version or roll back first');
+    await pool.query(
+      `insert into projections.leases (projection, version, partition, owner, expires_at) values ($1, 2, 0, 'projector-a', now() + interval '1 minute')`,
+      [PROJECTION_NAME],
+    );
+    expect(await ops('drop', 'merchant-metrics', '--version', '2')).toEqual([
+      'dropped merchant-metrics v2: schema rm_merchant_metrics_v2, its checkpoints, members and leases',
+      'note: projector(s) projector-a still held leases on v2; stop them, their writes now fail',
+    ]);
+    const { rows } = await pool.query(`select count(*)::int as n from pg_namespace where nspname = 'rm_merchant_metrics_v2'`);
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+
+  it('as a process: exit 1 with one line for a refusal, exit 2 for a wrong command line', async () => {
+    const [refused, wrong] = await Promise.all([
+      cli(['projections', 'drop', 'merchant-metrics', '--version', '1'], database.url),
+      cli(['projections', 'promote', 'merchant-metrics'], database.url),
+    ]);
+    expect(refused).toMatchObject({ code: 1, stdout: '', stderr: 'ops: merchant-metrics v1 is live; promote another version or roll back first\n' });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^ops: --version is required: projections promote PROJECTION --version N\n/);
+    expect(wrong.stderr).toContain('projections rollback PROJECTION [--max-lag SECONDS]');
+  });
+});

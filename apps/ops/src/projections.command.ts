@@ -1,0 +1,135 @@
+import {
+  dropVersion,
+  projectionStatus,
+  promoteVersion,
+  PROJECTION_NAME,
+  rollbackVersion,
+  type SqlClient,
+  type VersionStatusReport,
+} from '@app/merchant-metrics';
+import { CompiledQuery } from 'kysely';
+import { OpsError, UsageError, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
+
+/**
+ * Promote, rollback and drop are transactions: the registry functions need one
+ * connection for their whole run, taken here from the CLI's pool.
+ */
+async function withConnection<T>(context: OpsContext, work: (client: SqlClient) => Promise<T>): Promise<T> {
+  const db = await context.db();
+  return db.connection().execute((connection) =>
+    work({
+      query: async <R>(text: string, values: unknown[] = []) => ({
+        rows: (await connection.executeQuery<R>(CompiledQuery.raw(text, values))).rows,
+      }),
+    }),
+  );
+}
+
+function projectionOf(name: string): string {
+  if (name !== PROJECTION_NAME) throw new OpsError(`unknown projection "${name}" (known: ${PROJECTION_NAME})`);
+  return name;
+}
+
+function versionOf(options: Record<string, string>, synopsis: string): number {
+  const raw = options.version;
+  if (raw === undefined) throw new UsageError(`--version is required: ${synopsis}`);
+  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new UsageError(`--version must be a positive integer, got "${raw}"`);
+  return Number(raw);
+}
+
+function maxLagOf(options: Record<string, string>): number | undefined {
+  const raw = options['max-lag'];
+  if (raw === undefined) return undefined;
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw)) throw new UsageError(`--max-lag must be a number of seconds, got "${raw}"`);
+  return Number(raw);
+}
+
+const time = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19)}Z` : '-');
+const seconds = (s: number) => (Number.isFinite(s) ? s.toFixed(1) : '?');
+
+function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+function listRows(reports: VersionStatusReport[]): string[][] {
+  return reports.map((r) => [
+    r.projection,
+    String(r.version),
+    r.status,
+    r.live ? '*' : '',
+    r.engine,
+    String(r.eventsApplied),
+    String(r.lag.events),
+    seconds(r.lag.seconds),
+    r.codeRevision,
+    time(r.startedAt),
+    time(r.finishedAt),
+  ]);
+}
+
+const list: OpsCommand = {
+  name: 'list',
+  args: [],
+  summary: 'every projection version: status, live (*), events applied, lag, code revision',
+  async run(context) {
+    const reports = await withConnection(context, projectionStatus);
+    if (reports.length === 0) {
+      context.out('no projection versions yet (the projector installs its version when it first starts)');
+      return;
+    }
+    const header = ['PROJECTION', 'VERSION', 'STATUS', 'LIVE', 'ENGINE', 'EVENTS', 'LAG_EVENTS', 'LAG_S', 'REVISION', 'STARTED', 'FINISHED'];
+    for (const line of formatTable(header, listRows(reports))) context.out(line);
+  },
+};
+
+const promote: OpsCommand = {
+  name: 'promote',
+  args: ['PROJECTION'],
+  options: { version: 'N', 'max-lag': 'SECONDS' },
+  summary: 'make version N (required) live once its lag is under --max-lag seconds (default 5)',
+  async run(context, [name], options) {
+    const projection = projectionOf(name!);
+    const version = versionOf(options, 'projections promote PROJECTION --version N');
+    const maxLagSeconds = maxLagOf(options);
+    const result = await withConnection(context, (client) => promoteVersion(client, projection, version, { maxLagSeconds }));
+    const was = result.previousVersion === null ? 'none was live' : `was v${result.previousVersion}, kept for rollback`;
+    context.out(`${projection} v${result.version} is live (${was}); the analytics views switched with it`);
+  },
+};
+
+const rollback: OpsCommand = {
+  name: 'rollback',
+  args: ['PROJECTION'],
+  options: { 'max-lag': 'SECONDS' },
+  summary: 'make the previous live version live again (same catch-up rule as promote)',
+  async run(context, [name], options) {
+    const projection = projectionOf(name!);
+    const maxLagSeconds = maxLagOf(options);
+    const result = await withConnection(context, (client) => rollbackVersion(client, projection, { maxLagSeconds }));
+    context.out(`${projection} v${result.version} is live again (rolled back from v${result.previousVersion}); the analytics views switched with it`);
+  },
+};
+
+const drop: OpsCommand = {
+  name: 'drop',
+  args: ['PROJECTION'],
+  options: { version: 'N' },
+  summary: 'drop version N (required): its tables and registry rows; refuses the live version',
+  async run(context, [name], options) {
+    const projection = projectionOf(name!);
+    const version = versionOf(options, 'projections drop PROJECTION --version N');
+    const result = await withConnection(context, (client) => dropVersion(client, projection, version));
+    context.out(`dropped ${projection} v${version}: schema ${result.schemaName}, its checkpoints, members and leases`);
+    if (result.leaseOwners.length > 0) {
+      context.out(`note: projector(s) ${result.leaseOwners.join(', ')} still held leases on v${version}; stop them, their writes now fail`);
+    }
+  },
+};
+
+/** Read-model versions. `rebuild` and `diff` join between list and promote. */
+export const projectionsCommands: CommandGroup = {
+  name: 'projections',
+  summary: 'read-model versions and which one is live',
+  commands: [list, promote, rollback, drop],
+};
