@@ -25,6 +25,8 @@ function weight(i: number): number {
   return i % 5 === 0 ? 8 / 2.4 : 0.5 / 2.4;
 }
 
+const NO_PAYMENTS: ReadonlyMap<string, number> = new Map();
+
 export function merchantId(i: number): string {
   return `bm-${i}`;
 }
@@ -61,7 +63,7 @@ export async function loadMetricsDataset(url: string, schema: string, options: D
         customersPerMerchant: Math.max(20, Math.round(count / 4)), stores: 1 + (i % 4),
       });
       const delta = new MetricsDelta();
-      for (const e of events) merchantMetricsV1.apply(delta, { ...e, merchantId: merchantId(i) });
+      for (const e of events) merchantMetricsV1.apply(delta, { ...e, merchantId: merchantId(i) }, NO_PAYMENTS);
       generated += count;
       const hourly = delta.rollUp(3_600_000);
       const daily = delta.rollUp(86_400_000);

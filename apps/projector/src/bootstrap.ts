@@ -5,13 +5,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { redactUrl, type ProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { ProjectorHttpModule } from './http/projector-http.module.js';
-import { Projector } from './projector.js';
+import { ProjectorSet } from './projector-set.js';
 
 /** Starts a projector process: the projection itself, and /health and /metrics over HTTP. */
 export async function startProjector(config: ProjectorConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const logger = new Logger('Projector');
   const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
-  const projector = new Projector(pool, config, logger);
+  const projector = new ProjectorSet(pool, config, logger);
   await projector.start();
   const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, pool), new FastifyAdapter(), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],

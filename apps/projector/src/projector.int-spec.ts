@@ -11,7 +11,7 @@ import { PROJECTION_NAME, readCheckpoints, readLive } from '@app/merchant-metric
 import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../../command-api/src/testing/command-api-harness.js';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../../../libs/merchant-metrics/src/testing/index.js';
-import { Projector } from './projector.js';
+import { ProjectorSet } from './projector-set.js';
 import { sendEvents } from './testing/send-events.js';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -19,7 +19,7 @@ const quiet = { log: () => undefined, warn: () => undefined, error: () => undefi
 describe('projector', () => {
   let h: CommandApiHarness;
   let pool: pg.Pool;
-  let projector: Projector;
+  let projector: ProjectorSet;
   const warnings: string[] = [];
   const schema = 'rm_merchant_metrics_v1';
   const window = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-11-20T00:00:00Z') };
@@ -30,7 +30,7 @@ describe('projector', () => {
     const config = loadProjectorConfig({
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
     });
-    projector = new Projector(pool, config, { ...quiet, warn: (m) => warnings.push(m) });
+    projector = new ProjectorSet(pool, config, { ...quiet, warn: (m: string) => warnings.push(m) });
     await projector.start();
   });
   afterAll(async () => {
@@ -109,8 +109,8 @@ describe('projector', () => {
       await sendEvents(h.url, h.key, events.slice(1));
       await eventually(async () => {
         const text = await projector.metrics.registry.metrics();
-        expect(text).toContain(`projector_partition_stalled{partition="${partition}"} 1`);
-        expect(text).toContain(`projector_partition_lag_events{partition="${partition}"} 19`);
+        expect(text).toContain(`projector_partition_stalled{version="1",partition="${partition}"} 1`);
+        expect(text).toContain(`projector_partition_lag_events{version="1",partition="${partition}"} 19`);
         expect(warnings.some((w) => w.startsWith(`partition ${partition} STALLED: 19 events wait`))).toBe(true);
       }, 15_000);
     } finally {
@@ -119,8 +119,8 @@ describe('projector', () => {
     }
     await eventually(async () => {
       const text = await projector.metrics.registry.metrics();
-      expect(text).toContain(`projector_partition_stalled{partition="${partition}"} 0`);
-      expect(text).toContain(`projector_partition_lag_events{partition="${partition}"} 0`);
+      expect(text).toContain(`projector_partition_stalled{version="1",partition="${partition}"} 0`);
+      expect(text).toContain(`projector_partition_lag_events{version="1",partition="${partition}"} 0`);
     }, 15_000);
     expect(await projected('stall-')).toEqual(asStoredTotals(expectedTotals(events)));
   });

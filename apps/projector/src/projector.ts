@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { ProjectorConfig } from '@app/config';
 import { readPartitionCount } from '@app/event-store';
-import { describeError, NatsConnector } from '@app/messaging';
+import { describeError, type NatsConnector } from '@app/messaging';
 import {
   findVersion,
   goLiveIfFirst,
@@ -15,7 +15,7 @@ import {
   type ProjectionVersion,
 } from '@app/merchant-metrics';
 import { LagMonitor, type PartitionLag } from './monitoring/lag-monitor.js';
-import { ProjectorMetrics } from './monitoring/projector.metrics.js';
+import type { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { PartitionConsumer } from './partitions/partition-consumer.js';
 import { PartitionLeases } from './partitions/partition-leases.js';
 import { PartitionWorker } from './partitions/partition-worker.js';
@@ -37,14 +37,12 @@ export function codeRevision(): string {
 }
 
 /**
- * One projector process for one version of merchant-metrics: installs the
+ * The projection of one version of merchant-metrics in this process: installs the
  * version on first start, shares partitions with other processes through
  * leases, runs a worker per owned partition, and watches lag. The first
  * version to catch up goes live; later ones wait for the operator's promote.
  */
 export class Projector {
-  readonly metrics = new ProjectorMetrics();
-  private readonly nats: NatsConnector;
   private readonly workers = new Map<number, PartitionWorker>();
   private leases?: PartitionLeases;
   private monitor?: LagMonitor;
@@ -56,15 +54,12 @@ export class Projector {
 
   constructor(
     private readonly pool: pg.Pool,
+    private readonly nats: NatsConnector,
+    readonly metrics: ProjectorMetrics,
     private readonly config: ProjectorConfig,
+    readonly version: number,
     private readonly logger: ProjectorLogger,
-  ) {
-    this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}-v${config.version}`, logger);
-  }
-
-  get natsConnected(): boolean {
-    return this.nats.connected;
-  }
+  ) {}
 
   async start(): Promise<void> {
     const partitions = await readPartitionCount(this.pool);
@@ -79,7 +74,6 @@ export class Projector {
     const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     this.leases = new PartitionLeases(this.pool, { projection: PROJECTION_NAME, version: version.version, partitions }, owner, this.config.leaseMs);
     this.monitor = new LagMonitor(this.pool, this.target, this.config.stallMs, this.metrics, this.logger);
-    this.nats.start();
     this.logger.log(`projecting ${PROJECTION_NAME} v${version.version} (${version.status}, ${version.engine}) into ${version.schemaName} as ${owner}`);
     await this.tick();
     this.schedule();
@@ -92,7 +86,6 @@ export class Projector {
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.leases?.leave().catch((error) => this.logger.warn(`could not release leases: ${describeError(error)}`));
-    await this.nats.close();
   }
 
   private schedule(): void {
@@ -135,12 +128,12 @@ export class Projector {
       const worker = new PartitionWorker(
         this.pool, consumer, this.target!, partition,
         { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000 },
-        this.metrics, this.logger,
+        this.metrics.forVersion(this.target!.version), this.logger,
       );
       this.workers.set(partition, worker);
       worker.start();
     }
-    this.metrics.ownedPartitions.set(this.workers.size);
+    this.metrics.ownedPartitions.set({ version: String(this.target!.version) }, this.workers.size);
   }
 
   private async updateStatus(): Promise<void> {
@@ -155,17 +148,17 @@ export class Projector {
   }
 
   private async ensureInstalled(partitions: number): Promise<ProjectionVersion> {
-    const existing = await findVersion(this.pool, PROJECTION_NAME, this.config.version);
+    const existing = await findVersion(this.pool, PROJECTION_NAME, this.version);
     if (existing) return existing;
-    merchantMetricsLogic(this.config.version); // refuse unknown versions before creating tables
+    merchantMetricsLogic(this.version); // refuse unknown versions before creating tables
     const client = await this.pool.connect();
     try {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: this.config.version, partitions, codeRevision: codeRevision() });
+      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: this.version, partitions, codeRevision: codeRevision() });
       this.logger.log(`installed ${PROJECTION_NAME} v${installed.version} (${installed.engine}) in ${installed.schemaName}`);
       return installed;
     } catch (error) {
       // Another process installed it at the same moment.
-      const raced = await findVersion(this.pool, PROJECTION_NAME, this.config.version);
+      const raced = await findVersion(this.pool, PROJECTION_NAME, this.version);
       if (raced) return raced;
       throw error;
     } finally {

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, Inject, Module, Res, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type pg from 'pg';
-import { Projector } from '../projector.js';
+import { ProjectorSet as Projector } from '../projector-set.js';
 
 const PG_POOL = Symbol('PG_POOL');
 

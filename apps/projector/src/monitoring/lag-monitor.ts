@@ -52,7 +52,7 @@ export class LagMonitor {
       lags.push({ partition, head, checkpoint, lagEvents, lagSeconds, stalled: this.stallCheck(partition, checkpoint, lagEvents, now) });
     }
     for (const l of lags) {
-      const labels = { partition: String(l.partition) };
+      const labels = { version: String(this.target.version), partition: String(l.partition) };
       this.metrics.storeHead.set(labels, l.head);
       this.metrics.checkpoint.set(labels, l.checkpoint);
       this.metrics.lagEvents.set(labels, l.lagEvents);

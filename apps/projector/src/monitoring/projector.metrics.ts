@@ -1,53 +1,56 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** Prometheus metrics of one projector process. Lag gauges describe the whole version, every partition. */
+/** Prometheus metrics of one projector process, by projection version. Lag gauges describe the whole version, every partition. */
 export class ProjectorMetrics {
   readonly registry = new Registry();
 
   readonly eventsApplied = new Counter({
     name: 'projector_events_applied_total',
-    help: 'Events applied to the read model by this process',
+    help: 'Events applied to the read model by this process, by projection version',
+    labelNames: ['version'],
     registers: [this.registry],
   });
   readonly batchDuration = new Histogram({
     name: 'projector_batch_duration_seconds',
     help: 'Time to apply one batch (aggregate, upsert, checkpoint, commit)',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    labelNames: ['version'],
     registers: [this.registry],
   });
   readonly ownedPartitions = new Gauge({
     name: 'projector_owned_partitions',
-    help: 'Partitions this process holds the lease of',
+    help: 'Partitions this process holds the lease of, by projection version',
+    labelNames: ['version'],
     registers: [this.registry],
   });
   readonly storeHead = new Gauge({
     name: 'projector_partition_store_position',
     help: 'Newest stored event position, by partition',
-    labelNames: ['partition'],
+    labelNames: ['version', 'partition'],
     registers: [this.registry],
   });
   readonly checkpoint = new Gauge({
     name: 'projector_partition_checkpoint_position',
     help: 'Newest projected event position, by partition',
-    labelNames: ['partition'],
+    labelNames: ['version', 'partition'],
     registers: [this.registry],
   });
   readonly lagEvents = new Gauge({
     name: 'projector_partition_lag_events',
     help: 'Stored events not yet projected, by partition',
-    labelNames: ['partition'],
+    labelNames: ['version', 'partition'],
     registers: [this.registry],
   });
   readonly lagSeconds = new Gauge({
     name: 'projector_partition_lag_seconds',
     help: 'Age of the oldest stored event not yet projected (0 when caught up), by partition',
-    labelNames: ['partition'],
+    labelNames: ['version', 'partition'],
     registers: [this.registry],
   });
   readonly stalled = new Gauge({
     name: 'projector_partition_stalled',
     help: '1 when events wait and the checkpoint has not moved for PROJECTOR_STALL_SECONDS, by partition',
-    labelNames: ['partition'],
+    labelNames: ['version', 'partition'],
     registers: [this.registry],
   });
 
@@ -55,8 +58,14 @@ export class ProjectorMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  applied(_partition: number, events: number, seconds: number): void {
-    this.eventsApplied.inc(events);
-    this.batchDuration.observe(seconds);
+  /** The observer a partition worker of one version reports to. */
+  forVersion(version: number): { applied(partition: number, events: number, seconds: number): void } {
+    const labels = { version: String(version) };
+    return {
+      applied: (_partition, events, seconds) => {
+        this.eventsApplied.inc(labels, events);
+        this.batchDuration.observe(labels, seconds);
+      },
+    };
   }
 }

@@ -5,7 +5,7 @@ import { testDatabase, type TestDatabase } from '@app/testing';
 import { CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
 import { installVersion } from '../registry/projection-registry.js';
 import { applyEvents, PositionGapError, type ProjectionTarget } from './apply-events.js';
-import { merchantMetricsV1, PROJECTION_NAME } from './merchant-metrics.projection.js';
+import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME } from './merchant-metrics.projection.js';
 import type { PaymentEventJson, PositionedEvent } from './payment-event.json.js';
 
 const completed = (merchantId: string, occurredAt: string, minorUnits: string, customerId: string, storeId = 's-1'): PaymentEventJson => ({
@@ -104,5 +104,22 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
     await expect(applyEvents(client, target, 2, 0, first)).rejects.toBeInstanceOf(CheckpointMovedError);
     const { rows: cells } = await pool.query(`select completed_count::int from ${target.schemaName}.metrics_15m where merchant_id = 'm-race'`);
     expect(cells).toEqual([{ completed_count: 1 }]);
+  });
+
+  it('version 2 finds a refunded payment stored by an earlier batch', async () => {
+    const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 2, partitions: 4, codeRevision: 'test', engine: 'postgres' });
+    const v2: ProjectionTarget = { projection: PROJECTION_NAME, version: 2, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV2 };
+    const sale = completed('m-v2', '2026-11-16T10:05:00Z', '1000', 'c-1');
+    sale.paymentCompleted!.paymentId = 'pay-1';
+    const back = refunded('m-v2', '2026-11-23T09:40:00Z', '400');
+    back.paymentRefunded!.paymentId = 'pay-1';
+    let checkpoint = await applyEvents(client, v2, 3, 0, positioned([sale]));
+    checkpoint = await applyEvents(client, v2, 3, checkpoint, positioned([sale, back]));
+    expect(checkpoint).toBe(2);
+    const { rows: cells } = await pool.query(
+      `select to_char(bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI') as bucket, completed_count::int, refund_count::int, refund_amount::text
+       from ${installed.schemaName}.metrics_15m where merchant_id = 'm-v2'`,
+    );
+    expect(cells).toEqual([{ bucket: '2026-11-16T10:00', completed_count: 1, refund_count: 1, refund_amount: '400' }]);
   });
 });

@@ -2,7 +2,7 @@ import { advanceCheckpoint } from '../registry/checkpoints.js';
 import type { ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
-import { MetricsDelta } from './metrics-delta.js';
+import { MetricsDelta, paymentKey } from './metrics-delta.js';
 import { writeDelta } from './metrics-writer.js';
 import type { PositionedEvent } from './payment-event.json.js';
 
@@ -34,6 +34,7 @@ export async function applyEvents(
   checkpoint: number,
   events: readonly PositionedEvent[],
 ): Promise<number> {
+  const known = target.logic.paymentIndex ? await knownPayments(client, target.schemaName, events, checkpoint) : NONE;
   const delta = new MetricsDelta();
   let position = checkpoint;
   let recordedAt = '';
@@ -43,7 +44,7 @@ export async function applyEvents(
     if (e.position !== position + 1) {
       throw new PositionGapError(`partition ${partition}: expected position ${position + 1}, got ${e.position}`);
     }
-    target.logic.apply(delta, e.event);
+    target.logic.apply(delta, e.event, known);
     position = e.position;
     recordedAt = e.recordedAt;
     applied++;
@@ -60,4 +61,32 @@ export async function applyEvents(
     throw error;
   }
   return position;
+}
+
+const NONE: ReadonlyMap<string, number> = new Map();
+
+/** Buckets of the stored payments that the batch's refunds name, in one statement. */
+async function knownPayments(
+  client: SqlClient,
+  schema: string,
+  events: readonly PositionedEvent[],
+  checkpoint: number,
+): Promise<Map<string, number>> {
+  const merchants: string[] = [];
+  const payments: string[] = [];
+  for (const e of events) {
+    if (e.position > checkpoint && e.event.paymentRefunded) {
+      merchants.push(e.event.merchantId);
+      payments.push(e.event.paymentRefunded.paymentId);
+    }
+  }
+  const known = new Map<string, number>();
+  if (merchants.length === 0) return known;
+  const { rows } = await client.query<{ merchant_id: string; payment_id: string; bucket: Date | string }>(
+    `select p.merchant_id, p.payment_id, p.bucket
+     from ${schema}.payments p join unnest($1::text[], $2::text[]) as r(merchant_id, payment_id) using (merchant_id, payment_id)`,
+    [merchants, payments],
+  );
+  for (const r of rows) known.set(paymentKey(r.merchant_id, r.payment_id), new Date(r.bucket).getTime());
+  return known;
 }

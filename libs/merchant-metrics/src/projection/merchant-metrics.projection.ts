@@ -1,4 +1,4 @@
-import type { MetricsDelta } from './metrics-delta.js';
+import { paymentKey, type MetricsDelta } from './metrics-delta.js';
 import { shortMethod, type PaymentEventJson } from './payment-event.json.js';
 
 export const PROJECTION_NAME = 'merchant-metrics';
@@ -21,13 +21,21 @@ export interface MerchantMetricsLogic {
   readonly version: number;
   /** What this version changed, for `projections list` and the docs. */
   readonly description: string;
-  apply(delta: MetricsDelta, event: PaymentEventJson): void;
+  /**
+   * True when refunds need their payment's bucket: completed payments are
+   * then recorded in the version's `payments` table, and before a batch is
+   * applied the buckets of the payments its refunds name are read from there.
+   */
+  readonly paymentIndex: boolean;
+  /** `known`: buckets of earlier payments, by paymentKey(merchantId, paymentId). */
+  apply(delta: MetricsDelta, event: PaymentEventJson, known: ReadonlyMap<string, number>): void;
 }
 
 /** Version 1: every event counts in the bucket of its own occurredAt. */
 export const merchantMetricsV1: MerchantMetricsLogic = {
   version: 1,
   description: 'completed, failed and refunded payments, each in the bucket of its own occurredAt',
+  paymentIndex: false,
   apply(delta, event) {
     const bucket = bucketOf(event.occurredAt);
     const merchantId = event.merchantId;
@@ -51,7 +59,40 @@ export const merchantMetricsV1: MerchantMetricsLogic = {
   },
 };
 
-const versions = new Map<number, MerchantMetricsLogic>([[1, merchantMetricsV1]]);
+/**
+ * Version 2 fixes how refunds land: v1 subtracts a refund in the bucket of
+ * the refund's own occurredAt, so a sale refunded a week later lowers that
+ * later day's net volume (and can make a quiet day negative). Merchants read
+ * "net sales of Monday" as Monday's sales minus what was refunded of them; v2
+ * puts each refund in the bucket of the payment it refunds. A refund whose
+ * payment the store has not seen (sent before it, or from before the data)
+ * stays in its own bucket, as in v1.
+ */
+export const merchantMetricsV2: MerchantMetricsLogic = {
+  version: 2,
+  description: "refunds count in the bucket of the payment they refund (v1: the refund's own occurredAt)",
+  paymentIndex: true,
+  apply(delta, event, known) {
+    if (event.paymentRefunded) {
+      const body = event.paymentRefunded;
+      const key = paymentKey(event.merchantId, body.paymentId);
+      const bucket = delta.payments.get(key)?.bucket ?? known.get(key) ?? bucketOf(event.occurredAt);
+      const cell = delta.cell({ merchantId: event.merchantId, bucket, currency: body.amount.currency, paymentMethod: shortMethod(body.method), storeId: body.storeId });
+      cell.refundCount += 1;
+      cell.refundAmount += BigInt(body.amount.minorUnits);
+      return;
+    }
+    merchantMetricsV1.apply(delta, event, known);
+    if (event.paymentCompleted) delta.recordPayment(event.merchantId, event.paymentCompleted.paymentId, bucketOf(event.occurredAt));
+  },
+};
+
+const versions = new Map<number, MerchantMetricsLogic>([[1, merchantMetricsV1], [2, merchantMetricsV2]]);
+
+/** Every version this code can project. */
+export function knownMerchantMetricsVersions(): number[] {
+  return [...versions.keys()];
+}
 
 export function merchantMetricsLogic(version: number): MerchantMetricsLogic {
   const logic = versions.get(version);

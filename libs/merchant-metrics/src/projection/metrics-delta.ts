@@ -22,12 +22,23 @@ export interface CustomerCell {
   customerId: string;
 }
 
+/** A completed payment's bucket, kept for logic that attributes later events (refunds) to it. */
+export interface PaymentCell {
+  merchantId: string;
+  paymentId: string;
+  bucket: number;
+}
+
 export type CellKey = Pick<MetricCell, 'merchantId' | 'bucket' | 'currency' | 'paymentMethod' | 'storeId'>;
 
 const SEP = '\u0000';
 
 function keyOf(k: CellKey): string {
   return k.merchantId + SEP + k.bucket + SEP + k.currency + SEP + k.paymentMethod + SEP + k.storeId;
+}
+
+export function paymentKey(merchantId: string, paymentId: string): string {
+  return merchantId + SEP + paymentId;
 }
 
 /**
@@ -37,6 +48,7 @@ function keyOf(k: CellKey): string {
 export class MetricsDelta {
   readonly cells = new Map<string, MetricCell>();
   readonly customers = new Map<string, CustomerCell>();
+  readonly payments = new Map<string, PaymentCell>();
 
   cell(k: CellKey): MetricCell {
     const key = keyOf(k);
@@ -53,8 +65,13 @@ export class MetricsDelta {
     if (!this.customers.has(key)) this.customers.set(key, { ...k, customerId });
   }
 
+  recordPayment(merchantId: string, paymentId: string, bucket: number): void {
+    const key = paymentKey(merchantId, paymentId);
+    if (!this.payments.has(key)) this.payments.set(key, { merchantId, paymentId, bucket });
+  }
+
   get empty(): boolean {
-    return this.cells.size === 0 && this.customers.size === 0;
+    return this.cells.size === 0 && this.customers.size === 0 && this.payments.size === 0;
   }
 
   /** The same sums on a coarser UTC grid (the projector-maintained rollups). */

@@ -1,6 +1,6 @@
 import type { ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
-import type { CustomerCell, MetricCell, MetricsDelta } from './metrics-delta.js';
+import type { CustomerCell, MetricCell, MetricsDelta, PaymentCell } from './metrics-delta.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -54,6 +54,16 @@ async function insertCustomers(client: SqlClient, table: string, customers: Cust
   );
 }
 
+async function insertPayments(client: SqlClient, table: string, payments: PaymentCell[]): Promise<void> {
+  if (payments.length === 0) return;
+  await client.query(
+    `insert into ${table} (merchant_id, payment_id, bucket)
+     select * from unnest($1::text[], $2::text[], $3::timestamptz[])
+     on conflict do nothing`,
+    [payments.map((p) => p.merchantId), payments.map((p) => p.paymentId), payments.map((p) => iso(p.bucket))],
+  );
+}
+
 function compareCells(a: MetricCell, b: MetricCell): number {
   if (a.merchantId !== b.merchantId) return a.merchantId < b.merchantId ? -1 : 1;
   if (a.bucket !== b.bucket) return a.bucket - b.bucket;
@@ -75,4 +85,5 @@ export async function writeDelta(client: SqlClient, schema: string, engine: Read
     await upsertCells(client, `${schema}.metrics_daily`, delta.rollUp(DAY_MS));
   }
   await insertCustomers(client, `${schema}.customers_15m`, [...delta.customers.values()]);
+  await insertPayments(client, `${schema}.payments`, [...delta.payments.values()]);
 }
