@@ -9,6 +9,7 @@ import {
 } from '@app/merchant-metrics';
 import { CompiledQuery } from 'kysely';
 import { OpsError, UsageError, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
+import { diff, rebuild } from './projections-rebuild.command.js';
 
 /**
  * Promote, rollback and drop are transactions: the registry functions need one
@@ -131,5 +132,5 @@ const drop: OpsCommand = {
 export const projectionsCommands: CommandGroup = {
   name: 'projections',
   summary: 'read-model versions and which one is live',
-  commands: [list, promote, rollback, drop],
+  commands: [list, rebuild, diff, promote, rollback, drop],
 };

@@ -11,10 +11,10 @@ const REFRESH_MS = 2000;
 
 /**
  * Every version a projector process follows: the configured one (installed
- * on first start) and every other registered version that is not retired and
- * whose logic this code has — so a version built by `projections rebuild`
- * is kept current from JetStream by the running projectors, and a retired
- * one stops costing anything.
+ * on first start) and every other registered version that is catching up or
+ * live and whose logic this code has — so a version built by `projections
+ * rebuild` is kept current from JetStream by the running projectors, and a
+ * retired one stops costing anything.
  */
 export class ProjectorSet {
   readonly metrics = new ProjectorMetrics();
@@ -63,8 +63,12 @@ export class ProjectorSet {
 
   private async refresh(): Promise<void> {
     const known = new Set(knownMerchantMetricsVersions());
+    // A version still `building` belongs to `projections rebuild` (bulk reads of the store); projectors
+    // take it over once the rebuild marks it `catching_up`. The configured version they build themselves.
     const active = new Set(
-      (await listVersions(this.pool, PROJECTION_NAME)).filter((v) => v.status !== 'retired' && known.has(v.version)).map((v) => v.version),
+      (await listVersions(this.pool, PROJECTION_NAME))
+        .filter((v) => (v.status === 'catching_up' || v.status === 'live' || v.version === this.config.version) && known.has(v.version))
+        .map((v) => v.version),
     );
     for (const [version, projector] of this.projectors) {
       if (!active.has(version)) {

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import type { ProjectorConfig } from '@app/config';
 import { readPartitionCount } from '@app/event-store';
 import { describeError, type NatsConnector } from '@app/messaging';
 import {
+  codeRevision,
   findVersion,
   goLiveIfFirst,
   installVersion,
@@ -24,16 +24,6 @@ export interface ProjectorLogger {
   log(message: string): void;
   warn(message: string): void;
   error(message: string): void;
-}
-
-/** The code revision recorded with a version: CODE_REVISION, else git, else "unknown". */
-export function codeRevision(): string {
-  if (process.env.CODE_REVISION) return process.env.CODE_REVISION;
-  try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**

@@ -15,3 +15,6 @@ export * from './query/freshness-reader.js';
 export * from './query/live-version-cache.js';
 export * from './query/time-buckets.js';
 export * from './query/zone-offsets.js';
+export * from './rebuild/rebuild-version.js';
+export * from './rebuild/diff-versions.js';
+export * from './registry/code-revision.js';

@@ -1,0 +1,42 @@
+import type { RebuildProgress } from '@app/merchant-metrics';
+
+const WIDTH = 30;
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+/**
+ * A rebuild's progress on stderr: a bar redrawn in place on a terminal, a
+ * plain line every few seconds otherwise (logs, CI), so long work is never silent.
+ */
+export class ProgressBar {
+  private readonly started = performance.now();
+  private lastLine = 0;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  update(p: RebuildProgress, force = false): void {
+    const now = performance.now();
+    const tty = this.stream.isTTY === true;
+    if (!force && now - this.lastLine < (tty ? 200 : 5000)) return;
+    this.lastLine = now;
+    const elapsed = (now - this.started) / 1000;
+    const rate = p.done / Math.max(elapsed, 0.001);
+    const fraction = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
+    const eta = rate > 0 ? (p.total - p.done) / rate : Infinity;
+    const filled = Math.round(fraction * WIDTH);
+    const line =
+      `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ` +
+      `${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} events  ${Math.round(rate).toLocaleString('en-US')} events/s  ` +
+      `ETA ${formatSeconds(eta)}  partitions ${p.partitionsDone}/${p.partitions}${p.phase === 'catch-up' ? '  (catching up with new events)' : ''}`;
+    this.stream.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
+  }
+
+  end(): void {
+    if (this.stream.isTTY) this.stream.write('\n');
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * bench:rebuild — how fast `projections rebuild` builds a version from the
+ * whole event store, against the same run's sequential scan rate of the store
+ * (a plain `COPY (SELECT position, recorded_at, payload …) TO STDOUT` of every
+ * partition, rows/s). Targets: ≥ 0.3 of the scan rate and ≥ 300,000 events/s.
+ *
+ * The store is loaded directly (COPY into the partitions, heads set) with
+ * generated events over 13 months; event_ids is not filled, since a rebuild
+ * never reads it.
+ */
+import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { Readable, Writable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { partitionOf, partitionTable } from '@app/event-store';
+import { rebuildVersion } from '@app/merchant-metrics';
+import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-events.js';
+import { Resources, startPostgres, withClient } from './support/stack.js';
+
+interface Settings { events: number; merchants: number; version: number; batch: number }
+
+function parse(argv: string[]): Settings {
+  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, batch: 20_000 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, '') as keyof Settings;
+    const value = Number(argv[i + 1]);
+    if (!(key in s) || !Number.isInteger(value) || value <= 0) {
+      throw new Error(`usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] (bad: ${argv[i]})`);
+    }
+    s[key] = value;
+  }
+  return s;
+}
+
+const PARTITIONS = 16;
+const copyText = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+
+async function loadStore(url: string, settings: Settings): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('set synchronous_commit = off');
+  const heads = new Array<number>(PARTITIONS).fill(0);
+  const started = Date.now();
+  let loaded = 0;
+  const perMerchant = Math.ceil(settings.events / settings.merchants);
+  const GROUP = 250;
+  for (let first = 0; first < settings.merchants; first += GROUP) {
+    const lines: string[][] = Array.from({ length: PARTITIONS }, () => []);
+    for (let m = first; m < Math.min(settings.merchants, first + GROUP); m++) {
+      const merchantId = `rb-${m}`;
+      const p = partitionOf(merchantId, PARTITIONS);
+      const events = generateEvents({
+        seed: m + 1, count: perMerchant, merchants: 1, merchantPrefix: `${merchantId}-x`,
+        from: new Date('2025-10-21T00:00:00Z'), to: new Date('2026-11-21T00:00:00Z'),
+      });
+      for (const e of events) {
+        const event = { ...e, eventId: randomUUID(), merchantId };
+        const type = event.paymentCompleted ? 'payment_completed' : event.paymentFailed ? 'payment_failed' : 'payment_refunded';
+        lines[p].push(`${p}\t${++heads[p]}\t${event.eventId}\t${merchantId}\t${type}\t${event.occurredAt}\t${copyText(JSON.stringify(event))}\n`);
+      }
+      loaded += events.length;
+    }
+    for (let p = 0; p < PARTITIONS; p++) {
+      if (lines[p].length === 0) continue;
+      await pipeline(Readable.from(lines[p]), client.query(copyFrom(
+        `copy ${partitionTable(p)} (partition, position, event_id, merchant_id, event_type, occurred_at, payload) from stdin`)));
+    }
+    if ((first + GROUP) % 2000 === 0) console.log(`  ${loaded.toLocaleString('en-US')} events stored, ${Math.round((Date.now() - started) / 1000)} s`);
+  }
+  for (let p = 0; p < PARTITIONS; p++) await client.query('update event_store.partition_heads set head = $2 where partition = $1', [p, heads[p]]);
+  await client.query('vacuum analyze event_store.events');
+  await client.end();
+  return loaded;
+}
+
+/** Rows/s of a plain COPY … TO STDOUT of every partition in position order, two partitions at a time. */
+async function scanRate(url: string): Promise<{ rows: number; seconds: number }> {
+  const started = performance.now();
+  let rows = 0;
+  const queue = Array.from({ length: PARTITIONS }, (_, p) => p);
+  await Promise.all([0, 1].map(async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
+      let newlines = 0;
+      await pipeline(
+        client.query(copyTo(`copy (select position, recorded_at, payload from ${partitionTable(p)} order by position) to stdout`)),
+        new Writable({ write(chunk: Buffer, _e, done) { for (const b of chunk) if (b === 10) newlines++; done(); } }),
+      );
+      rows += newlines;
+    }
+    await client.end();
+  }));
+  return { rows, seconds: (performance.now() - started) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const settings = parse(process.argv.slice(2));
+  const resources = new Resources();
+  process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
+  try {
+    console.log(`bench:rebuild — ${settings.events.toLocaleString('en-US')} events, ${settings.merchants} merchants, version ${settings.version}`);
+    const postgres = await startPostgres(resources);
+    await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
+    const url = postgres.url('bench');
+    await migrateToLatest(createKysely(createPool({ connectionString: url, max: 1 })));
+    console.log('loading the event store…');
+    const stored = await loadStore(url, settings);
+
+    const scan = await scanRate(url);
+    const scanRows = scan.rows / scan.seconds;
+    console.log(`baseline: COPY (SELECT …) TO STDOUT of the store: ${scan.rows.toLocaleString('en-US')} rows in ${scan.seconds.toFixed(1)} s = ${Math.round(scanRows).toLocaleString('en-US')} rows/s`);
+
+    const pool = createPool({ connectionString: url, max: 4 });
+    resources.onCleanup('pool', () => pool.end());
+    let last = 0;
+    const result = await rebuildVersion(pool, {
+      version: settings.version, codeRevision: 'bench', batchEvents: settings.batch,
+      onProgress: (p) => {
+        if (performance.now() - last < 10_000) return;
+        last = performance.now();
+        console.log(`  ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} events`);
+      },
+    });
+    const rate = result.events / result.seconds;
+    console.log(`rebuild v${settings.version}: ${result.events.toLocaleString('en-US')} of ${stored.toLocaleString('en-US')} events in ${result.seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en-US')} events/s`);
+    console.log(`ratio to the scan rate: ${(rate / scanRows).toFixed(3)}   targets: >= 0.3 and >= 300,000 events/s`);
+  } finally {
+    await resources.cleanup();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

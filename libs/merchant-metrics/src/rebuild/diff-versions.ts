@@ -1,0 +1,70 @@
+import { assertSchemaName } from '../schema/read-model-tables.js';
+import type { SqlClient } from '../sql-client.js';
+
+export interface DiffFilter {
+  merchantId?: string;
+  from?: Date;
+  to?: Date;
+  /** Most differing cells listed (all are counted). */
+  limit?: number;
+}
+
+export interface CellDifference {
+  merchantId: string;
+  bucket: Date;
+  currency: string;
+  paymentMethod: string;
+  storeId: string;
+  /** Field → [value in the first version, value in the second]; only fields that differ. */
+  fields: Record<string, [string, string]>;
+}
+
+export interface VersionDiff {
+  cells: number;
+  merchants: number;
+  listed: CellDifference[];
+}
+
+const FIELDS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'] as const;
+
+/**
+ * Compares two versions' base tables (15-minute cells; rollups derive from
+ * them) cell by cell: every (merchant, bucket, currency, method, store) whose
+ * sums differ, a missing cell counting as zeros. PostHog-style check before a
+ * promote: the differences should be exactly the ones the new logic intends.
+ */
+export async function diffVersions(client: SqlClient, fromSchema: string, toSchema: string, filter: DiffFilter = {}): Promise<VersionDiff> {
+  const a = assertSchemaName(fromSchema);
+  const b = assertSchemaName(toSchema);
+  const where = `($1::text is null or merchant_id = $1) and ($2::timestamptz is null or bucket >= $2) and ($3::timestamptz is null or bucket < $3)`;
+  const values = [filter.merchantId ?? null, filter.from?.toISOString() ?? null, filter.to?.toISOString() ?? null];
+  const differs = FIELDS.map((f) => `coalesce(a.${f}, 0) <> coalesce(b.${f}, 0)`).join(' or ');
+  const joined = `
+    from (select * from ${a}.metrics_15m where ${where}) a
+    full join (select * from ${b}.metrics_15m where ${where}) b using (merchant_id, bucket, currency, payment_method, store_id)
+    where ${differs}`;
+  const { rows: counts } = await client.query<{ cells: string; merchants: string }>(
+    `select count(*) as cells, count(distinct merchant_id) as merchants ${joined}`,
+    values,
+  );
+  const { rows } = await client.query<Record<string, string | Date>>(
+    `select merchant_id, bucket, currency, payment_method, store_id,
+            ${FIELDS.map((f) => `coalesce(a.${f}, 0)::text as a_${f}, coalesce(b.${f}, 0)::text as b_${f}`).join(', ')}
+     ${joined}
+     order by merchant_id, bucket, currency, payment_method, store_id
+     limit $4`,
+    [...values, filter.limit ?? 50],
+  );
+  return {
+    cells: Number(counts[0].cells),
+    merchants: Number(counts[0].merchants),
+    listed: rows.map((r) => {
+      const fields: Record<string, [string, string]> = {};
+      for (const f of FIELDS) if (r[`a_${f}`] !== r[`b_${f}`]) fields[f] = [String(r[`a_${f}`]), String(r[`b_${f}`])];
+      return {
+        merchantId: String(r.merchant_id), bucket: new Date(r.bucket), currency: String(r.currency),
+        paymentMethod: String(r.payment_method), storeId: String(r.store_id), fields,
+      };
+    }),
+  };
+}
