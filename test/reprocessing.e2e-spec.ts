@@ -194,5 +194,19 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     });
     expect(rolledBack[0]).toBe(2);
     expect(rolledBack.at(-1)).toBe(1);
+
+    // The previous live version stays current: after more events, rolling back again returns to v2 at once.
+    const third = history(3, 60);
+    await sendEvents(h.url, h.key, third);
+    const everything = [...all, ...third];
+    const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'rp-0' }, { ttlSeconds: 600 });
+    await eventually(async () => expect((await ask(token, 'rp-0')).days).toEqual(expectedDays(everything, 1).get('rp-0')), 30_000);
+    const again = await queryWhile(everything, async () => {
+      await eventually(async () => {
+        const rollback = await ops(['projections', 'rollback', 'merchant-metrics'], env());
+        expect(rollback.code, rollback.stderr).toBe(0);
+      }, 30_000, 500);
+    });
+    expect(again.at(-1)).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ProjectorConfig } from '@app/config';
 import { describeError, NatsConnector } from '@app/messaging';
-import { knownMerchantMetricsVersions, listVersions, PROJECTION_NAME } from '@app/merchant-metrics';
+import { knownMerchantMetricsVersions, listVersions, PROJECTION_NAME, readLive } from '@app/merchant-metrics';
 import type { PartitionLag } from './monitoring/lag-monitor.js';
 import { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { Projector, type ProjectorLogger } from './projector.js';
@@ -11,8 +11,8 @@ const REFRESH_MS = 2000;
 
 /**
  * Every version a projector process follows: the configured one (installed
- * on first start) and every other registered version that is catching up or
- * live and whose logic this code has — so a version built by `projections
+ * on first start), the previous live one (the rollback target), and every
+ * other registered version that is catching up or live and whose logic this code has — so a version built by `projections
  * rebuild` is kept current from JetStream by the running projectors, and a
  * retired one stops costing anything.
  */
@@ -65,9 +65,12 @@ export class ProjectorSet {
     const known = new Set(knownMerchantMetricsVersions());
     // A version still `building` belongs to `projections rebuild` (bulk reads of the store); projectors
     // take it over once the rebuild marks it `catching_up`. The configured version they build themselves.
+    // The previous live version stays current too, so `projections rollback` can switch back at once.
+    const previous = (await readLive(this.pool, PROJECTION_NAME))?.previousVersion ?? null;
     const active = new Set(
       (await listVersions(this.pool, PROJECTION_NAME))
-        .filter((v) => (v.status === 'catching_up' || v.status === 'live' || v.version === this.config.version) && known.has(v.version))
+        .filter((v) => v.status === 'catching_up' || v.status === 'live' || v.version === this.config.version || v.version === previous)
+        .filter((v) => known.has(v.version))
         .map((v) => v.version),
     );
     for (const [version, projector] of this.projectors) {
