@@ -122,4 +122,15 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
     );
     expect(cells).toEqual([{ bucket: '2026-11-16T10:00', completed_count: 1, refund_count: 1, refund_amount: '400' }]);
   });
+
+  it('writes ids with quotes, backslashes, commas and braces exactly', async () => {
+    const odd = completed('m-"odd\\1', '2026-11-20T10:00:00Z', '5', 'c-"q"\\b', 's,{1} x');
+    expect(await applyEvents(client, target, 3, 0, positioned([odd]))).toBe(1);
+    const { rows } = await pool.query(
+      `select m.merchant_id, m.store_id, c.customer_id from ${target.schemaName}.metrics_15m m
+       join ${target.schemaName}.customers_15m c using (merchant_id, bucket, currency, payment_method, store_id)
+       where m.merchant_id like 'm-"odd%'`,
+    );
+    expect(rows).toEqual([{ merchant_id: 'm-"odd\\1', store_id: 's,{1} x', customer_id: 'c-"q"\\b' }]);
+  });
 });

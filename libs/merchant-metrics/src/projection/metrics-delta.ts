@@ -54,7 +54,10 @@ export class MetricsDelta {
     const key = keyOf(k);
     let cell = this.cells.get(key);
     if (!cell) {
-      cell = { ...k, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 };
+      cell = {
+        merchantId: k.merchantId, bucket: k.bucket, currency: k.currency, paymentMethod: k.paymentMethod, storeId: k.storeId,
+        completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0,
+      };
       this.cells.set(key, cell);
     }
     return cell;
@@ -62,7 +65,9 @@ export class MetricsDelta {
 
   addCustomer(k: CellKey, customerId: string): void {
     const key = keyOf(k) + SEP + customerId;
-    if (!this.customers.has(key)) this.customers.set(key, { ...k, customerId });
+    if (!this.customers.has(key)) {
+      this.customers.set(key, { merchantId: k.merchantId, bucket: k.bucket, currency: k.currency, paymentMethod: k.paymentMethod, storeId: k.storeId, customerId });
+    }
   }
 
   recordPayment(merchantId: string, paymentId: string, bucket: number): void {
