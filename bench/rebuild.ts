@@ -9,6 +9,8 @@
  * never reads it.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
 import pg from 'pg';
@@ -17,6 +19,7 @@ import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { partitionOf, partitionTable } from '@app/event-store';
 import { rebuildVersion } from '@app/merchant-metrics';
 import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-events.js';
+import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
 interface Settings { events: number; merchants: number; version: number; batch: number }
@@ -96,6 +99,24 @@ async function scanRate(url: string): Promise<{ rows: number; seconds: number }>
   return { rows, seconds: (performance.now() - started) / 1000 };
 }
 
+/** With BENCH_CPU_PROFILE=FILE, a V8 CPU profile of this process during the rebuild only, and its top functions. */
+async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
+  const file = process.env.BENCH_CPU_PROFILE;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      const summary = summarizeCpuProfile(file, 25);
+      console.log(JSON.stringify(summary, null, 1).slice(0, 6000));
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const settings = parse(process.argv.slice(2));
   const resources = new Resources();
@@ -116,6 +137,7 @@ async function main(): Promise<void> {
     const pool = createPool({ connectionString: url, max: 4 });
     resources.onCleanup('pool', () => pool.end());
     let last = 0;
+    const profile = await startProfile();
     const result = await rebuildVersion(pool, {
       version: settings.version, codeRevision: 'bench', batchEvents: settings.batch,
       onProgress: (p) => {
@@ -124,6 +146,7 @@ async function main(): Promise<void> {
         console.log(`  ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} events`);
       },
     });
+    await profile?.stop();
     const rate = result.events / result.seconds;
     console.log(`rebuild v${settings.version}: ${result.events.toLocaleString('en-US')} of ${stored.toLocaleString('en-US')} events in ${result.seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en-US')} events/s`);
     console.log(`ratio to the scan rate: ${(rate / scanRows).toFixed(3)}   targets: >= 0.3 and >= 300,000 events/s`);
