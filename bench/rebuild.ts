@@ -22,15 +22,15 @@ import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-e
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { events: number; merchants: number; version: number; batch: number }
+interface Settings { events: number; merchants: number; version: number; batch: number; concurrency: number }
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, batch: 20_000 };
+  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, batch: 20_000, concurrency: 2 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '') as keyof Settings;
     const value = Number(argv[i + 1]);
     if (!(key in s) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] (bad: ${argv[i]})`);
+      throw new Error(`usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] [--concurrency N] (bad: ${argv[i]})`);
     }
     s[key] = value;
   }
@@ -134,12 +134,12 @@ async function main(): Promise<void> {
     const scanRows = scan.rows / scan.seconds;
     console.log(`baseline: COPY (SELECT …) TO STDOUT of the store: ${scan.rows.toLocaleString('en-US')} rows in ${scan.seconds.toFixed(1)} s = ${Math.round(scanRows).toLocaleString('en-US')} rows/s`);
 
-    const pool = createPool({ connectionString: url, max: 4 });
+    const pool = createPool({ connectionString: url, max: settings.concurrency + 2 });
     resources.onCleanup('pool', () => pool.end());
     let last = 0;
     const profile = await startProfile();
     const result = await rebuildVersion(pool, {
-      version: settings.version, codeRevision: 'bench', batchEvents: settings.batch,
+      version: settings.version, codeRevision: 'bench', batchEvents: settings.batch, concurrency: settings.concurrency,
       onProgress: (p) => {
         if (performance.now() - last < 10_000) return;
         last = performance.now();

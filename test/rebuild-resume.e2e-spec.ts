@@ -57,14 +57,16 @@ describe('projections rebuild killed with SIGKILL', () => {
     expect(await sendEvents(h.url, h.key, events, 1000)).toBe(events.length);
     const env = { DATABASE_URL: h.database.url };
 
-    const interrupted = startOps(['projections', 'rebuild', 'merchant-metrics', '--version', '2', '--batch', '300'], env);
+    // Small first passes (COPY) then upserts; the clean run below does each partition in one COPY pass.
+    const small = ['--batch', '300', '--first-pass', '600'];
+    const interrupted = startOps(['projections', 'rebuild', 'merchant-metrics', '--version', '2', ...small], env);
     await eventually(async () => expect(await applied()).toBeGreaterThan(3000), 60_000, 5);
     interrupted.child.kill('SIGKILL');
     await interrupted.result;
     const atKill = await applied();
     expect(atKill).toBeLessThan(events.length);
 
-    const resumed = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '2', '--batch', '300'], env);
+    const resumed = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '2', ...small], env);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('resuming merchant-metrics v2 (building)');
     expect(await applied()).toBe(events.length);

@@ -3,7 +3,9 @@ import { readPartition, readPartitionCount } from '@app/event-store';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { PaymentEventJson } from '../projection/payment-event.json.js';
-import { CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
+import { advanceCheckpoint, CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
+import { MetricsDelta } from '../projection/metrics-delta.js';
+import { copyDelta } from './copy-delta.js';
 import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
 
 export interface RebuildProgress {
@@ -21,8 +23,10 @@ export interface RebuildOptions {
   codeRevision: string;
   /** Partitions built side by side (PostgreSQL and Node each get a core on a 2-core machine). */
   concurrency?: number;
-  /** Events per transaction. */
+  /** Events per transaction (and per read). */
   batchEvents?: number;
+  /** Events of a partition not started yet folded in memory and written with COPY at once (default 2,000,000). */
+  firstPassEvents?: number;
   /** After the bulk pass, catch up from the store until every partition is within this many events. */
   handOverLagEvents?: number;
   onProgress?: (progress: RebuildProgress) => void;
@@ -82,7 +86,8 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
     let maxRemaining = 0;
     await Promise.all(Array.from({ length: options.concurrency ?? 2 }, async () => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-        maxRemaining = Math.max(maxRemaining, await buildPartition(pool, target, p, batchEvents, (n) => { progress.done += n; report(); }, options.shouldStop));
+        const sizes = { batchEvents, firstPassEvents: options.firstPassEvents ?? 2_000_000 };
+        maxRemaining = Math.max(maxRemaining, await buildPartition(pool, target, p, sizes, (n) => { progress.done += n; report(); }, options.shouldStop));
         progress.partitionsDone++;
         report();
       }
@@ -102,16 +107,77 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
   return { version: finished ?? version, events: progress.done, seconds: (performance.now() - started) / 1000, stopped };
 }
 
+
+/**
+ * A partition not started yet: fold its first events (up to firstPassEvents)
+ * in memory, then write them with COPY and move the checkpoint from zero, in
+ * one transaction. Interrupted, nothing of it is kept and a rerun starts it
+ * over: the result is the same either way.
+ */
+async function firstPass(
+  pool: pg.Pool,
+  target: ProjectionTarget,
+  partition: number,
+  { batchEvents, firstPassEvents }: { batchEvents: number; firstPassEvents: number },
+  folded: (events: number) => void,
+  shouldStop?: () => boolean,
+): Promise<number> {
+  const delta = new MetricsDelta();
+  let position = 0;
+  let recordedAt = '';
+  let count = 0;
+  while (count < firstPassEvents) {
+    if (shouldStop?.()) return 0;
+    const want = Math.min(batchEvents, firstPassEvents - count);
+    const rows = await readPartition(pool, partition, position, want);
+    for (const r of rows) {
+      // Every payment a refund can name is in this same partition, hence already folded (or unknown).
+      target.logic.apply(delta, JSON.parse(r.payloadJson) as PaymentEventJson, NO_PAYMENTS);
+      position = r.position;
+      recordedAt = r.recordedAt;
+    }
+    count += rows.length;
+    folded(rows.length);
+    if (rows.length < want) break;
+  }
+  if (count === 0) return 0;
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await advanceCheckpoint(client, { projection: target.projection, version: target.version, partition }, 0, { position, recordedAt, events: count });
+    await copyDelta(client, target.schemaName, target.engine, delta);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return position;
+}
+
+const NO_PAYMENTS: ReadonlyMap<string, number> = new Map();
+
 /** Applies one partition from its checkpoint to the store's head as of now; returns 0, or the events left when stopped. */
 async function buildPartition(
   pool: pg.Pool,
   target: ProjectionTarget,
   partition: number,
-  batchEvents: number,
+  sizes: { batchEvents: number; firstPassEvents: number },
   applied: (events: number) => void,
   shouldStop?: () => boolean,
 ): Promise<number> {
+  const { batchEvents } = sizes;
   let checkpoint = await checkpointOf(pool, target.version, partition);
+  if (checkpoint === 0) {
+    try {
+      checkpoint = await firstPass(pool, target, partition, sizes, applied, shouldStop);
+    } catch (error) {
+      // Someone else moved it from zero (another rebuild): continue from there with upserts.
+      if (!(error instanceof CheckpointMovedError)) throw error;
+      checkpoint = await checkpointOf(pool, target.version, partition);
+    }
+  }
   for (;;) {
     if (shouldStop?.()) return 1;
     const rows = await readPartition(pool, partition, checkpoint, batchEvents);
