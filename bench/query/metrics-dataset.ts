@@ -22,7 +22,7 @@ export interface DatasetStats {
 
 /** Merchant i's share of the events: 80% small merchants, 20% eight times larger (mean 1). */
 function weight(i: number): number {
-  return i % 5 === 0 ? 8 / 2.4 : 0.5 / 2.4;
+  return i % 5 === 0 ? 8 / 2.4 : 1 / 2.4;
 }
 
 const NO_PAYMENTS: ReadonlyMap<string, number> = new Map();

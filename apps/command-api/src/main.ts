@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import { runClustered } from '@app/cluster';
 import { ConfigError, loadCommandApiConfig, readInt } from '@app/config';
 import { startCommandApi } from './bootstrap.js';
 
@@ -12,28 +12,7 @@ import { startCommandApi } from './bootstrap.js';
 async function main(): Promise<void> {
   const workers = readInt(process.env, 'COMMAND_API_WORKERS', 1, { min: 1, max: 64 });
   const config = loadCommandApiConfig();
-  if (workers === 1 || !cluster.isPrimary) {
-    await startCommandApi(config);
-    return;
-  }
-  let stopping = false;
-  for (let i = 0; i < workers; i++) cluster.fork();
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
-      return;
-    }
-    console.error(`command-api worker ${worker.process.pid} exited (${signal ?? code}); stopping the others`);
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    process.exitCode = 1;
-  });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.kill(signal);
-    });
-  }
+  await runClustered('command-api', workers, () => startCommandApi(config));
 }
 
 try {

@@ -198,6 +198,30 @@ describe('merchantMetrics against a filled read model', () => {
     });
   });
 
+  it('answers the same when asked again (the query is then compiled), and skips unique customers when they are not asked for', async () => {
+    const token = await h.token({ kind: 'merchant', merchantId: 'm-1' });
+    const variables = { merchantId: 'm-1', from: '2026-02-28T00:00:00Z', to: '2026-03-03T00:00:00Z', groupBy: ['STORE'], compareTo: 'PREVIOUS_PERIOD' };
+    const first = await ask(token, variables);
+    expect(first.totals).toEqual([values('JPY', 5, 5301, 1, 200, 1, 3), values('USD', 1, 1250, 0, 0, 0, 1)]);
+    for (let round = 0; round < 3; round++) expect(await ask(token, variables)).toEqual(first);
+
+    const NO_CUSTOMERS = 'currency transactionCount grossAmount refundCount refundAmount netAmount failedCount averageTicket';
+    const withoutCustomers = QUERY.replaceAll(VALUES, NO_CUSTOMERS);
+    const drop = ({ uniqueCustomers: _, ...rest }: ReturnType<typeof values>) => rest;
+    for (let round = 0; round < 3; round++) {
+      const res = await h.graphql(withoutCustomers, variables, { token });
+      expect(res.status).toBe(200);
+      const answer = (res.body.data as { merchantMetrics: Answer }).merchantMetrics;
+      expect(answer.totals).toEqual(first.totals.map(drop));
+      expect(answer.series).toEqual(
+        (first.series as Array<{ points: Array<{ values: ReturnType<typeof values>; previous: ReturnType<typeof values> }> }>).map((series) => ({
+          ...series,
+          points: series.points.map((p) => ({ ...p, values: drop(p.values), previous: drop(p.previous) })),
+        })),
+      );
+    }
+  });
+
   // Last: it leaves an unprojected event behind.
   it('reports as its freshness when the first event not yet projected was recorded', async () => {
     const store = new EventStore(h.pool, await readPartitionCount(h.pool));

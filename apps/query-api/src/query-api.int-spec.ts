@@ -145,14 +145,16 @@ describe('query API (no read model yet)', () => {
   });
 
   describe('authorization', () => {
-    it("refuses a merchant token asking for another merchant's metrics", async () => {
+    it("refuses a merchant token asking for another merchant's metrics, also once the query is compiled", async () => {
       const token = await h.token({ kind: 'merchant', merchantId: 'm-1' });
-      const res = await h.graphql(METRICS, { merchantId: 'm-2', ...JANUARY }, { token });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        data: null,
-        errors: [{ ...error('FORBIDDEN', 'this token may read merchant "m-1" only'), locations: [{ line: 2, column: 3 }], path: ['merchantMetrics'] }],
-      });
+      for (let round = 0; round < 3; round++) {
+        const res = await h.graphql(METRICS, { merchantId: 'm-2', ...JANUARY }, { token });
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({
+          data: null,
+          errors: [{ ...error('FORBIDDEN', 'this token may read merchant "m-1" only'), locations: [{ line: 2, column: 3 }], path: ['merchantMetrics'] }],
+        });
+      }
     });
 
     it('refuses before validating anything else, so a forbidden request learns nothing about its arguments', async () => {
@@ -186,14 +188,18 @@ describe('query API (no read model yet)', () => {
     });
 
     it('answers BAD_USER_INPUT for a DateTime that is not RFC 3339 with an offset, as a variable or a literal', async () => {
-      const noOffset = await h.graphql(METRICS, { merchantId: 'm-1', from: '2026-01-01T00:00:00', to: JANUARY.to });
-      expect(noOffset.status).toBe(400);
-      expect(noOffset.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
-        [
-          'BAD_USER_INPUT',
-          'Variable "$from" got invalid value "2026-01-01T00:00:00"; DateTime must be RFC 3339 with an offset, like 2026-11-20T03:15:00Z or 2026-11-20T12:15:00+09:00; got "2026-01-01T00:00:00"',
-        ],
-      ]);
+      // Again and again: also once the query is compiled.
+      for (let round = 0; round < 4; round++) {
+        const noOffset = await h.graphql(METRICS, { merchantId: 'm-1', from: '2026-01-01T00:00:00', to: JANUARY.to });
+        expect(noOffset.status).toBe(400);
+        expect(noOffset.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+          [
+            'BAD_USER_INPUT',
+            'Variable "$from" got invalid value "2026-01-01T00:00:00"; DateTime must be RFC 3339 with an offset, like 2026-11-20T03:15:00Z or 2026-11-20T12:15:00+09:00; got "2026-01-01T00:00:00"',
+          ],
+        ]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const impossible = await h.graphql(
         '{ merchantMetrics(merchantId: "m-1", from: "2026-02-30T00:00:00Z", to: "2026-03-01T00:00:00Z", granularity: DAY) { totals { currency } } }',
       );
@@ -259,6 +265,48 @@ describe('query API (no read model yet)', () => {
       const three = await h.graphql(`{ ${fields.slice(0, 3).join(' ')} } ${VALUES_FRAGMENT}`);
       expect(three.status).toBe(200);
       expect(three.body.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+    });
+
+    it('prices @include/@skip with each request\'s variables, and the operation named by operationName', async () => {
+      const field = (alias: string, directive = '') =>
+        `${alias}: merchantMetrics(merchantId: "m-1", from: "${JANUARY.from}", to: "${JANUARY.to}", granularity: DAY) ${directive} { ${FULL_SELECTION} }`;
+      const query = `query Q($more: Boolean!) { ${field('a')} ${field('b')} ${field('c')} ${field('d', '@include(if: $more)')} } ${VALUES_FRAGMENT}`;
+      // The same document again and again: its cost is not cached across different variables.
+      for (const [more, status, code] of [[false, 200, 'UNAVAILABLE'], [true, 400, 'QUERY_TOO_COMPLEX'], [false, 200, 'UNAVAILABLE'], [true, 400, 'QUERY_TOO_COMPLEX']] as const) {
+        const res = await h.graphql(query, { more });
+        expect(res.status).toBe(status);
+        expect(res.body.errors?.[0]?.extensions?.code).toBe(code);
+      }
+      const two = `query Cheap { ${field('a')} } query Dear { ${field('a')} ${field('b')} ${field('c')} ${field('d')} } ${VALUES_FRAGMENT}`;
+      for (let round = 0; round < 2; round++) {
+        const cheap = await h.graphql('', undefined, { body: JSON.stringify({ query: two, operationName: 'Cheap' }) });
+        expect([cheap.status, cheap.body.errors?.[0]?.extensions?.code]).toEqual([200, 'UNAVAILABLE']);
+        const dear = await h.graphql('', undefined, { body: JSON.stringify({ query: two, operationName: 'Dear' }) });
+        expect(dear.status).toBe(400);
+        expect(dear.body).toEqual({
+          data: null,
+          errors: [error('QUERY_TOO_COMPLEX', 'the query costs 560, more than the limit of 500; merchantMetrics costs 100 and every other field 1')],
+        });
+      }
+    });
+
+    it('refuses an operation too large to price (over 10,000 fields, fragments counted at each use)', async () => {
+      const query = `{ ...A } fragment A on Query { ${'...B '.repeat(101)}} fragment B on Query { ${'__typename '.repeat(100)}}`;
+      const res = await h.graphql(query);
+      expect(res.status).toBe(400);
+      expect(res.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+        ['QUERY_TOO_COMPLEX', 'the query has more than 10000 fields, more than the limit of 500; merchantMetrics costs 100 and every other field 1'],
+      ]);
+    });
+
+    it('runs the operation a request names, however often a document of several operations is asked', async () => {
+      const query = 'query A { a: __typename } query B { b: __typename }';
+      for (let round = 0; round < 4; round++) {
+        for (const [operationName, data] of [['A', { a: 'Query' }], ['B', { b: 'Query' }]] as const) {
+          const res = await h.graphql('', undefined, { body: JSON.stringify({ query, operationName }) });
+          expect([res.status, res.body]).toEqual([200, { data }]);
+        }
+      }
     });
 
     it('refuses more than QUERY_MAX_ALIASES (10) aliases, even of free fields', async () => {

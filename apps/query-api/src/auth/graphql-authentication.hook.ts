@@ -2,6 +2,7 @@ import { MerchantTokenError, verifyMerchantToken } from '@app/access';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../graphql/graphql-errors.js';
 import '../graphql/query-context.js';
+import { expiryOf, VerifiedTokenCache } from './verified-token-cache.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -10,15 +11,27 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * parsed: without a valid token the answer is HTTP 401 with a GraphQL-shaped
  * body (`data: null`, code UNAUTHENTICATED), and nothing runs, introspection
  * included. The token is never logged; the message says only what was wrong.
+ * Verified tokens are remembered until their expiry (VerifiedTokenCache):
+ * clients send the same token with every request.
  */
-export function authenticateGraphqlRequests(fastify: FastifyInstance, options: { path: string; secret: string }): void {
+export function authenticateGraphqlRequests(
+  fastify: FastifyInstance,
+  options: { path: string; secret: string; cache?: VerifiedTokenCache },
+): void {
+  const cache = options.cache ?? new VerifiedTokenCache();
   fastify.decorateRequest('principal', null);
   fastify.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url !== options.path) return;
     try {
       const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
       if (!token) throw new MerchantTokenError('missing "Authorization: Bearer <token>" header');
+      const known = cache.get(token);
+      if (known !== undefined) {
+        request.principal = known;
+        return;
+      }
       request.principal = await verifyMerchantToken(options.secret, token);
+      cache.set(token, request.principal, expiryOf(token));
     } catch (error) {
       if (!(error instanceof MerchantTokenError)) throw error;
       request.graphqlOutcome = ErrorCode.UNAUTHENTICATED.toLowerCase();

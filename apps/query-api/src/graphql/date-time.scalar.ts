@@ -22,13 +22,27 @@ export function parseDateTime(text: string): Date {
   return new Date(millis);
 }
 
+/** ISO strings by instant: answers repeat the same bucket starts query after query. */
+const isoStrings = new Map<number, string>();
+
+function toIso(value: Date): string {
+  const t = value.getTime();
+  let text = isoStrings.get(t);
+  if (text === undefined) {
+    text = value.toISOString();
+    if (isoStrings.size >= 100_000) isoStrings.clear();
+    isoStrings.set(t, text);
+  }
+  return text;
+}
+
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   description:
     'An instant as an RFC 3339 string with an offset (2026-11-20T03:15:00Z, 2026-11-20T12:15:00+09:00). Answers are always in UTC with milliseconds.',
   serialize(value) {
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError('DateTime can only serialize a valid Date');
-    return value.toISOString();
+    return toIso(value);
   },
   parseValue(value) {
     if (typeof value !== 'string') throw badUserInput('DateTime must be a string');

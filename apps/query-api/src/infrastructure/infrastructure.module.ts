@@ -1,9 +1,10 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type pg from 'pg';
-import { createPool } from '@app/database';
 import { MERCHANT_METRICS_SERVICE } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
 import { readerLimits, SqlMerchantMetricsService } from '../merchants/queries/merchant-metrics/sql-merchant-metrics.service.js';
 import { QueryApiConfigRef } from './config.provider.js';
+import { PreparedStatementClient } from './prepared-statements.js';
+import { createQueryPool } from './query-pool.js';
 import { PG_POOL } from './tokens.js';
 
 /** Closes the pool after the HTTP server has drained (onApplicationShutdown runs after it). */
@@ -22,14 +23,13 @@ class Lifecycle implements OnApplicationShutdown {
     {
       provide: PG_POOL,
       inject: [QueryApiConfigRef],
-      useFactory: (config: QueryApiConfigRef) =>
-        createPool({ connectionString: config.value.databaseUrl, max: config.value.databasePoolSize, applicationName: 'query-api' }),
+      useFactory: (config: QueryApiConfigRef) => createQueryPool(config.value),
     },
     {
       provide: MERCHANT_METRICS_SERVICE,
       inject: [PG_POOL, QueryApiConfigRef],
       useFactory: (pool: pg.Pool, config: QueryApiConfigRef) =>
-        new SqlMerchantMetricsService(pool, readerLimits(config.value)),
+        new SqlMerchantMetricsService(pool, readerLimits(config.value), new PreparedStatementClient(pool)),
     },
     Lifecycle,
   ],

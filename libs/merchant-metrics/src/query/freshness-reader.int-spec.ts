@@ -7,6 +7,7 @@ import { testDatabase, type TestDatabase } from '@app/testing';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { goLiveIfFirst, installVersion } from '../registry/projection-registry.js';
 import { readFreshness } from './freshness-reader.js';
+import { readMetricsWithFreshness } from './metrics-reader.js';
 import { LiveVersionCache, NoLiveVersionError } from './live-version-cache.js';
 
 const MERCHANT = 'm-fresh';
@@ -88,6 +89,25 @@ describe('freshness and the live version', () => {
     await setCheckpoint(2, 1);
     expect((await readFreshness(pool, MERCHANT, partitions, 2)).asOf.toISOString()).toBe(RECORDED[1]);
     expect((await readFreshness(pool, MERCHANT, partitions)).asOf.toISOString()).toBe(RECORDED[2]);
+  });
+
+  it('in the metrics statement itself: the same freshness as readFreshness, behind and at the head', async () => {
+    const question = { merchantId: MERCHANT, from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z'), granularity: 'DAY' as const, timeZone: 'UTC', groupBy: [] };
+    const live = (version: number) => ({ schemaName: `rm_merchant_metrics_v${version}`, version });
+    for (const [version, position] of [[1, 0], [1, 1], [1, 2], [2, 1]] as const) {
+      await setCheckpoint(version, position);
+      const answer = await readMetricsWithFreshness(pool, live(version), partitions, question);
+      expect(answer.freshness.version).toBe(version);
+      expect(answer.freshness.asOf.toISOString()).toBe(RECORDED[position]);
+      expect(answer.freshness.asOf).toEqual((await readFreshness(pool, MERCHANT, partitions, version)).asOf);
+      expect(answer.freshness.lagSeconds).toBeGreaterThan(0);
+      expect(answer).toMatchObject({ totals: [], series: [] });
+    }
+    await setCheckpoint(1, 3);
+    const before = Date.now();
+    const caughtUp = await readMetricsWithFreshness(pool, live(1), partitions, question);
+    expect(caughtUp.freshness).toMatchObject({ version: 1, lagSeconds: 0 });
+    expect(Math.abs(caughtUp.freshness.asOf.getTime() - before)).toBeLessThan(60_000);
   });
 
   it('caches the live version for its TTL', async () => {

@@ -1,4 +1,4 @@
-import { partitionOf } from '@app/event-store';
+import { partitionOf, partitionTable } from '@app/event-store';
 import type { SqlClient } from '../sql-client.js';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { NoLiveVersionError } from './live-version-cache.js';
@@ -53,4 +53,30 @@ export async function readFreshness(client: SqlClient, merchantId: string, parti
     lagSeconds: Math.max(0, (new Date(row.now).getTime() - asOf.getTime()) / 1000),
     version: Number(row.version),
   };
+}
+
+/**
+ * Freshness from a partition head and a checkpoint read in the same statement
+ * as the metrics (metricsSql with `freshness`), with readFreshness's rules:
+ * caught up means asOf = the statement's now(); otherwise asOf is when the
+ * first event after the checkpoint was recorded. Events never change, so that
+ * event may be read after the statement that saw the checkpoint.
+ */
+export async function freshnessFrom(
+  client: SqlClient,
+  partition: number,
+  version: number,
+  row: { head: string; position: string; checkpoint_recorded_at: Date | null; now: Date },
+): Promise<Freshness> {
+  const now = new Date(row.now);
+  let asOf = now;
+  const position = BigInt(row.position);
+  if (position < BigInt(row.head)) {
+    const { rows } = await client.query<{ recorded_at: Date }>(`select recorded_at from ${partitionTable(partition)} where position = $1`, [
+      String(position + 1n),
+    ]);
+    const recordedAt = rows[0]?.recorded_at ?? row.checkpoint_recorded_at;
+    if (recordedAt !== null && recordedAt !== undefined) asOf = new Date(recordedAt);
+  }
+  return { asOf, lagSeconds: Math.max(0, (now.getTime() - asOf.getTime()) / 1000), version };
 }

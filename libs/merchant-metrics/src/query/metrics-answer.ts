@@ -48,15 +48,26 @@ export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: M
   }
 
   const ordered = [...series.values()].sort(compareKeys);
-  const valuesAt = (data: SeriesData, start: number): MetricValues =>
-    metricValues(data.currency, data.sums.get(start) ?? emptySums(), data.customers.get(start) ?? 0);
+  // Most points of a sparse series are empty: they share one zero value per currency, and points share start dates.
+  const zeros = new Map<string, MetricValues>();
+  const zero = (currency: string): MetricValues => {
+    let values = zeros.get(currency);
+    if (values === undefined) zeros.set(currency, (values = metricValues(currency, emptySums(), 0)));
+    return values;
+  };
+  const valuesAt = (data: SeriesData, start: number): MetricValues => {
+    const sums = data.sums.get(start);
+    // Customers are counted only where there are sums (they come with a completed payment).
+    return sums === undefined ? zero(data.currency) : metricValues(data.currency, sums, data.customers.get(start) ?? 0);
+  };
+  const startDates = plan.starts.map((start) => new Date(start));
 
   const answerSeries: MetricsSeries[] = ordered.map((data) => ({
     currency: data.currency,
     paymentMethod: data.method,
     storeId: data.store,
     points: plan.starts.map((start, k) => ({
-      start: new Date(start),
+      start: startDates[k],
       values: valuesAt(data, start),
       previous: plan.comparisonStarts ? valuesAt(data, plan.comparisonStarts[k]) : null,
     })),

@@ -144,6 +144,46 @@ describe('readMetrics: series, comparisons and rejections', () => {
     expect(answer.totals).toEqual([mv('USD', { n: 2, gross: 16, avg: 8, uc: 1 })]);
   });
 
+  it('as named prepared statements with generic plans, and without unique customers (counted as 0)', async () => {
+    const generic = createPool({ connectionString: database.url, max: 1 });
+    generic.on('connect', (client) => void client.query('set plan_cache_mode = force_generic_plan'));
+    let names = 0;
+    const named = new Map<string, string>();
+    const prepared: SqlClient = {
+      query: async <R,>(text: string, values?: unknown[]) => {
+        if (!named.has(text)) named.set(text, `spec_${names++}`);
+        return { rows: (await generic.query({ name: named.get(text), text, values })).rows as R[] };
+      },
+    };
+    const withoutCustomers = (answer: Awaited<ReturnType<typeof ask>>) => ({
+      totals: answer.totals.map((v) => ({ ...v, uniqueCustomers: 0 })),
+      series: answer.series.map((s) => ({
+        ...s,
+        points: s.points.map((p) => ({ ...p, values: { ...p.values, uniqueCustomers: 0 }, previous: p.previous && { ...p.previous, uniqueCustomers: 0 } })),
+      })),
+    });
+    try {
+      const questions: MetricsQuery[] = [
+        { ...multi, granularity: 'DAY', timeZone: 'UTC', groupBy: [] },
+        { ...multi, granularity: 'HOUR', timeZone: NY, groupBy: ['STORE', 'PAYMENT_METHOD'] },
+        { merchantId: 'm-spring', from: d('2026-03-09T12:00Z'), to: d('2026-03-10T12:00Z'), granularity: 'DAY', timeZone: NY, groupBy: [], compareTo: 'PREVIOUS_PERIOD' },
+        { merchantId: 'm-yoy', from: d('2026-03-08T12:00Z'), to: d('2026-03-09T12:00Z'), granularity: 'DAY', timeZone: NY, groupBy: [], compareTo: 'PREVIOUS_YEAR' },
+        { merchantId: 'm-overlap', from: d('2025-03-30T00:00Z'), to: d('2026-04-03T00:00Z'), granularity: 'MONTH', timeZone: 'Asia/Kolkata', groupBy: [], compareTo: 'PREVIOUS_YEAR' },
+      ];
+      for (const question of questions) {
+        const expected = await readMetrics(pool, SCHEMA, question);
+        expect(expected.series.length).toBeGreaterThan(0);
+        // Twice each: the second execution runs the statement prepared on the first.
+        for (let round = 0; round < 2; round++) {
+          expect(await readMetrics(prepared, SCHEMA, question)).toEqual(expected);
+          expect(await readMetrics(prepared, SCHEMA, question, {}, { uniqueCustomers: false })).toEqual(withoutCustomers(expected));
+        }
+      }
+    } finally {
+      await generic.end();
+    }
+  });
+
   it.each<[string, Partial<MetricsQuery>]>([
     ['an unknown zone', { timeZone: 'Europe/Atlantis' }],
     ['to equal to from', { to: multi.from }],

@@ -1,11 +1,57 @@
+import { partitionOf } from '@app/event-store';
+import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { SqlClient } from '../sql-client.js';
-import { planBuckets } from './bucket-plan.js';
+import { planBuckets, type BucketPlan } from './bucket-plan.js';
+import { freshnessFrom } from './freshness-reader.js';
 import { assembleAnswer } from './metrics-answer.js';
 import type { MetricsAnswer, MetricsQuery } from './metrics-query.js';
-import { metricsSql, type MetricsResult } from './metrics-sql.js';
+import { metricsSql, type FreshnessColumns, type MetricsResult } from './metrics-sql.js';
 import { queryLimits, validateQuery, type QueryLimitsInput } from './query-limits.js';
 
-const iso = (t: number) => new Date(t).toISOString();
+/** ISO strings of instants: the same bucket boundaries come back query after query. */
+const isoCache = new Map<number, string>();
+function iso(t: number): string {
+  let text = isoCache.get(t);
+  if (text === undefined) {
+    text = new Date(t).toISOString();
+    if (isoCache.size >= 100_000) isoCache.clear();
+    isoCache.set(t, text);
+  }
+  return text;
+}
+
+export interface ReadOptions {
+  /**
+   * Count unique customers (default true), which is about half of the
+   * database's work. Without, every uniqueCustomers of the answer is 0: for
+   * callers that do not show them.
+   */
+  uniqueCustomers?: boolean;
+}
+
+function statement(
+  schemaName: string,
+  query: MetricsQuery,
+  input: QueryLimitsInput,
+  options: ReadOptions,
+  freshness?: { version: number; partition: number },
+): { plan: BucketPlan; text: string; values: unknown[] } {
+  const limits = queryLimits(input);
+  validateQuery(query, limits);
+  const plan = planBuckets(query, limits);
+  const text = metricsSql({
+    schemaName,
+    source: plan.source,
+    groupBy: query.groupBy ?? [],
+    spans: plan.ranges.length,
+    customers: options.uniqueCustomers ?? true,
+    freshness: freshness !== undefined,
+  });
+  const values: unknown[] = [query.merchantId, plan.grid.map(iso), iso(plan.range[0]), iso(plan.range[1])];
+  for (const [from, to] of plan.ranges) values.push(iso(from), iso(to));
+  if (freshness) values.push(PROJECTION_NAME, freshness.version, freshness.partition);
+  return { plan, text, values };
+}
 
 /**
  * Answers a metrics query from the read model in `schemaName` (one version's
@@ -30,14 +76,34 @@ export async function readMetrics(
   schemaName: string,
   query: MetricsQuery,
   input: QueryLimitsInput = {},
+  options: ReadOptions = {},
 ): Promise<Omit<MetricsAnswer, 'freshness'>> {
-  const limits = queryLimits(input);
-  validateQuery(query, limits);
-  const plan = planBuckets(query, limits);
-  const groupBy = query.groupBy ?? [];
-  const text = metricsSql({ schemaName, source: plan.source, groupBy, spans: plan.ranges.length });
-  const values: unknown[] = [query.merchantId, plan.grid.map(iso), iso(plan.range[0]), iso(plan.range[1])];
-  for (const [from, to] of plan.ranges) values.push(iso(from), iso(to));
+  const { plan, text, values } = statement(schemaName, query, input, options);
   const { rows } = await client.query<MetricsResult>(text, values);
-  return assembleAnswer(plan, groupBy, rows[0]);
+  return assembleAnswer(plan, query.groupBy ?? [], rows[0]);
+}
+
+/**
+ * readMetrics and its freshness (see readFreshness) from the same statement:
+ * one round trip, and metrics and watermark from one snapshot, so the answer
+ * holds exactly what was projected up to asOf. A second, small statement runs
+ * only while the projector is behind on the merchant's partition, to find
+ * when the first event not yet projected was recorded. `partitions` is the
+ * event store's partition count (readPartitionCount from @app/event-store).
+ */
+export async function readMetricsWithFreshness(
+  client: SqlClient,
+  live: { schemaName: string; version: number },
+  partitions: number,
+  query: MetricsQuery,
+  input: QueryLimitsInput = {},
+  options: ReadOptions = {},
+): Promise<MetricsAnswer> {
+  const partition = partitionOf(query.merchantId, partitions);
+  const { plan, text, values } = statement(live.schemaName, query, input, options, { version: live.version, partition });
+  const { rows } = await client.query<MetricsResult & FreshnessColumns>(text, values);
+  const row = rows[0];
+  if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
+  const freshness = await freshnessFrom(client, partition, live.version, row);
+  return { freshness, ...assembleAnswer(plan, query.groupBy ?? [], row) };
 }

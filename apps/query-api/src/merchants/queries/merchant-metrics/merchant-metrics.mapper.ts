@@ -35,8 +35,17 @@ function toValues(v: MetricValues): MetricValuesModel {
   };
 }
 
-/** bigint amounts become decimal strings: GraphQL has no 64-bit integer and JSON numbers lose precision past 2^53. */
+/**
+ * bigint amounts become decimal strings: GraphQL has no 64-bit integer and JSON numbers lose precision past 2^53.
+ * Values the answer shares between points (its empty buckets) are converted once.
+ */
 export function toMetricsResult(answer: MetricsAnswer): MetricsResultModel {
+  const converted = new Map<MetricValues, MetricValuesModel>();
+  const values = (v: MetricValues): MetricValuesModel => {
+    let model = converted.get(v);
+    if (model === undefined) converted.set(v, (model = toValues(v)));
+    return model;
+  };
   return {
     freshness: { ...answer.freshness },
     totals: answer.totals.map(toValues),
@@ -44,7 +53,7 @@ export function toMetricsResult(answer: MetricsAnswer): MetricsResultModel {
       currency: s.currency,
       paymentMethod: s.paymentMethod,
       storeId: s.storeId,
-      points: s.points.map((p) => ({ start: p.start, values: toValues(p.values), previous: p.previous === null ? null : toValues(p.previous) })),
+      points: s.points.map((p) => ({ start: p.start, values: values(p.values), previous: p.previous === null ? null : values(p.previous) })),
     })),
   };
 }

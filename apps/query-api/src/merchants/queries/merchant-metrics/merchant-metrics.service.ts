@@ -1,4 +1,4 @@
-import type { MetricsAnswer, MetricsQuery } from '@app/merchant-metrics';
+import type { MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
 
 /**
  * What the resolver needs from the read side. The resolver depends on this
@@ -6,7 +6,8 @@ import type { MetricsAnswer, MetricsQuery } from '@app/merchant-metrics';
  * apart from reading the read model.
  */
 export interface MerchantMetricsService {
-  query(query: MetricsQuery): Promise<MetricsAnswer>;
+  /** `options.uniqueCustomers: false` when the caller does not show them (they are then 0). */
+  query(query: MetricsQuery, options?: ReadOptions): Promise<MetricsAnswer>;
 }
 
 export const MERCHANT_METRICS_SERVICE = Symbol('MerchantMetricsService');

@@ -3,12 +3,13 @@ import { readPartitionCount } from '@app/event-store';
 import {
   DEFAULT_QUERY_LIMITS,
   LiveVersionCache,
-  readFreshness,
-  readMetrics,
+  readMetricsWithFreshness,
   validateQuery,
   type MetricsAnswer,
   type MetricsQuery,
   type QueryLimits,
+  type ReadOptions,
+  type SqlClient,
 } from '@app/merchant-metrics';
 import type { MerchantMetricsService } from './merchant-metrics.service.js';
 
@@ -26,7 +27,10 @@ export function readerLimits(config: { maxBuckets: number; maxRangeDays: number 
 /**
  * Answers from the live version of the merchant-metrics read model. The live
  * pointer is cached briefly (a promotion is seen within half a second) and
- * the event store's partition count once (it is fixed at install).
+ * the event store's partition count once (it is fixed at install). Metrics
+ * and freshness come from one statement (readMetricsWithFreshness) sent
+ * through `statements`: the pool itself by default, a PreparedStatementClient
+ * in the app.
  */
 export class SqlMerchantMetricsService implements MerchantMetricsService {
   private readonly live: LiveVersionCache;
@@ -35,11 +39,12 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
   constructor(
     private readonly pool: pg.Pool,
     private readonly limits: QueryLimits,
+    private readonly statements: SqlClient = pool,
   ) {
     this.live = new LiveVersionCache(pool);
   }
 
-  async query(query: MetricsQuery): Promise<MetricsAnswer> {
+  async query(query: MetricsQuery, options: ReadOptions = {}): Promise<MetricsAnswer> {
     // A bad query is the caller's mistake whatever state the read model is in: check it first.
     validateQuery(query, this.limits);
     const live = await this.live.get();
@@ -47,9 +52,6 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
       this.partitions = undefined;
       throw error;
     });
-    // Freshness first: the metrics, read after, hold at least everything recorded before asOf.
-    const freshness = await readFreshness(this.pool, query.merchantId, await this.partitions, live.version);
-    const { totals, series } = await readMetrics(this.pool, live.schemaName, query, this.limits);
-    return { freshness, totals, series };
+    return readMetricsWithFreshness(this.statements, live, await this.partitions, query, this.limits, options);
   }
 }
