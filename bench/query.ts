@@ -25,9 +25,8 @@ import { QUERY_API_APP, Resources, startApp, startPostgres, withClient, type Pos
 import { BackendStates } from './query/backend-states.js';
 import { checkAnswer, GraphqlHttpClient } from './query/graphql-client.js';
 import { loadMetricsDataset, merchantId } from './query/metrics-dataset.js';
-import { profileActivities } from './query/profile-activities.js';
+import { QUERY_API_ACTIVITIES } from './query/profile-activities.js';
 import { METRICS_QUERY, SHAPES, variablesFor, ZONES, type QueryVariables } from './query/query-mix.js';
-import { reusablePostgres } from './query/reusable-postgres.js';
 import { seededRandom } from '../libs/merchant-metrics/src/testing/generated-events.js';
 import { PreparedStatementClient } from '../apps/query-api/src/infrastructure/prepared-statements.js';
 import { createQueryPool } from '../apps/query-api/src/infrastructure/query-pool.js';
@@ -202,7 +201,7 @@ async function main(): Promise<void> {
   try {
     console.log(`bench:query — ${settings.merchants} merchants, ${settings.events.toLocaleString('en-US')} events, ${START.toISOString().slice(0, 10)} to ${END.toISOString().slice(0, 10)}, ` +
       `concurrency ${settings.concurrency}, ${settings.seconds} s after ${settings.warmup} s warm-up`);
-    const postgres = settings.reuse ? await reusablePostgres(resources, settings.reuse) : await startPostgres(resources);
+    const postgres = await startPostgres(resources, { reuseDir: settings.reuse });
     const { url } = await prepareDatabase(postgres, settings);
     console.log(`query API: DATABASE_POOL_SIZE ${settings.pool}${Object.keys(settings.apiEnv).length ? `, ${Object.entries(settings.apiEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
 
@@ -289,8 +288,8 @@ async function main(): Promise<void> {
       console.log(`targets: p99 < 50 ms and >= 2,000 queries/s`);
       if (settings.cpuProf) {
         const file = await api.stopProfile();
-        const { totalMs, activities } = profileActivities(file);
-        const summary = summarizeCpuProfile(file, 25);
+        const summary = summarizeCpuProfile(file, 25, QUERY_API_ACTIVITIES, 'other');
+        const { totalMs, activities } = summary;
         const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
         console.log(`\nquery API CPU profile (${file}, ${totalMs.toFixed(0)} ms sampled)\n-- by activity --`);
         for (const [k, v] of activities) console.log(`${pct(v)}  ${k}`);

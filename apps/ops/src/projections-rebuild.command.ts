@@ -9,19 +9,8 @@ import {
 } from '@app/merchant-metrics';
 import { createPool } from '@app/database';
 import { OpsError, UsageError, type OpsCommand } from './cli.js';
+import { positiveInt, projectionOf } from './projection-arguments.js';
 import { ProgressBar } from './progress-bar.js';
-
-function positiveInt(options: Record<string, string>, name: string, synopsis: string): number {
-  const raw = options[name];
-  if (raw === undefined) throw new UsageError(`--${name} is required: ${synopsis}`);
-  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new UsageError(`--${name} must be a positive integer, got "${raw}"`);
-  return Number(raw);
-}
-
-function projectionOf(name: string): string {
-  if (name !== PROJECTION_NAME) throw new OpsError(`unknown projection "${name}" (known: ${PROJECTION_NAME})`);
-  return name;
-}
 
 function instant(options: Record<string, string>, name: string): Date | undefined {
   const raw = options[name];

@@ -2,13 +2,13 @@ import {
   dropVersion,
   projectionStatus,
   promoteVersion,
-  PROJECTION_NAME,
   rollbackVersion,
   type SqlClient,
   type VersionStatusReport,
 } from '@app/merchant-metrics';
 import { CompiledQuery } from 'kysely';
-import { OpsError, UsageError, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
+import type { CommandGroup, OpsCommand, OpsContext } from './cli.js';
+import { maxLagOf, positiveInt, projectionOf } from './projection-arguments.js';
 import { diff, rebuild } from './projections-rebuild.command.js';
 
 /**
@@ -24,25 +24,6 @@ async function withConnection<T>(context: OpsContext, work: (client: SqlClient) 
       }),
     }),
   );
-}
-
-function projectionOf(name: string): string {
-  if (name !== PROJECTION_NAME) throw new OpsError(`unknown projection "${name}" (known: ${PROJECTION_NAME})`);
-  return name;
-}
-
-function versionOf(options: Record<string, string>, synopsis: string): number {
-  const raw = options.version;
-  if (raw === undefined) throw new UsageError(`--version is required: ${synopsis}`);
-  if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw new UsageError(`--version must be a positive integer, got "${raw}"`);
-  return Number(raw);
-}
-
-function maxLagOf(options: Record<string, string>): number | undefined {
-  const raw = options['max-lag'];
-  if (raw === undefined) return undefined;
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw)) throw new UsageError(`--max-lag must be a number of seconds, got "${raw}"`);
-  return Number(raw);
 }
 
 const time = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19)}Z` : '-');
@@ -91,7 +72,7 @@ const promote: OpsCommand = {
   summary: 'make version N (required) live once its lag is under --max-lag seconds (default 5)',
   async run(context, [name], options) {
     const projection = projectionOf(name!);
-    const version = versionOf(options, 'projections promote PROJECTION --version N');
+    const version = positiveInt(options, 'version', 'projections promote PROJECTION --version N');
     const maxLagSeconds = maxLagOf(options);
     const result = await withConnection(context, (client) => promoteVersion(client, projection, version, { maxLagSeconds }));
     const was = result.previousVersion === null ? 'none was live' : `was v${result.previousVersion}, kept for rollback`;
@@ -119,7 +100,7 @@ const drop: OpsCommand = {
   summary: 'drop version N (required): its tables and registry rows; refuses the live version',
   async run(context, [name], options) {
     const projection = projectionOf(name!);
-    const version = versionOf(options, 'projections drop PROJECTION --version N');
+    const version = positiveInt(options, 'version', 'projections drop PROJECTION --version N');
     const result = await withConnection(context, (client) => dropVersion(client, projection, version));
     context.out(`dropped ${projection} v${version}: schema ${result.schemaName}, its checkpoints, members and leases`);
     if (result.leaseOwners.length > 0) {

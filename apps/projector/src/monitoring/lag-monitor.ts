@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { partitionTable } from '@app/event-store';
+import { oldestWaitingAge, readPartitionProgress } from '@app/merchant-metrics';
 import type { ProjectorMetrics } from './projector.metrics.js';
 
 export interface PartitionLag {
@@ -35,20 +35,11 @@ export class LagMonitor {
   ) {}
 
   async sample(now = Date.now()): Promise<PartitionLag[]> {
-    const { rows } = await this.pool.query<{ partition: number; head: string; position: string }>(
-      `select h.partition, h.head, c.position
-       from event_store.partition_heads h
-       join projections.checkpoints c on c.partition = h.partition and c.projection = $1 and c.version = $2
-       order by h.partition`,
-      [this.target.projection, this.target.version],
-    );
+    const progress = await readPartitionProgress(this.pool, this.target.projection, this.target.version);
     const lags: PartitionLag[] = [];
-    for (const r of rows) {
-      const partition = Number(r.partition);
-      const head = Number(r.head);
-      const checkpoint = Number(r.position);
+    for (const { partition, head, checkpoint } of progress) {
       const lagEvents = Math.max(0, head - checkpoint);
-      const lagSeconds = lagEvents > 0 ? await this.oldestWaitingAge(partition, checkpoint + 1, now) : 0;
+      const lagSeconds = lagEvents > 0 ? ((await oldestWaitingAge(this.pool, partition, checkpoint)) ?? 0) : 0;
       lags.push({ partition, head, checkpoint, lagEvents, lagSeconds, stalled: this.stallCheck(partition, checkpoint, lagEvents, now) });
     }
     for (const l of lags) {
@@ -78,13 +69,5 @@ export class LagMonitor {
       this.logger.log(`partition ${partition} moving again (checkpoint ${checkpoint}, ${lagEvents} events waiting)`);
     }
     return stalled;
-  }
-
-  private async oldestWaitingAge(partition: number, position: number, now: number): Promise<number> {
-    const { rows } = await this.pool.query<{ recorded_at: Date }>(
-      `select recorded_at from ${partitionTable(partition)} where position = $1`,
-      [position],
-    );
-    return rows[0] ? Math.max(0, (now - new Date(rows[0].recorded_at).getTime()) / 1000) : 0;
   }
 }

@@ -4,6 +4,7 @@ import { describeError } from '@app/messaging';
 import {
   applyEvents,
   CheckpointMovedError,
+  readCheckpoint,
   type PaymentEventJson,
   type PositionedEvent,
   type ProjectionTarget,
@@ -140,13 +141,8 @@ export class PartitionWorker {
     }
   }
 
-  private async loadCheckpoint(): Promise<number> {
-    const { rows } = await this.pool.query<{ position: string }>(
-      `select position from projections.checkpoints where projection = $1 and version = $2 and partition = $3`,
-      [this.target.projection, this.target.version, this.partition],
-    );
-    if (!rows[0]) throw new Error(`no checkpoint row for partition ${this.partition}`);
-    return Number(rows[0].position);
+  private loadCheckpoint(): Promise<number> {
+    return readCheckpoint(this.pool, this.target.projection, this.target.version, this.partition);
   }
 }
 

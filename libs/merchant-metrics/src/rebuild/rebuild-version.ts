@@ -3,7 +3,7 @@ import { readPartition, readPartitionCount } from '@app/event-store';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { PaymentEventJson } from '../projection/payment-event.json.js';
-import { advanceCheckpoint, CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
+import { advanceCheckpoint, CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
 import { MetricsDelta } from '../projection/metrics-delta.js';
 import { copyDelta } from './copy-delta.js';
 import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
@@ -77,22 +77,20 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
   const batchEvents = options.batchEvents ?? 20_000;
   const report = () => options.onProgress?.({ ...progress });
 
-  const buildPass = async (phase: RebuildProgress['phase']): Promise<number> => {
+  const buildPass = async (phase: RebuildProgress['phase']): Promise<void> => {
     progress.phase = phase;
     progress.partitionsDone = 0;
     const lags = await lagByPartition(pool, target.version);
     progress.total = progress.done + [...lags.values()].reduce((a, b) => a + b, 0);
     const queue = [...lags.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p);
-    let maxRemaining = 0;
     await Promise.all(Array.from({ length: options.concurrency ?? 2 }, async () => {
       for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
         const sizes = { batchEvents, firstPassEvents: options.firstPassEvents ?? 2_000_000 };
-        maxRemaining = Math.max(maxRemaining, await buildPartition(pool, target, p, sizes, (n) => { progress.done += n; report(); }, options.shouldStop));
+        await buildPartition(pool, target, p, sizes, (n) => { progress.done += n; report(); }, options.shouldStop);
         progress.partitionsDone++;
         report();
       }
     }));
-    return maxRemaining;
   };
 
   await buildPass('bulk');
@@ -158,7 +156,7 @@ async function firstPass(
 
 const NO_PAYMENTS: ReadonlyMap<string, number> = new Map();
 
-/** Applies one partition from its checkpoint to the store's head as of now; returns 0, or the events left when stopped. */
+/** Applies one partition from its checkpoint to the store's head as of now (or until asked to stop). */
 async function buildPartition(
   pool: pg.Pool,
   target: ProjectionTarget,
@@ -166,22 +164,22 @@ async function buildPartition(
   sizes: { batchEvents: number; firstPassEvents: number },
   applied: (events: number) => void,
   shouldStop?: () => boolean,
-): Promise<number> {
+): Promise<void> {
   const { batchEvents } = sizes;
-  let checkpoint = await checkpointOf(pool, target.version, partition);
+  let checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
   if (checkpoint === 0) {
     try {
       checkpoint = await firstPass(pool, target, partition, sizes, applied, shouldStop);
     } catch (error) {
       // Someone else moved it from zero (another rebuild): continue from there with upserts.
       if (!(error instanceof CheckpointMovedError)) throw error;
-      checkpoint = await checkpointOf(pool, target.version, partition);
+      checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
     }
   }
   for (;;) {
-    if (shouldStop?.()) return 1;
+    if (shouldStop?.()) return;
     const rows = await readPartition(pool, partition, checkpoint, batchEvents);
-    if (rows.length === 0) return 0;
+    if (rows.length === 0) return;
     const events = rows.map((r) => ({ position: r.position, recordedAt: r.recordedAt, event: JSON.parse(r.payloadJson) as PaymentEventJson }));
     const client = await pool.connect();
     try {
@@ -191,25 +189,16 @@ async function buildPartition(
     } catch (error) {
       // Someone else (another rebuild, a projector) moved it: continue from where it is now.
       if (!(error instanceof CheckpointMovedError)) throw error;
-      checkpoint = await checkpointOf(pool, target.version, partition);
+      checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
     } finally {
       client.release();
     }
-    if (rows.length < batchEvents) return 0;
+    if (rows.length < batchEvents) return;
   }
 }
 
-async function checkpointOf(pool: pg.Pool, version: number, partition: number): Promise<number> {
-  const all = await readCheckpoints(pool, PROJECTION_NAME, version);
-  return all.find((c) => c.partition === partition)?.position ?? 0;
-}
-
+/** Events each partition still lacks, by partition. */
 async function lagByPartition(pool: pg.Pool, version: number): Promise<Map<number, number>> {
-  const { rows } = await pool.query<{ partition: number; lag: string }>(
-    `select h.partition, greatest(h.head - c.position, 0) as lag
-     from event_store.partition_heads h
-     join projections.checkpoints c on c.partition = h.partition and c.projection = $1 and c.version = $2`,
-    [PROJECTION_NAME, version],
-  );
-  return new Map(rows.map((r) => [Number(r.partition), Number(r.lag)]));
+  const progress = await readPartitionProgress(pool, PROJECTION_NAME, version);
+  return new Map(progress.map((p) => [p.partition, Math.max(0, p.head - p.checkpoint)]));
 }

@@ -1,3 +1,4 @@
+import { partitionTable } from '@app/event-store';
 import type { SqlClient } from '../sql-client.js';
 
 export interface Checkpoint {
@@ -50,4 +51,47 @@ export async function advanceCheckpoint(
       `checkpoint of ${target.projection} v${target.version} partition ${target.partition} is no longer ${expected}`,
     );
   }
+}
+
+/** One partition's checkpoint position; throws when the version has no row for it. */
+export async function readCheckpoint(client: SqlClient, projection: string, version: number, partition: number): Promise<number> {
+  const { rows } = await client.query<{ position: string }>(
+    `select position from projections.checkpoints where projection = $1 and version = $2 and partition = $3`,
+    [projection, version, partition],
+  );
+  if (!rows[0]) throw new Error(`${projection} v${version} has no checkpoint row for partition ${partition}`);
+  return Number(rows[0].position);
+}
+
+export interface PartitionProgress {
+  partition: number;
+  /** Newest stored position of the partition. */
+  head: number;
+  /** Newest position the version has applied (0 without a checkpoint row). */
+  checkpoint: number;
+}
+
+/** Every event-store partition's head beside the version's checkpoint, in partition order. */
+export async function readPartitionProgress(client: SqlClient, projection: string, version: number): Promise<PartitionProgress[]> {
+  const { rows } = await client.query<{ partition: number; head: string; position: string }>(
+    `select h.partition, h.head, coalesce(c.position, 0) as position
+       from event_store.partition_heads h
+       left join projections.checkpoints c on c.projection = $1 and c.version = $2 and c.partition = h.partition
+      order by h.partition`,
+    [projection, version],
+  );
+  return rows.map((r) => ({ partition: Number(r.partition), head: Number(r.head), checkpoint: Number(r.position) }));
+}
+
+/**
+ * Seconds since the store recorded the event at `checkpoint + 1` (the oldest
+ * one the version still waits for), on the database's clock; undefined when
+ * the store has no such event.
+ */
+export async function oldestWaitingAge(client: SqlClient, partition: number, checkpoint: number): Promise<number | undefined> {
+  const { rows } = await client.query<{ age: number }>(
+    `select extract(epoch from now() - recorded_at)::float8 as age from ${partitionTable(partition)} where position = $1`,
+    [checkpoint + 1],
+  );
+  return rows[0] ? Math.max(0, Number(rows[0].age)) : undefined;
 }

@@ -1,4 +1,4 @@
-import { partitionTable } from '@app/event-store';
+import { oldestWaitingAge, readPartitionProgress } from './checkpoints.js';
 import { dropReadModelTables } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import { findVersion, listVersions, type ProjectionVersion } from './projection-registry.js';
@@ -32,26 +32,15 @@ const LOCK_TIMEOUT = '10s';
  * applied; its recorded_at gives the lag in time (database clock only).
  */
 export async function measureLag(client: SqlClient, projection: string, version: number): Promise<VersionLag> {
-  const { rows } = await client.query<{ partition: number; head: string; position: string }>(
-    `select h.partition, h.head, coalesce(c.position, 0) as position
-       from event_store.partition_heads h
-       left join projections.checkpoints c on c.projection = $1 and c.version = $2 and c.partition = h.partition
-      where coalesce(c.position, 0) < h.head
-      order by h.partition`,
-    [projection, version],
-  );
+  const behind = (await readPartitionProgress(client, projection, version)).filter((p) => p.checkpoint < p.head);
   let events = 0;
   let seconds = 0;
-  for (const row of rows) {
-    events += Number(row.head) - Number(row.position);
-    const oldest = await client.query<{ age: number }>(
-      `select extract(epoch from now() - recorded_at)::float8 as age from ${partitionTable(Number(row.partition))} where position = $1`,
-      [Number(row.position) + 1],
-    );
+  for (const p of behind) {
+    events += p.head - p.checkpoint;
     // Absent although the head is past it: never expected with gapless positions; count it as infinitely late.
-    seconds = Math.max(seconds, oldest.rows[0] ? Math.max(0, Number(oldest.rows[0].age)) : Infinity);
+    seconds = Math.max(seconds, (await oldestWaitingAge(client, p.partition, p.checkpoint)) ?? Infinity);
   }
-  return { events, seconds, partitionsBehind: rows.length };
+  return { events, seconds, partitionsBehind: behind.length };
 }
 
 async function assertCaughtUp(client: SqlClient, projection: string, version: number, maxLagSeconds: number): Promise<void> {
