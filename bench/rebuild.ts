@@ -17,20 +17,26 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { partitionOf, partitionTable } from '@app/event-store';
-import { rebuildVersion } from '@app/merchant-metrics';
+import { PROJECTION_NAME, rebuildVersion } from '@app/merchant-metrics';
 import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-events.js';
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { events: number; merchants: number; version: number; batch: number; concurrency: number }
+interface Settings { events: number; merchants: number; version: number; batch: number; concurrency: number; reuse?: string }
+
+const USAGE = 'usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] [--concurrency N] [--reuse DIR]';
 
 function parse(argv: string[]): Settings {
   const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, batch: 20_000, concurrency: 2 };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '') as keyof Settings;
+    if (argv[i] === '--reuse' && argv[i + 1]) {
+      s.reuse = argv[i + 1];
+      continue;
+    }
+    const key = argv[i].replace(/^--/, '') as Exclude<keyof Settings, 'reuse'>;
     const value = Number(argv[i + 1]);
     if (!(key in s) || !Number.isInteger(value) || value <= 0) {
-      throw new Error(`usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] [--concurrency N] (bad: ${argv[i]})`);
+      throw new Error(`${USAGE} (bad: ${argv[i]})`);
     }
     s[key] = value;
   }
@@ -78,6 +84,34 @@ async function loadStore(url: string, settings: Settings): Promise<number> {
   return loaded;
 }
 
+/**
+ * A store with the settings' events: loaded now, or (with --reuse) found from
+ * an earlier run with the same settings, whose build of the version is dropped.
+ */
+async function prepareStore(adminUrl: string, url: string, settings: Settings): Promise<number> {
+  const marker = `${settings.events}/${settings.merchants}`;
+  const existing = await withClient(adminUrl, async (c) =>
+    (await c.query(`select shobj_description(oid, 'pg_database') as marker from pg_database where datname = 'bench'`)).rows[0] as { marker: string | null } | undefined);
+  if (existing?.marker === marker) {
+    const stored = await withClient(url, async (c) => {
+      await c.query(`delete from projections.live where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
+      const dropped = await c.query(`select schema_name from projections.versions where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
+      for (const row of dropped.rows as Array<{ schema_name: string }>) await c.query(`drop schema if exists ${row.schema_name} cascade`);
+      await c.query(`delete from projections.versions where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
+      return Number((await c.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
+    });
+    console.log(`reusing the store in ${settings.reuse}: ${stored.toLocaleString('en-US')} events`);
+    return stored;
+  }
+  if (existing) await withClient(adminUrl, (c) => c.query('drop database bench'));
+  await withClient(adminUrl, (c) => c.query('create database bench'));
+  await migrateToLatest(createKysely(createPool({ connectionString: url, max: 1 })));
+  console.log('loading the event store…');
+  const stored = await loadStore(url, settings);
+  await withClient(adminUrl, (c) => c.query(`comment on database bench is '${marker}'`));
+  return stored;
+}
+
 /** Rows/s of a plain COPY … TO STDOUT of every partition in position order, two partitions at a time. */
 async function scanRate(url: string): Promise<{ rows: number; seconds: number }> {
   const started = performance.now();
@@ -123,12 +157,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
     console.log(`bench:rebuild — ${settings.events.toLocaleString('en-US')} events, ${settings.merchants} merchants, version ${settings.version}`);
-    const postgres = await startPostgres(resources);
-    await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
+    const postgres = await startPostgres(resources, { reuseDir: settings.reuse });
     const url = postgres.url('bench');
-    await migrateToLatest(createKysely(createPool({ connectionString: url, max: 1 })));
-    console.log('loading the event store…');
-    const stored = await loadStore(url, settings);
+    const stored = await prepareStore(postgres.adminUrl, url, settings);
 
     const scan = await scanRate(url);
     const scanRows = scan.rows / scan.seconds;

@@ -1,6 +1,11 @@
 import type { RebuildProgress } from '@app/merchant-metrics';
 
 const WIDTH = 30;
+const PHASE_NOTES: Record<RebuildProgress['phase'], string> = {
+  bulk: '  (folding partitions in PostgreSQL)',
+  keys: '  (building indexes)',
+  'catch-up': '  (catching up with new events)',
+};
 
 function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -32,7 +37,7 @@ export class ProgressBar {
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ` +
       `${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} events  ${Math.round(rate).toLocaleString('en-US')} events/s  ` +
-      `ETA ${formatSeconds(eta)}  partitions ${p.partitionsDone}/${p.partitions}${p.phase === 'catch-up' ? '  (catching up with new events)' : ''}`;
+      `ETA ${formatSeconds(eta)}  partitions ${p.partitionsDone}/${p.partitions}${PHASE_NOTES[p.phase]}`;
     this.stream.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
   }
 

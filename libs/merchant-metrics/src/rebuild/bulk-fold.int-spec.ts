@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPool } from '@app/database';
+import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app/event-store';
+import { testDatabase, type TestDatabase } from '@app/testing';
+import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
+import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
+import type { PaymentEventJson, PositionedEvent } from '../projection/payment-event.json.js';
+import { installVersion } from '../registry/projection-registry.js';
+import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
+import { generateEvents } from '../testing/generated-events.js';
+import { startTimescalePglite, type TimescalePglite } from '../testing/timescale-pglite.js';
+import { bulkFoldPartition } from './bulk-fold.js';
+
+const TABLES: Record<string, string> = {
+  metrics_15m: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
+  metrics_hourly: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
+  metrics_daily: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
+  customers_15m: 'merchant_id, bucket, currency, payment_method, store_id, customer_id',
+  payments: 'merchant_id, payment_id, bucket',
+};
+
+const card = 'PAYMENT_METHOD_CARD';
+const yen = (minorUnits: string) => ({ currency: 'JPY', minorUnits });
+const completedAt = (occurredAt: string, paymentId: string, customerId: string, minorUnits: string): PaymentEventJson => ({
+  eventId: crypto.randomUUID(), merchantId: 'edge', occurredAt,
+  paymentCompleted: { paymentId, customerId, storeId: 's-1', method: card, amount: yen(minorUnits) },
+});
+const refundedAt = (occurredAt: string, paymentId: string, minorUnits: string): PaymentEventJson => ({
+  eventId: crypto.randomUUID(), merchantId: 'edge', occurredAt,
+  paymentRefunded: { paymentId, refundId: `r-${paymentId}-${minorUnits}`, storeId: 's-1', method: card, amount: yen(minorUnits) },
+});
+
+/**
+ * Merchant `edge`, in this order: a refund stored before its payment, a
+ * payment completed twice, refunds of earlier payments, a refund of a payment
+ * never seen, and one customer paying twice in a bucket.
+ */
+const EDGE: PaymentEventJson[] = [
+  refundedAt('2026-10-02T09:20:00Z', 'p-late', '30'),
+  completedAt('2026-10-01T08:00:00Z', 'p-late', 'c-1', '300'),
+  completedAt('2026-10-01T08:05:00Z', 'p-twice', 'c-1', '500'),
+  completedAt('2026-10-01T10:40:00Z', 'p-twice', 'c-2', '700'),
+  refundedAt('2026-10-03T12:00:00Z', 'p-twice', '50'),
+  refundedAt('2026-10-03T12:01:00Z', 'p-late', '20'),
+  refundedAt('2026-10-03T12:02:00Z', 'p-unknown', '9'),
+];
+
+/** metrics_15m of `edge` as `bucket|completed|gross|refunds|refunded|failed`, written out by hand per version. */
+const EDGE_CELLS: Record<number, string[]> = {
+  1: [
+    '2026-10-01 08:00|2|800|0|0|0',
+    '2026-10-01 10:30|1|700|0|0|0',
+    '2026-10-02 09:15|0|0|1|30|0',
+    '2026-10-03 12:00|0|0|3|79|0',
+  ],
+  2: [
+    // p-twice's first completion (08:05) takes its refund; p-late's second refund follows its payment,
+    // its first (stored before the payment) and the unknown one stay where they happened.
+    '2026-10-01 08:00|2|800|2|70|0',
+    '2026-10-01 10:30|1|700|0|0|0',
+    '2026-10-02 09:15|0|0|1|30|0',
+    '2026-10-03 12:00|0|0|1|9|0',
+  ],
+};
+
+describe('bulkFoldPartition: a version folded by PostgreSQL equals the same version applied event by event', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let partitions: number;
+  let stored: PaymentEventJson[];
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    pool = createPool({ connectionString: database.url, max: 4 });
+    partitions = await readPartitionCount(pool);
+    const store = new EventStore(pool, partitions);
+    const generated = generateEvents({
+      seed: 7, count: 3000, merchants: 12, merchantPrefix: 'bf-', customersPerMerchant: 20,
+      from: new Date('2026-09-01T00:00:00Z'), to: new Date('2026-11-01T00:00:00Z'),
+    });
+    // Refunds of generated payments, some in later batches than their payment.
+    for (let i = 0; i < 1500; i += 25) {
+      const sale = generated[i].paymentCompleted;
+      if (sale) generated.push({ ...refundedAt('2026-11-02T00:00:00Z', sale.paymentId, '1'), merchantId: generated[i].merchantId });
+    }
+    stored = [...EDGE, ...generated];
+    for (let i = 0; i < stored.length; i += 500) {
+      await store.append(stored.slice(i, i + 500).map((e) => {
+        const payloadJson = JSON.stringify(e);
+        const type = e.paymentCompleted ? 'payment_completed' : e.paymentFailed ? 'payment_failed' : 'payment_refunded';
+        return { eventId: e.eventId, merchantId: e.merchantId, type, occurredAt: e.occurredAt, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
+      }));
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const dump = async (schema: string) => {
+    const out: Record<string, string[]> = {};
+    for (const [table, columns] of Object.entries(TABLES)) {
+      const { rows } = await pool.query(`select concat_ws('|', ${columns}) as row from ${schema}.${table} order by 1`);
+      out[table] = rows.map((r) => r.row as string);
+    }
+    return out;
+  };
+  const install = async (version: number, logicVersion: number, deferKeys: boolean): Promise<ProjectionTarget> => {
+    const client = await pool.connect();
+    try {
+      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres', deferKeys });
+      return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsLogic(logicVersion) };
+    } finally {
+      client.release();
+    }
+  };
+
+  it.each(knownMerchantMetricsVersions())('v%i: identical tables, and the hand-computed cells of the edge cases', async (logicVersion) => {
+    // Event by event: the projector's path, in small batches so payments cross batches.
+    const applied = await install(100 + logicVersion, logicVersion, false);
+    const client = await pool.connect();
+    try {
+      for (let p = 0; p < partitions; p++) {
+        let checkpoint = 0;
+        for (;;) {
+          const rows = await readPartition(pool, p, checkpoint, 7);
+          if (rows.length === 0) break;
+          checkpoint = await applyEvents(client, applied, p, checkpoint,
+            rows.map((r) => ({ position: r.position, recordedAt: r.recordedAt, event: JSON.parse(r.payloadJson) as PaymentEventJson })));
+        }
+      }
+
+      // Set-based, into tables created without keys, keys built partition by partition.
+      const folded = await install(200 + logicVersion, logicVersion, true);
+      expect(await hasReadModelKeys(client, folded.schemaName)).toBe(false);
+      let events = 0;
+      for (let p = 0; p < partitions; p++) {
+        events += (await bulkFoldPartition(client, folded, p, { maxEvents: 1_000_000, buildKeys: readModelPartitionsMatch(partitions) })).events;
+      }
+      expect(events).toBe(stored.length);
+      await addMissingReadModelKeys([client], folded.schemaName, 'postgres');
+      expect(await hasReadModelKeys(client, folded.schemaName)).toBe(true);
+
+      const expected = await dump(applied.schemaName);
+      expect(expected.metrics_15m.length).toBeGreaterThan(1000);
+      const payments = new Set(stored.filter((e) => e.paymentCompleted).map((e) => `${e.merchantId}/${e.paymentCompleted!.paymentId}`));
+      expect(expected.payments.length).toBe(logicVersion === 2 ? payments.size : 0);
+      expect(await dump(folded.schemaName)).toEqual(expected);
+
+      const { rows } = await pool.query(
+        `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
+         from ${folded.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
+      );
+      expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[logicVersion]);
+      const customers = await pool.query(`select count(*)::int as n from ${folded.schemaName}.customers_15m where merchant_id = 'edge'`);
+      expect(customers.rows[0].n).toBe(2); // c-1 once at 08:00 (paid twice there), c-2 at 10:30
+    } finally {
+      client.release();
+    }
+  });
+
+  it('refuses to fold a partition whose checkpoint has moved, and stores nothing', async () => {
+    const target = await install(301, 1, true);
+    const client = await pool.connect();
+    try {
+      const first = await bulkFoldPartition(client, target, 0, { maxEvents: 1_000_000, buildKeys: false });
+      expect(first.events).toBeGreaterThan(0);
+      const before = (await pool.query(`select count(*)::int as n from ${target.schemaName}.metrics_15m`)).rows[0].n;
+      await expect(bulkFoldPartition(client, target, 0, { maxEvents: 1_000_000, buildKeys: false })).rejects.toThrow(/no longer 0/);
+      expect((await pool.query(`select count(*)::int as n from ${target.schemaName}.metrics_15m`)).rows[0].n).toBe(before);
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous aggregates equal the event-by-event path', () => {
+  const PARTITIONS = 16;
+  let timescale: TimescalePglite;
+  let byPartition: PositionedEvent[][];
+
+  beforeAll(async () => {
+    timescale = await startTimescalePglite({ eventStore: true });
+    const events = [...EDGE, ...generateEvents({
+      seed: 11, count: 1500, merchants: 8, merchantPrefix: 'ts-', customersPerMerchant: 15,
+      from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-20T00:00:00Z'),
+    })];
+    byPartition = Array.from({ length: PARTITIONS }, () => []);
+    for (const event of events) {
+      const p = partitionOf(event.merchantId, PARTITIONS);
+      const list = byPartition[p];
+      list.push({ position: list.length + 1, recordedAt: '2026-11-21T00:00:00.000000Z', event });
+      const type = event.paymentCompleted ? 'payment_completed' : event.paymentFailed ? 'payment_failed' : 'payment_refunded';
+      await timescale.client.query(
+        `insert into event_store.events (partition, position, event_id, merchant_id, event_type, occurred_at, recorded_at, payload)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [p, list.length, event.eventId, event.merchantId, type, event.occurredAt, '2026-11-21T00:00:00Z', JSON.stringify(event)],
+      );
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await timescale?.close();
+  });
+
+  const dumpTs = async (schema: string) => {
+    const out: Record<string, string[]> = {};
+    for (const [table, columns] of Object.entries(TABLES)) {
+      const { rows } = await timescale.client.query<{ row: string }>(
+        `select concat_ws('|', ${columns.replace('bucket', `to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI')`)}) as row from ${schema}.${table} order by 1`,
+      );
+      out[table] = rows.map((r) => r.row);
+    }
+    return out;
+  };
+
+  it('v2: identical base tables, customer sets, payments and rollups', async () => {
+    const target = async (version: number): Promise<ProjectionTarget> => {
+      const installed = await installVersion(timescale.client, { projection: PROJECTION_NAME, version, partitions: PARTITIONS, codeRevision: 'test', engine: 'timescaledb' });
+      return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'timescaledb', logic: merchantMetricsLogic(2) };
+    };
+    const applied = await target(102);
+    const folded = await target(202);
+    for (let p = 0; p < PARTITIONS; p++) {
+      for (let i = 0, checkpoint = 0; i < byPartition[p].length; i += 7) {
+        checkpoint = await applyEvents(timescale.client, applied, p, checkpoint, byPartition[p].slice(i, i + 7));
+      }
+      await bulkFoldPartition(timescale.client, folded, p, { maxEvents: 1_000_000, buildKeys: false });
+    }
+    const expected = await dumpTs(applied.schemaName);
+    expect(expected.metrics_15m.length).toBeGreaterThan(500);
+    expect(expected.metrics_daily.length).toBeGreaterThan(50);
+    expect(await dumpTs(folded.schemaName)).toEqual(expected);
+    const { rows } = await timescale.client.query<{ cell: string }>(
+      `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
+       from ${folded.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
+    );
+    expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[2]);
+  }, 120_000);
+});

@@ -1,0 +1,130 @@
+import { partitionTable } from '@app/event-store';
+import { advanceCheckpoint } from '../registry/checkpoints.js';
+import type { ProjectionTarget } from '../projection/apply-events.js';
+import { addPartitionKeys, assertSchemaName } from '../schema/read-model-tables.js';
+import type { SqlClient } from '../sql-client.js';
+
+/** Grids anchored on a UTC midnight: 15 minutes (bucketOf's), UTC hours and UTC days. */
+const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
+const BUCKET = `date_bin('15 minutes', e.occurred_at, ${EPOCH})`;
+const METHOD = `case when b->>'method' like 'PAYMENT\\_METHOD\\_%' then substr(b->>'method', 16) else b->>'method' end`;
+const SUMS = `count(*) filter (where e.kind = 'c')::int as completed_count,
+  coalesce(sum(e.amount) filter (where e.kind = 'c'), 0)::bigint as gross_amount,
+  count(*) filter (where e.kind = 'r')::int as refund_count,
+  coalesce(sum(e.amount) filter (where e.kind = 'r'), 0)::bigint as refund_amount,
+  count(*) filter (where e.kind = 'f')::int as failed_count`;
+const CELL_COLUMNS = 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count';
+const ROLLED_UP = `sum(completed_count), sum(gross_amount)::bigint, sum(refund_count), sum(refund_amount)::bigint, sum(failed_count)`;
+
+export interface BulkFoldResult {
+  /** The partition's new checkpoint (0 when it had no events). */
+  position: number;
+  events: number;
+}
+
+/**
+ * A rebuild's first pass over a partition nothing has been applied to yet:
+ * its first `maxEvents` events folded by PostgreSQL itself, set-based, into
+ * the version's tables, in one transaction with the checkpoint's move from
+ * zero. The fold is the version's own logic expressed in SQL (its `bulkFold`);
+ * bulk-fold.int-spec.ts proves it builds exactly what `apply` builds, for
+ * every version. Nothing leaves the database, so a rebuild runs at the speed
+ * of PostgreSQL's scans, hash aggregates and inserts.
+ *
+ * The merchants of an event-store partition have no rows in the read model
+ * before its checkpoint moves, so plain INSERTs suffice. With `buildKeys`
+ * (tables created with deferred keys, whose partitions match the store's),
+ * the partition's primary keys are built before COMMIT, from rows this
+ * transaction wrote. `client` must be one connection.
+ * Throws CheckpointMovedError when the checkpoint is no longer zero.
+ */
+export async function bulkFoldPartition(
+  client: SqlClient,
+  target: ProjectionTarget,
+  partition: number,
+  options: { maxEvents: number; buildKeys: boolean },
+): Promise<BulkFoldResult> {
+  const { maxEvents } = options;
+  const s = assertSchemaName(target.schemaName);
+  const store = partitionTable(partition);
+  await client.query('begin');
+  try {
+    // Hash aggregates of a whole partition stay in memory; an orphaned
+    // backend (its rebuild was killed) notices within a second and rolls back.
+    await client.query(`set local work_mem = '256MB'`);
+    await client.query(`set local client_connection_check_interval = '1s'`);
+    // One snapshot of a prefix of the partition: positions commit in order, so it has no holes.
+    await client.query(
+      `create temp table rebuild_events on commit drop as
+       select e.position, k.kind, e.merchant_id, ${BUCKET} as bucket,
+              b->'amount'->>'currency' as currency, ${METHOD} as payment_method, b->>'storeId' as store_id,
+              (b->'amount'->>'minorUnits')::bigint as amount, b->>'customerId' as customer_id, b->>'paymentId' as payment_id
+       from ${store} e
+       cross join lateral (select case when e.payload ? 'paymentCompleted' then 'c' when e.payload ? 'paymentFailed' then 'f'
+                                       when e.payload ? 'paymentRefunded' then 'r' end as kind) k
+       cross join lateral (select coalesce(e.payload->'paymentCompleted', e.payload->'paymentFailed', e.payload->'paymentRefunded') as b) x
+       where e.position <= $1`,
+      [maxEvents],
+    );
+    const { rows } = await client.query<{ events: string; position: string | null; recorded_at: string | null }>(
+      `select n.events, n.position,
+              (select to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') from ${store} where position = n.position) as recorded_at
+       from (select count(*) as events, max(position) as position from rebuild_events) n`,
+    );
+    const events = Number(rows[0].events);
+    if (events === 0) {
+      await client.query('rollback');
+      return { position: 0, events: 0 };
+    }
+    const position = Number(rows[0].position);
+    await advanceCheckpoint(client, { projection: target.projection, version: target.version, partition }, 0,
+      { position, recordedAt: rows[0].recorded_at!, events });
+
+    const byPayment = target.logic.bulkFold.refundBucket === 'payment';
+    if (byPayment) {
+      // Each payment's first completion: the one a later refund is attributed to.
+      await client.query(
+        `create temp table rebuild_payments on commit drop as
+         select distinct on (merchant_id, payment_id) merchant_id, payment_id, bucket, position
+         from rebuild_events where kind = 'c' order by merchant_id, payment_id, position`,
+      );
+      await client.query(`insert into ${s}.payments (merchant_id, payment_id, bucket) select merchant_id, payment_id, bucket from rebuild_payments`);
+    }
+    await client.query(
+      `insert into ${s}.customers_15m (merchant_id, bucket, currency, payment_method, store_id, customer_id)
+       select distinct merchant_id, bucket, currency, payment_method, store_id, customer_id from rebuild_events where kind = 'c'`,
+    );
+    // Refunds (a tenth of the events) look their payment up; the rest pass straight through.
+    const source = byPayment
+      ? `(select merchant_id, bucket, currency, payment_method, store_id, kind, amount from rebuild_events where kind <> 'r'
+          union all
+          select r.merchant_id, coalesce(p.bucket, r.bucket), r.currency, r.payment_method, r.store_id, r.kind, r.amount
+          from rebuild_events r left join rebuild_payments p
+            on p.merchant_id = r.merchant_id and p.payment_id = r.payment_id and p.position < r.position
+          where r.kind = 'r')`
+      : 'rebuild_events';
+    await client.query(
+      `create temp table rebuild_cells on commit drop as
+       select e.merchant_id, e.bucket, e.currency, e.payment_method, e.store_id, ${SUMS}
+       from ${source} e
+       where e.kind is not null
+       group by 1, 2, 3, 4, 5`,
+    );
+    await client.query(`insert into ${s}.metrics_15m (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells`);
+    if (target.engine === 'postgres') {
+      for (const [table, width] of [['metrics_hourly', '1 hour'], ['metrics_daily', '1 day']]) {
+        await client.query(
+          `insert into ${s}.${table} (${CELL_COLUMNS})
+           select merchant_id, date_bin('${width}', bucket, ${EPOCH}), currency, payment_method, store_id, ${ROLLED_UP}
+           from rebuild_cells group by 1, 2, 3, 4, 5`,
+        );
+      }
+    }
+    if (options.buildKeys) await addPartitionKeys(client, s, partition);
+    await client.query('commit');
+    return { position, events };
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
