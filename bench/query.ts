@@ -43,6 +43,8 @@ interface Settings {
   phases: Array<'reader' | 'api'>;
   /** Keep the PostgreSQL data directory here and reuse a data set already loaded with the same settings. */
   reuse?: string;
+  /** PostgreSQL settings for the bench's server (`--pg shared_buffers=4GB`). */
+  pgSettings: Record<string, string>;
   /** Write a V8 CPU profile of the query API over the timed window here. */
   cpuProf?: string;
   /** NODE_OPTIONS of the query API process. */
@@ -57,12 +59,12 @@ interface Settings {
 
 const USAGE = `usage: npm run bench:query -- [--merchants N] [--events N] [--seconds S] [--concurrency C] [--warmup S]
        [--pool N] [--phases reader,api] [--generator http|fetch] [--reuse DIR] [--cpu-prof DIR]
-       [--api-node-options "..."] [--api-env KEY=VALUE]... [--api-nice N]`;
+       [--api-node-options "..."] [--api-env KEY=VALUE]... [--api-nice N] [--pg NAME=VALUE]...`;
 
 function parse(argv: string[]): Settings {
   // Pool 3: on these 2 cores, shared with the API and the load generator, more connections only add
   // database backends competing for the CPU (p99 62 ms with 16, 44 ms with 3, same throughput).
-  const s: Settings = { merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api'], apiEnv: {}, generator: 'http' };
+  const s: Settings = { merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api'], apiEnv: {}, pgSettings: {}, generator: 'http' };
   const numbers = new Set(['merchants', 'events', 'seconds', 'concurrency', 'warmup', 'pool']);
   const integers: Record<string, keyof Settings> = { 'api-nice': 'apiNice' };
   for (let i = 0; i < argv.length; i += 2) {
@@ -84,6 +86,10 @@ function parse(argv: string[]): Settings {
     } else if (key === 'generator') {
       if (raw !== 'http' && raw !== 'fetch') throw new Error(`--generator takes http or fetch\n${USAGE}`);
       s.generator = raw;
+    } else if (key === 'pg') {
+      const eq = raw.indexOf('=');
+      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE (a PostgreSQL setting)\n${USAGE}`);
+      s.pgSettings[raw.slice(0, eq)] = raw.slice(eq + 1);
     } else if (key === 'reuse') s.reuse = raw;
     else if (key === 'cpu-prof') s.cpuProf = raw;
     else if (key === 'api-node-options') s.apiNodeOptions = raw;
@@ -201,7 +207,7 @@ async function main(): Promise<void> {
   try {
     console.log(`bench:query — ${settings.merchants} merchants, ${settings.events.toLocaleString('en-US')} events, ${START.toISOString().slice(0, 10)} to ${END.toISOString().slice(0, 10)}, ` +
       `concurrency ${settings.concurrency}, ${settings.seconds} s after ${settings.warmup} s warm-up`);
-    const postgres = await startPostgres(resources, { reuseDir: settings.reuse });
+    const postgres = await startPostgres(resources, { reuseDir: settings.reuse, settings: settings.pgSettings });
     const { url } = await prepareDatabase(postgres, settings);
     console.log(`query API: DATABASE_POOL_SIZE ${settings.pool}${Object.keys(settings.apiEnv).length ? `, ${Object.entries(settings.apiEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
 

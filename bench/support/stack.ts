@@ -92,11 +92,12 @@ const REUSED_PASSWORD = 'bench-query-reusable';
  * An embedded PostgreSQL with the server's DEFAULT durability settings
  * (fsync, synchronous_commit, full_page_writes all on), unlike the test
  * harness, which turns them off. With `reuseDir`, its data directory survives
- * the run, so repeated runs on the same data set skip loading it.
+ * the run, so repeated runs on the same data set skip loading it; `settings`
+ * are passed as `-c name=value` (e.g. shared_buffers).
  */
 export async function startPostgres(
   resources: Resources,
-  options: { onLog?: (message: string) => void; reuseDir?: string } = {},
+  options: { onLog?: (message: string) => void; reuseDir?: string; settings?: Record<string, string> } = {},
 ): Promise<PostgresHandle> {
   const dataDir = options.reuseDir ? resolve(options.reuseDir) : resources.tempDir('bench-pg-');
   const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
@@ -112,6 +113,7 @@ export async function startPostgres(
     createPostgresUser: true,
     onLog: options.onLog ?? (() => undefined),
     onError: () => undefined,
+    postgresFlags: Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
   if (fresh) await server.initialise();
   await server.start();

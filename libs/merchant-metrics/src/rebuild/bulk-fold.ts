@@ -16,6 +16,19 @@ const SUMS = `count(*) filter (where e.kind = 'c')::int as completed_count,
 const CELL_COLUMNS = 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count';
 const ROLLED_UP = `sum(completed_count), sum(gross_amount)::bigint, sum(refund_count), sum(refund_amount)::bigint, sum(failed_count)`;
 
+const TEMP_BUFFERS = '512MB';
+
+/**
+ * temp_buffers can change only before the session's first temp table, so it
+ * is set for the session (a pooled connection keeps it; the memory is taken
+ * only as temp tables fill it), outside any transaction, and left alone
+ * where the session already used temp tables (PostgreSQL refuses then).
+ */
+async function setTempBuffers(client: SqlClient): Promise<void> {
+  const { rows } = await client.query<{ value: string }>(`select current_setting('temp_buffers') as value`);
+  if (rows[0].value !== TEMP_BUFFERS) await client.query(`set temp_buffers = '${TEMP_BUFFERS}'`).catch(() => undefined);
+}
+
 export interface BulkFoldResult {
   /** The partition's new checkpoint (0 when it had no events). */
   position: number;
@@ -47,11 +60,15 @@ export async function bulkFoldPartition(
   const { maxEvents } = options;
   const s = assertSchemaName(target.schemaName);
   const store = partitionTable(partition);
+  await setTempBuffers(client);
   await client.query('begin');
   try {
-    // Hash aggregates of a whole partition stay in memory; an orphaned
-    // backend (its rebuild was killed) notices within a second and rolls back.
+    // A partition's temp tables, hash aggregates and index sorts stay in
+    // memory (at 8 MB of temp buffers and 64 MB for index builds, the
+    // defaults, they spill to disk); an orphaned backend (its rebuild was
+    // killed) notices within a second and rolls back.
     await client.query(`set local work_mem = '256MB'`);
+    await client.query(`set local maintenance_work_mem = '512MB'`);
     await client.query(`set local client_connection_check_interval = '1s'`);
     // One snapshot of a prefix of the partition: positions commit in order, so it has no holes.
     await client.query(
