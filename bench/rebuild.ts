@@ -22,12 +22,12 @@ import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-e
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { events: number; merchants: number; version: number; batch: number; concurrency: number; reuse?: string }
+interface Settings { events: number; merchants: number; version: number; chunk: number; concurrency: number; reuse?: string }
 
-const USAGE = 'usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--batch N] [--concurrency N] [--reuse DIR]';
+const USAGE = 'usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--chunk N] [--concurrency N] [--reuse DIR]';
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, batch: 20_000, concurrency: 2 };
+  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, chunk: 2_000_000, concurrency: 2 };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--reuse' && argv[i + 1]) {
       s.reuse = argv[i + 1];
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
     let last = 0;
     const profile = await startProfile();
     const result = await rebuildVersion(pool, {
-      version: settings.version, codeRevision: 'bench', batchEvents: settings.batch, concurrency: settings.concurrency,
+      version: settings.version, codeRevision: 'bench', chunkEvents: settings.chunk, concurrency: settings.concurrency,
       onProgress: (p) => {
         if (performance.now() - last < 10_000) return;
         last = performance.now();

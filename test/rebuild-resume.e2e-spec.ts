@@ -57,8 +57,8 @@ describe('projections rebuild killed with SIGKILL', () => {
     expect(await sendEvents(h.url, h.key, events, 1000)).toBe(events.length);
     const env = { DATABASE_URL: h.database.url };
 
-    // Small first passes (COPY) then upserts; the clean run below does each partition in one COPY pass.
-    const small = ['--batch', '300', '--first-pass', '600'];
+    // Chunks of 300 (the first inserts, the others add to cells); the clean run below folds each partition at once.
+    const small = ['--chunk', '300'];
     const interrupted = startOps(['projections', 'rebuild', 'merchant-metrics', '--version', '2', ...small], env);
     await eventually(async () => expect(await applied()).toBeGreaterThan(3000), 60_000, 5);
     interrupted.child.kill('SIGKILL');

@@ -163,7 +163,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     // Rebuild v2 while ingest goes on.
     const second = history(2, 240);
     const ingest = sendEvents(h.url, h.key, second, 20);
-    const rebuild = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '2', '--batch', '50'], env());
+    const rebuild = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '2', '--chunk', '50'], env());
     expect(rebuild.code, rebuild.stderr).toBe(0);
     expect(rebuild.stdout).toMatch(/v2 built: [\d,]+ events/);
     await ingest;

@@ -23,20 +23,19 @@ function instant(options: Record<string, string>, name: string): Date | undefine
 export const rebuild: OpsCommand = {
   name: 'rebuild',
   args: ['PROJECTION'],
-  options: { version: 'N', batch: 'EVENTS', 'first-pass': 'EVENTS' },
+  options: { version: 'N', chunk: 'EVENTS' },
   summary: 'build version N (required) from position zero of the event store while the live version serves; resumable',
   async run(context, [name], options) {
     projectionOf(name!);
     const version = positiveInt(options, 'version', 'projections rebuild PROJECTION --version N');
-    const batchEvents = options.batch === undefined ? undefined : positiveInt(options, 'batch', '--batch EVENTS');
-    const firstPassEvents = options['first-pass'] === undefined ? undefined : positiveInt(options, 'first-pass', '--first-pass EVENTS');
+    const chunkEvents = options.chunk === undefined ? undefined : positiveInt(options, 'chunk', '--chunk EVENTS');
     const pool = createPool({ connectionString: context.databaseUrl(), max: 4, applicationName: 'ops-rebuild' });
     const bar = new ProgressBar();
     let stopping = false;
     const onSignal = () => {
       if (stopping) process.exit(130);
       stopping = true;
-      process.stderr.write('\nstopping after the batches in flight (Ctrl-C again to quit now); rerun to resume\n');
+      process.stderr.write('\nstopping after the chunks in flight (Ctrl-C again to quit now); rerun to resume\n');
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -46,7 +45,7 @@ export const rebuild: OpsCommand = {
         ? `resuming ${PROJECTION_NAME} v${version} (${existing.status}) in ${existing.schemaName}`
         : `building ${PROJECTION_NAME} v${version} from position zero`);
       const result = await rebuildVersion(pool, {
-        version, codeRevision: codeRevision(), batchEvents, firstPassEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
+        version, codeRevision: codeRevision(), chunkEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
       });
       bar.end();
       const rate = Math.round(result.events / Math.max(result.seconds, 0.001)).toLocaleString('en-US');

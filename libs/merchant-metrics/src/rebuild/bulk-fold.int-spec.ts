@@ -7,6 +7,7 @@ import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { PaymentEventJson, PositionedEvent } from '../projection/payment-event.json.js';
+import { readCheckpoints } from '../registry/checkpoints.js';
 import { installVersion } from '../registry/projection-registry.js';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
 import { generateEvents } from '../testing/generated-events.js';
@@ -117,7 +118,7 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
     }
   };
 
-  it.each(knownMerchantMetricsVersions())('v%i: identical tables, and the hand-computed cells of the edge cases', async (logicVersion) => {
+  it.each(knownMerchantMetricsVersions())('v%i: identical tables (whole partitions, and chunks), and the hand-computed cells of the edge cases', async (logicVersion) => {
     // Event by event: the projector's path, in small batches so payments cross batches.
     const applied = await install(100 + logicVersion, logicVersion, false);
     const client = await pool.connect();
@@ -132,29 +133,40 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
         }
       }
 
-      // Set-based, into tables created without keys, keys built partition by partition.
-      const folded = await install(200 + logicVersion, logicVersion, true);
-      expect(await hasReadModelKeys(client, folded.schemaName)).toBe(false);
-      let events = 0;
-      for (let p = 0; p < partitions; p++) {
-        events += (await bulkFoldPartition(client, folded, p, { maxEvents: 1_000_000, buildKeys: readModelPartitionsMatch(partitions) })).events;
-      }
-      expect(events).toBe(stored.length);
-      await addMissingReadModelKeys([client], folded.schemaName, 'postgres');
-      expect(await hasReadModelKeys(client, folded.schemaName)).toBe(true);
-
       const expected = await dump(applied.schemaName);
       expect(expected.metrics_15m.length).toBeGreaterThan(1000);
       const payments = new Set(stored.filter((e) => e.paymentCompleted).map((e) => `${e.merchantId}/${e.paymentCompleted!.paymentId}`));
       expect(expected.payments.length).toBe(logicVersion === 2 ? payments.size : 0);
-      expect(await dump(folded.schemaName)).toEqual(expected);
+
+      // Set-based, into tables created without keys: each partition whole, or a first chunk of 40
+      // events (keys built with it), then chunks of 33 added to what is there (refunds cross chunks).
+      for (const [offset, first, rest] of [[200, 1_000_000, 1_000_000], [300, 40, 33]]) {
+        const folded = await install(offset + logicVersion, logicVersion, true);
+        expect(await hasReadModelKeys(client, folded.schemaName)).toBe(false);
+        let events = 0;
+        for (let p = 0; p < partitions; p++) {
+          events += (await bulkFoldPartition(client, folded, p, { from: 0, maxEvents: first, buildKeys: readModelPartitionsMatch(partitions) })).events;
+        }
+        await addMissingReadModelKeys([client], folded.schemaName, 'postgres');
+        expect(await hasReadModelKeys(client, folded.schemaName)).toBe(true);
+        for (let p = 0; p < partitions; p++) {
+          for (let from = (await readCheckpoints(pool, PROJECTION_NAME, folded.version))[p].position; ;) {
+            const chunk = await bulkFoldPartition(client, folded, p, { from, maxEvents: rest, buildKeys: false });
+            events += chunk.events;
+            if (chunk.events === 0) break;
+            from = chunk.position;
+          }
+        }
+        expect(events).toBe(stored.length);
+        expect(await dump(folded.schemaName)).toEqual(expected);
+      }
 
       const { rows } = await pool.query(
         `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
-         from ${folded.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
+         from ${applied.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
       );
       expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[logicVersion]);
-      const customers = await pool.query(`select count(*)::int as n from ${folded.schemaName}.customers_15m where merchant_id = 'edge'`);
+      const customers = await pool.query(`select count(*)::int as n from ${applied.schemaName}.customers_15m where merchant_id = 'edge'`);
       expect(customers.rows[0].n).toBe(2); // c-1 once at 08:00 (paid twice there), c-2 at 10:30
     } finally {
       client.release();
@@ -162,13 +174,13 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
   });
 
   it('refuses to fold a partition whose checkpoint has moved, and stores nothing', async () => {
-    const target = await install(301, 1, true);
+    const target = await install(401, 1, true);
     const client = await pool.connect();
     try {
-      const first = await bulkFoldPartition(client, target, 0, { maxEvents: 1_000_000, buildKeys: false });
+      const first = await bulkFoldPartition(client, target, 0, { from: 0, maxEvents: 1_000_000, buildKeys: false });
       expect(first.events).toBeGreaterThan(0);
       const before = (await pool.query(`select count(*)::int as n from ${target.schemaName}.metrics_15m`)).rows[0].n;
-      await expect(bulkFoldPartition(client, target, 0, { maxEvents: 1_000_000, buildKeys: false })).rejects.toThrow(/no longer 0/);
+      await expect(bulkFoldPartition(client, target, 0, { from: 0, maxEvents: 1_000_000, buildKeys: false })).rejects.toThrow(/no longer 0/);
       expect((await pool.query(`select count(*)::int as n from ${target.schemaName}.metrics_15m`)).rows[0].n).toBe(before);
     } finally {
       client.release();
@@ -226,7 +238,12 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
       for (let i = 0, checkpoint = 0; i < byPartition[p].length; i += 7) {
         checkpoint = await applyEvents(timescale.client, applied, p, checkpoint, byPartition[p].slice(i, i + 7));
       }
-      await bulkFoldPartition(timescale.client, folded, p, { maxEvents: 1_000_000, buildKeys: false });
+      // Chunks of 50: the first inserts, the others add to cells already there (refunds cross chunks).
+      for (let from = 0; ;) {
+        const chunk = await bulkFoldPartition(timescale.client, folded, p, { from, maxEvents: 50, buildKeys: false });
+        if (chunk.events === 0) break;
+        from = chunk.position;
+      }
     }
     const expected = await dumpTs(applied.schemaName);
     expect(expected.metrics_15m.length).toBeGreaterThan(500);
@@ -234,7 +251,7 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
     expect(await dumpTs(folded.schemaName)).toEqual(expected);
     const { rows } = await timescale.client.query<{ cell: string }>(
       `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
-       from ${folded.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
+       from ${applied.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
     );
     expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[2]);
   }, 120_000);

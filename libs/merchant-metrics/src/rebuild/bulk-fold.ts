@@ -30,47 +30,53 @@ async function setTempBuffers(client: SqlClient): Promise<void> {
 }
 
 export interface BulkFoldResult {
-  /** The partition's new checkpoint (0 when it had no events). */
+  /** The partition's new checkpoint (unchanged when no event followed it). */
   position: number;
   events: number;
 }
 
+const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
+const ADD_SUMS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count']
+  .map((c) => `${c} = t.${c} + excluded.${c}`).join(', ');
+
 /**
- * A rebuild's first pass over a partition nothing has been applied to yet:
- * its first `maxEvents` events folded by PostgreSQL itself, set-based, into
- * the version's tables, in one transaction with the checkpoint's move from
- * zero. The fold is the version's own logic expressed in SQL (its `bulkFold`);
- * bulk-fold.int-spec.ts proves it builds exactly what `apply` builds, for
- * every version. Nothing leaves the database, so a rebuild runs at the speed
- * of PostgreSQL's scans, hash aggregates and inserts.
+ * Folds the next `maxEvents` events of a partition after its checkpoint
+ * `from` inside PostgreSQL, set-based, into the version's tables, in one
+ * transaction with the checkpoint's move. The fold is the version's own logic
+ * expressed in SQL (its `bulkFold`); bulk-fold.int-spec.ts proves it builds
+ * exactly what `apply` builds, for every version, in chunks of any size.
+ * Nothing leaves the database, so a rebuild runs at the speed of PostgreSQL's
+ * scans, hash aggregates and inserts.
  *
- * The merchants of an event-store partition have no rows in the read model
- * before its checkpoint moves, so plain INSERTs suffice. With `buildKeys`
- * (tables created with deferred keys, whose partitions match the store's),
- * the partition's primary keys are built before COMMIT, from rows this
- * transaction wrote. `client` must be one connection.
- * Throws CheckpointMovedError when the checkpoint is no longer zero.
+ * From zero, the partition's merchants have no rows yet, so plain INSERTs
+ * suffice, and the tables may lack their primary keys: with `buildKeys`
+ * (deferred keys, read-model partitions matching the store's) the
+ * partition's keys are built before COMMIT from the rows just written. After
+ * zero, cells are added to existing ones (INSERT … ON CONFLICT), which needs
+ * the keys. `client` must be one connection. Throws CheckpointMovedError when
+ * the checkpoint is no longer `from`.
  */
 export async function bulkFoldPartition(
   client: SqlClient,
   target: ProjectionTarget,
   partition: number,
-  options: { maxEvents: number; buildKeys: boolean },
+  options: { from: number; maxEvents: number; buildKeys: boolean },
 ): Promise<BulkFoldResult> {
-  const { maxEvents } = options;
+  const { from, maxEvents } = options;
+  const fresh = from === 0;
   const s = assertSchemaName(target.schemaName);
   const store = partitionTable(partition);
   await setTempBuffers(client);
   await client.query('begin');
   try {
-    // A partition's temp tables, hash aggregates and index sorts stay in
-    // memory (at 8 MB of temp buffers and 64 MB for index builds, the
-    // defaults, they spill to disk); an orphaned backend (its rebuild was
-    // killed) notices within a second and rolls back.
+    // A chunk's temp tables, hash aggregates and index sorts stay in memory
+    // (at 8 MB of temp buffers and 64 MB for index builds, the defaults, they
+    // spill to disk); an orphaned backend (its rebuild was killed) notices
+    // within a second and rolls back.
     await client.query(`set local work_mem = '256MB'`);
     await client.query(`set local maintenance_work_mem = '512MB'`);
     await client.query(`set local client_connection_check_interval = '1s'`);
-    // One snapshot of a prefix of the partition: positions commit in order, so it has no holes.
+    // One snapshot of the positions after the checkpoint: they commit in order, so it has no holes.
     await client.query(
       `create temp table rebuild_events on commit drop as
        select e.position, k.kind, e.merchant_id, ${BUCKET} as bucket,
@@ -80,8 +86,8 @@ export async function bulkFoldPartition(
        cross join lateral (select case when e.payload ? 'paymentCompleted' then 'c' when e.payload ? 'paymentFailed' then 'f'
                                        when e.payload ? 'paymentRefunded' then 'r' end as kind) k
        cross join lateral (select coalesce(e.payload->'paymentCompleted', e.payload->'paymentFailed', e.payload->'paymentRefunded') as b) x
-       where e.position <= $1`,
-      [maxEvents],
+       where e.position > $1 and e.position <= $1::bigint + $2`,
+      [from, maxEvents],
     );
     const { rows } = await client.query<{ events: string; position: string | null; recorded_at: string | null }>(
       `select n.events, n.position,
@@ -91,33 +97,35 @@ export async function bulkFoldPartition(
     const events = Number(rows[0].events);
     if (events === 0) {
       await client.query('rollback');
-      return { position: 0, events: 0 };
+      return { position: from, events: 0 };
     }
     const position = Number(rows[0].position);
-    await advanceCheckpoint(client, { projection: target.projection, version: target.version, partition }, 0,
+    await advanceCheckpoint(client, { projection: target.projection, version: target.version, partition }, from,
       { position, recordedAt: rows[0].recorded_at!, events });
 
     const byPayment = target.logic.bulkFold.refundBucket === 'payment';
     if (byPayment) {
-      // Each payment's first completion: the one a later refund is attributed to.
+      // Each payment's first completion in the chunk.
       await client.query(
         `create temp table rebuild_payments on commit drop as
          select distinct on (merchant_id, payment_id) merchant_id, payment_id, bucket, position
          from rebuild_events where kind = 'c' order by merchant_id, payment_id, position`,
       );
-      await client.query(`insert into ${s}.payments (merchant_id, payment_id, bucket) select merchant_id, payment_id, bucket from rebuild_payments`);
     }
     await client.query(
-      `insert into ${s}.customers_15m (merchant_id, bucket, currency, payment_method, store_id, customer_id)
-       select distinct merchant_id, bucket, currency, payment_method, store_id, customer_id from rebuild_events where kind = 'c'`,
+      `insert into ${s}.customers_15m as t (${KEY}, customer_id)
+       select distinct ${KEY}, customer_id from rebuild_events where kind = 'c'
+       ${fresh ? '' : 'on conflict do nothing'}`,
     );
-    // Refunds (a tenth of the events) look their payment up; the rest pass straight through.
+    // Refunds (a tenth of the events) look their payment up, first among those stored before the
+    // chunk, then among the chunk's completions before them; the rest pass straight through.
     const source = byPayment
       ? `(select merchant_id, bucket, currency, payment_method, store_id, kind, amount from rebuild_events where kind <> 'r'
           union all
-          select r.merchant_id, coalesce(p.bucket, r.bucket), r.currency, r.payment_method, r.store_id, r.kind, r.amount
-          from rebuild_events r left join rebuild_payments p
-            on p.merchant_id = r.merchant_id and p.payment_id = r.payment_id and p.position < r.position
+          select r.merchant_id, coalesce(${fresh ? '' : 'k.bucket, '}p.bucket, r.bucket), r.currency, r.payment_method, r.store_id, r.kind, r.amount
+          from rebuild_events r
+          ${fresh ? '' : `left join ${s}.payments k on k.merchant_id = r.merchant_id and k.payment_id = r.payment_id`}
+          left join rebuild_payments p on p.merchant_id = r.merchant_id and p.payment_id = r.payment_id and p.position < r.position
           where r.kind = 'r')`
       : 'rebuild_events';
     await client.query(
@@ -127,17 +135,25 @@ export async function bulkFoldPartition(
        where e.kind is not null
        group by 1, 2, 3, 4, 5`,
     );
-    await client.query(`insert into ${s}.metrics_15m (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells`);
+    if (byPayment) {
+      // After the lookups above, which must not see the chunk's own payments this way.
+      await client.query(
+        `insert into ${s}.payments as t (merchant_id, payment_id, bucket) select merchant_id, payment_id, bucket from rebuild_payments
+         ${fresh ? '' : 'on conflict do nothing'}`,
+      );
+    }
+    const addTo = fresh ? '' : `on conflict (${KEY}) do update set ${ADD_SUMS}`;
+    await client.query(`insert into ${s}.metrics_15m as t (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells ${addTo}`);
     if (target.engine === 'postgres') {
       for (const [table, width] of [['metrics_hourly', '1 hour'], ['metrics_daily', '1 day']]) {
         await client.query(
-          `insert into ${s}.${table} (${CELL_COLUMNS})
+          `insert into ${s}.${table} as t (${CELL_COLUMNS})
            select merchant_id, date_bin('${width}', bucket, ${EPOCH}), currency, payment_method, store_id, ${ROLLED_UP}
-           from rebuild_cells group by 1, 2, 3, 4, 5`,
+           from rebuild_cells group by 1, 2, 3, 4, 5 ${addTo}`,
         );
       }
     }
-    if (options.buildKeys) await addPartitionKeys(client, s, partition);
+    if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition);
     await client.query('commit');
     return { position, events };
   } catch (error) {

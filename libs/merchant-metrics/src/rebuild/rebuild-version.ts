@@ -1,12 +1,11 @@
 import type pg from 'pg';
-import { readPartition, readPartitionCount } from '@app/event-store';
-import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
+import { readPartitionCount } from '@app/event-store';
+import type { ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson } from '../projection/payment-event.json.js';
 import { CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
+import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
 import { bulkFoldPartition } from './bulk-fold.js';
-import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
 
 export interface RebuildProgress {
   /** Events applied by this run so far. */
@@ -21,16 +20,14 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   version: number;
   codeRevision: string;
-  /** Partitions built side by side (PostgreSQL and Node each get a core on a 2-core machine). */
+  /** Partitions folded side by side: one PostgreSQL backend each (default 2, the cores of the build machines). */
   concurrency?: number;
-  /** Events per transaction (and per read). */
-  batchEvents?: number;
-  /** Events of a partition not started yet folded by PostgreSQL in one set-based pass (default 50,000,000); the rest follow as upserts. */
-  firstPassEvents?: number;
+  /** Events of a partition folded per transaction (default 2,000,000): progress, and what an interruption loses, come in these steps. */
+  chunkEvents?: number;
   /** After the bulk pass, catch up from the store until every partition is within this many events. */
   handOverLagEvents?: number;
   onProgress?: (progress: RebuildProgress) => void;
-  /** Checked between batches: a clean stop (Ctrl-C) leaves committed checkpoints to resume from. */
+  /** Checked between chunks: a clean stop (Ctrl-C) leaves committed checkpoints to resume from. */
   shouldStop?: () => boolean;
 }
 
@@ -47,12 +44,14 @@ export class RebuildRefusedError extends Error {
 
 /**
  * Builds a version of merchant-metrics from position zero by reading the event
- * store in bulk (not JetStream, whose retention is finite), partition by
- * partition, each batch aggregated in memory and committed with its
- * checkpoint. Interrupted in any way, a rerun resumes from the checkpoints and
- * ends with exactly the tables an uninterrupted run builds. When every
- * partition is within `handOverLagEvents` of the store, the version is marked
- * `catching_up` and running projectors follow it from JetStream.
+ * store (not JetStream, whose retention is finite), partition by partition,
+ * each chunk of a partition folded inside PostgreSQL and committed with its
+ * checkpoint (bulk-fold.ts). A fresh version's tables get their keys after
+ * every partition's first chunk, built from the rows just written.
+ * Interrupted in any way, a rerun resumes from the checkpoints and ends with
+ * exactly the tables an uninterrupted run builds. When every partition is
+ * within `handOverLagEvents` of the store, the version is marked `catching_up`
+ * and running projectors follow it from JetStream.
  */
 export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Promise<RebuildResult> {
   const logic = merchantMetricsLogic(options.version);
@@ -76,11 +75,12 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
   };
   const started = performance.now();
   const progress: RebuildProgress = { done: 0, total: 0, partitionsDone: 0, partitions, phase: 'bulk' };
-  const batchEvents = options.batchEvents ?? 20_000;
   const report = () => options.onProgress?.({ ...progress });
-
+  const stop = () => options.shouldStop?.() ?? false;
   const concurrency = options.concurrency ?? 2;
+  const chunkEvents = options.chunkEvents ?? 2_000_000;
   const applied = (n: number) => { progress.done += n; report(); };
+
   /** Runs `work` for every partition with events missing, largest first, `concurrency` at a time. */
   const eachPartition = async (phase: RebuildProgress['phase'], work: (partition: number) => Promise<void>): Promise<void> => {
     progress.phase = phase;
@@ -89,54 +89,65 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
     progress.total = progress.done + [...lags.values()].reduce((a, b) => a + b, 0);
     const queue = [...lags.entries()].filter(([, lag]) => lag > 0).sort((a, b) => b[1] - a[1]).map(([p]) => p);
     await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let p = queue.shift(); p !== undefined && !options.shouldStop?.(); p = queue.shift()) {
+      for (let p = queue.shift(); p !== undefined && !stop(); p = queue.shift()) {
         await work(p);
         progress.partitionsDone++;
         report();
       }
     }));
   };
+  const fold = (partition: number, first: boolean) => foldPartition(pool, target, partition, {
+    chunkEvents, first, applied, stop,
+    // First chunks build their partition's keys when the read model's partitions are the store's.
+    buildKeys: first && readModelPartitionsMatch(partitions),
+  });
 
-  // 1. Partitions nothing was applied to yet: folded inside PostgreSQL.
-  const bulk = {
-    maxEvents: options.firstPassEvents ?? 50_000_000,
-    buildKeys: target.engine === 'postgres' && readModelPartitionsMatch(partitions) && !(await hasReadModelKeys(pool, target.schemaName)),
-  };
-  await eachPartition('bulk', (p) => bulkPartition(pool, target, p, bulk, applied));
-  if (!options.shouldStop?.()) {
-    // 2. The primary keys the fresh tables were created without (the upserts below need them).
+  // 1. The first chunk of every partition still at zero: plain inserts into tables without keys.
+  const fresh = target.engine === 'postgres' && !(await hasReadModelKeys(pool, target.schemaName));
+  if (fresh) await eachPartition('bulk', (p) => fold(p, true));
+  if (!stop()) {
+    // 2. The primary keys the fresh tables were created without (adding to cells needs them).
     progress.phase = 'keys';
     report();
     await withClients(pool, concurrency, (clients) => addMissingReadModelKeys(clients, target.schemaName, target.engine));
-    // 3. What the bulk pass left and what arrived since, through the projector's upserts, until within hand-over distance.
-    for (let pass = 0; pass < 20 && !options.shouldStop?.(); pass++) {
-      await eachPartition('catch-up', (p) => buildPartition(pool, target, p, batchEvents, applied, options.shouldStop));
+    // 3. The rest of each partition, then what arrived meanwhile, until within hand-over distance.
+    for (let pass = 0; pass < 20 && !stop(); pass++) {
+      await eachPartition(pass === 0 ? 'bulk' : 'catch-up', (p) => fold(p, false));
       const lags = await lagByPartition(pool, target.version);
       if (Math.max(0, ...lags.values()) <= (options.handOverLagEvents ?? 1000)) break;
     }
   }
-  const stopped = options.shouldStop?.() ?? false;
+  const stopped = stop();
   if (!stopped) await advanceStatus(pool, PROJECTION_NAME, target.version, 'building', 'catching_up');
   const finished = await findVersion(pool, PROJECTION_NAME, target.version);
   return { version: finished ?? version, events: progress.done, seconds: (performance.now() - started) / 1000, stopped };
 }
 
-
-/** The bulk fold of a partition still at zero; one that has moved (an earlier run, another rebuild) is left to the upserts. */
-async function bulkPartition(
+/**
+ * Folds a partition chunk after chunk from its checkpoint up to the store's
+ * head (as of each chunk), or until asked to stop; with `first`, only its
+ * first chunk, and only if its checkpoint is still zero. When someone else
+ * moved the checkpoint (another rebuild), it continues from where that is.
+ */
+async function foldPartition(
   pool: pg.Pool,
   target: ProjectionTarget,
   partition: number,
-  bulk: { maxEvents: number; buildKeys: boolean },
-  applied: (events: number) => void,
+  options: { chunkEvents: number; first: boolean; buildKeys: boolean; applied: (events: number) => void; stop: () => boolean },
 ): Promise<void> {
-  if (await readCheckpoint(pool, PROJECTION_NAME, target.version, partition) !== 0) return;
   const client = await pool.connect();
   try {
-    const { events } = await bulkFoldPartition(client, target, partition, bulk);
-    applied(events);
-  } catch (error) {
-    if (!(error instanceof CheckpointMovedError)) throw error;
+    while (!options.stop()) {
+      const from = await readCheckpoint(client, PROJECTION_NAME, target.version, partition);
+      if (options.first && from !== 0) return;
+      try {
+        const { events } = await bulkFoldPartition(client, target, partition, { from, maxEvents: options.chunkEvents, buildKeys: options.buildKeys });
+        options.applied(events);
+        if (options.first || events < options.chunkEvents) return;
+      } catch (error) {
+        if (!(error instanceof CheckpointMovedError)) throw error;
+      }
+    }
   } finally {
     client.release();
   }
@@ -148,37 +159,6 @@ async function withClients<T>(pool: pg.Pool, n: number, work: (clients: pg.PoolC
     return await work(clients);
   } finally {
     for (const c of clients) c.release();
-  }
-}
-
-/** Applies one partition from its checkpoint to the store's head as of now (or until asked to stop). */
-async function buildPartition(
-  pool: pg.Pool,
-  target: ProjectionTarget,
-  partition: number,
-  batchEvents: number,
-  applied: (events: number) => void,
-  shouldStop?: () => boolean,
-): Promise<void> {
-  let checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
-  for (;;) {
-    if (shouldStop?.()) return;
-    const rows = await readPartition(pool, partition, checkpoint, batchEvents);
-    if (rows.length === 0) return;
-    const events = rows.map((r) => ({ position: r.position, recordedAt: r.recordedAt, event: JSON.parse(r.payloadJson) as PaymentEventJson }));
-    const client = await pool.connect();
-    try {
-      const next = await applyEvents(client, target, partition, checkpoint, events);
-      applied(next - checkpoint);
-      checkpoint = next;
-    } catch (error) {
-      // Someone else (another rebuild, a projector) moved it: continue from where it is now.
-      if (!(error instanceof CheckpointMovedError)) throw error;
-      checkpoint = await readCheckpoint(pool, PROJECTION_NAME, target.version, partition);
-    } finally {
-      client.release();
-    }
-    if (rows.length < batchEvents) return;
   }
 }
 
