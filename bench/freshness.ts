@@ -13,19 +13,28 @@
 import { randomUUID } from 'node:crypto';
 import { signMerchantToken, createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
+import pg from 'pg';
+import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot } from './support/cpu.js';
 import { BodySource, RECORD_PATH, percentile } from './support/load.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number }
+interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; pg: Record<string, string> }
+
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--pg NAME=VALUE]...';
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250 };
+  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as keyof Settings;
-    const value = Number(argv[i + 1]);
-    if (!(key in s) || !Number.isFinite(value) || value <= 0) {
-      throw new Error(`usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] (bad: ${argv[i]})`);
+    const raw = argv[i + 1] ?? '';
+    if (argv[i] === '--pg') {
+      const eq = raw.indexOf('=');
+      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE (a PostgreSQL setting)\n${USAGE}`);
+      s.pg[raw.slice(0, eq)] = raw.slice(eq + 1);
+      continue;
     }
+    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as Exclude<keyof Settings, 'pg'>;
+    const value = Number(raw);
+    if (!(key in s) || !Number.isFinite(value) || value <= 0) throw new Error(`${USAGE} (bad: ${argv[i]})`);
     s[key] = value;
   }
   return s;
@@ -43,7 +52,7 @@ async function main(): Promise<void> {
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
-    const postgres = await startPostgres(resources);
+    const postgres = await startPostgres(resources, { settings: settings.pg });
     await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
     const url = postgres.url('bench');
     const db = createKysely(createPool({ connectionString: url, max: 2 }));
@@ -67,6 +76,23 @@ async function main(): Promise<void> {
     const start = Date.now();
     const windowStart = start + settings.warmup * 1000;
     const end = windowStart + settings.seconds * 1000;
+    // CPU over the timed window: each app (its own process), PostgreSQL by role, nats-server, this process.
+    const watch = { postmasterPid: postgres.postmasterPid(), natsPid: nats.pid, apiPid: api.pid };
+    const observer = new pg.Client({ connectionString: url, application_name: 'bench-observer' });
+    await observer.connect();
+    resources.onCleanup('observer', () => observer.end());
+    let cpuStart: CpuSnapshot | undefined;
+    let cpuEnd: CpuSnapshot | undefined;
+    let storedAt: [number, number] = [0, 0];
+    const stored = async () => Number((await observer.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
+    const cpuWindow = (async () => {
+      await sleep(windowStart - Date.now());
+      cpuStart = cpuSnapshot(watch);
+      storedAt = [await stored(), 0];
+      await sleep(end - Date.now());
+      cpuEnd = cpuSnapshot(watch);
+      storedAt[1] = await stored();
+    })();
     let sent = 0;
     const requestMs: number[] = [];
     // Steady ingest: requests on a fixed schedule, whatever the answers' latency.
@@ -121,6 +147,7 @@ async function main(): Promise<void> {
     }
     await ingest;
     await Promise.all(probes);
+    await cpuWindow;
 
     visibleMs.sort((a, b) => a - b);
     requestMs.sort((a, b) => a - b);
@@ -128,7 +155,17 @@ async function main(): Promise<void> {
     console.log(`\ningest: ${rate.toFixed(0)} events/s sustained; command API request p50 ${percentile(requestMs, 0.5).toFixed(0)} ms, p99 ${percentile(requestMs, 0.99).toFixed(0)} ms`);
     console.log(`freshness (accepted → visible in merchantMetrics), ${visibleMs.length} probes: p50 ${percentile(visibleMs, 0.5).toFixed(0)} ms, p99 ${percentile(visibleMs, 0.99).toFixed(0)} ms, max ${visibleMs.at(-1)?.toFixed(0)} ms, not visible within 30 s: ${lost}`);
     console.log(`target: p99 < 2000 ms → ${percentile(visibleMs, 0.99) < 2000 ? 'met' : 'NOT met'}`);
-    void projector;
+    const cpu = cpuBetween(cpuStart!, cpuEnd!, await postgresRoles(observer));
+    const appCores = (pid: number) => (cpuEnd!.all.get(pid)?.self ?? 0) - (cpuStart!.all.get(pid)?.self ?? 0);
+    const perEvent = (cores: number) => `${((cores * 1e6) / ((storedAt[1] - storedAt[0]) / cpu.seconds)).toFixed(1)} µs/event`;
+    const c = cpu.cores;
+    const projectorCores = appCores(projector.pid) / cpu.seconds;
+    const queryCores = appCores(query.pid) / cpu.seconds;
+    console.log(`CPU over the window (cores of 2; µs per stored event, ${((storedAt[1] - storedAt[0]) / cpu.seconds).toFixed(0)} events/s stored):`);
+    console.log(`  command API ${c.api.toFixed(2)} (${perEvent(c.api)}), projector ${projectorCores.toFixed(2)} (${perEvent(projectorCores)}), ` +
+      `query API ${queryCores.toFixed(2)}, nats-server ${c.nats.toFixed(2)}, load generator ${c.bench.toFixed(2)}, idle ${c.machineIdle.toFixed(2)}`);
+    console.log(`  PostgreSQL ${c.postgres.toFixed(2)} (${perEvent(c.postgres)}): ${Object.entries(cpu.postgresByRole).sort((a, b) => b[1] - a[1])
+      .map(([role, cores]) => `${role} ${cores.toFixed(2)}`).join(', ')}`);
   } finally {
     await resources.cleanup();
   }

@@ -149,6 +149,8 @@ function roleOf(backendType: string, applicationName: string): string {
     if (applicationName === 'command-api') return 'ingest';
     if (applicationName === 'command-api-relay') return 'relay';
     if (applicationName === 'bench-copy') return 'copy';
+    if (applicationName === 'projector') return 'projector';
+    if (applicationName === 'query-api') return 'query';
     if (applicationName.startsWith('bench')) return 'bench observers';
     return 'other';
   }

@@ -10,7 +10,7 @@ import { ProjectorSet } from './projector-set.js';
 /** Starts a projector process: the projection itself, and /health and /metrics over HTTP. */
 export async function startProjector(config: ProjectorConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const logger = new Logger('Projector');
-  const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize });
+  const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize, applicationName: 'projector' });
   const projector = new ProjectorSet(pool, config, logger);
   await projector.start();
   const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, pool), new FastifyAdapter(), {
