@@ -15,7 +15,7 @@
 import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { signMerchantToken } from '@app/access';
-import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { createKysely, createPool, migrateToLatest, PreparedStatementClient } from '@app/database';
 import { goLiveIfFirst, installVersion, PROJECTION_NAME, readLive, schemaNameFor, setStatus } from '@app/merchant-metrics';
 import type pg from 'pg';
 import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUsage } from './support/cpu.js';
@@ -28,7 +28,6 @@ import { loadMetricsDataset, merchantId } from './query/metrics-dataset.js';
 import { QUERY_API_ACTIVITIES } from './query/profile-activities.js';
 import { METRICS_QUERY, SHAPES, variablesFor, ZONES, type QueryVariables } from './query/query-mix.js';
 import { seededRandom } from '../libs/merchant-metrics/src/testing/generated-events.js';
-import { PreparedStatementClient } from '../apps/query-api/src/infrastructure/prepared-statements.js';
 import { createQueryPool } from '../apps/query-api/src/infrastructure/query-pool.js';
 import { readerLimits, SqlMerchantMetricsService } from '../apps/query-api/src/merchants/queries/merchant-metrics/sql-merchant-metrics.service.js';
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { MERCHANT_METRICS_SERVICE } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
 import { readerLimits, SqlMerchantMetricsService } from '../merchants/queries/merchant-metrics/sql-merchant-metrics.service.js';
 import { QueryApiConfigRef } from './config.provider.js';
-import { PreparedStatementClient } from './prepared-statements.js';
+import { PreparedStatementClient } from '@app/database';
 import { createQueryPool } from './query-pool.js';
 import { PG_POOL } from './tokens.js';
 

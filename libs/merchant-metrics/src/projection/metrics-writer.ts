@@ -2,18 +2,35 @@ import type { ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { CustomerCell, MetricCell, MetricsDelta, PaymentCell } from './metrics-delta.js';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 const SUM_COLUMNS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
 
-function upsertSql(table: string): string {
-  const updates = SUM_COLUMNS.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ');
-  return `insert into ${table} as t (merchant_id, bucket, currency, payment_method, store_id, ${SUM_COLUMNS.join(', ')})
-          select * from unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                               $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])
-          on conflict (merchant_id, bucket, currency, payment_method, store_id) do update set ${updates}`;
-}
+const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
+const COLUMNS = `${KEY}, ${SUM_COLUMNS.join(', ')}`;
+const ADD = `on conflict (${KEY}) do update set ${SUM_COLUMNS.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ')}`;
+const INPUT = `unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
+                      $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) as u(${COLUMNS})`;
+const ROLLED_UP = `${SUM_COLUMNS.map((c) => `sum(${c})::bigint`).join(', ')}`;
+
+const upsertSql = (table: string) => `insert into ${table} as t (${COLUMNS}) select * from ${INPUT} ${ADD}`;
+
+/**
+ * The 15-minute cells and, in the same statement, the UTC hourly and daily
+ * rollups PostgreSQL sums from them (native engine): the cells are sent and
+ * parsed once, and nothing is rolled up in Node (the projector's single
+ * thread was its bottleneck). The rollups are written in hash order: no two
+ * transactions write the same cells at once, since a partition's batches are
+ * serialised by its checkpoint row and partitions hold disjoint merchants.
+ */
+const upsertWithRollupsSql = (schema: string) => {
+  const rollup = (table: string, width: string) =>
+    `insert into ${schema}.${table} as t (${COLUMNS})
+     select merchant_id, date_bin('${width}', bucket, timestamptz '2000-01-01 00:00:00+00'), currency, payment_method, store_id, ${ROLLED_UP}
+     from cells group by 1, 2, 3, 4, 5 ${ADD}`;
+  return `with cells as materialized (select * from ${INPUT}),
+          quarter as (insert into ${schema}.metrics_15m as t (${COLUMNS}) select * from cells ${ADD}),
+          hourly as (${rollup('metrics_hourly', '1 hour')})
+          ${rollup('metrics_daily', '1 day')}`;
+};
 
 /** Bucket starts repeat a lot (15-minute grid): format each once. */
 const isoCache = new Map<number, string>();
@@ -49,11 +66,11 @@ function numberArray<T>(items: readonly T[], field: (item: T) => number | bigint
   return out + '}';
 }
 
-async function upsertCells(client: SqlClient, table: string, cells: MetricCell[]): Promise<void> {
+async function upsertCells(client: SqlClient, sql: string, cells: MetricCell[]): Promise<void> {
   if (cells.length === 0) return;
   // Key order, so two writers touching the same cells could never deadlock.
   cells.sort(compareCells);
-  await client.query(upsertSql(table), [
+  await client.query(sql, [
     textArray(cells, (c) => c.merchantId),
     textArray(cells, (c) => iso(c.bucket)),
     textArray(cells, (c) => c.currency),
@@ -109,11 +126,8 @@ function compareCells(a: MetricCell, b: MetricCell): number {
  * Call inside the transaction that advances the checkpoint.
  */
 export async function writeDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
-  await upsertCells(client, `${schema}.metrics_15m`, [...delta.cells.values()]);
-  if (engine === 'postgres') {
-    await upsertCells(client, `${schema}.metrics_hourly`, delta.rollUp(HOUR_MS));
-    await upsertCells(client, `${schema}.metrics_daily`, delta.rollUp(DAY_MS));
-  }
+  const cells = [...delta.cells.values()];
+  await upsertCells(client, engine === 'postgres' ? upsertWithRollupsSql(schema) : upsertSql(`${schema}.metrics_15m`), cells);
   await insertCustomers(client, `${schema}.customers_15m`, [...delta.customers.values()]);
   await insertPayments(client, `${schema}.payments`, [...delta.payments.values()]);
 }
