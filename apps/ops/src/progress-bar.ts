@@ -21,10 +21,17 @@ function formatSeconds(s: number): string {
 export class ProgressBar {
   private readonly started = performance.now();
   private lastLine = 0;
+  private last?: RebuildProgress;
+  private readonly ticker: NodeJS.Timeout;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+    // Progress moves a chunk at a time (up to a minute or so); the line still shows it is alive.
+    this.ticker = setInterval(() => { if (this.last) this.update(this.last); }, 1000);
+    this.ticker.unref();
+  }
 
   update(p: RebuildProgress, force = false): void {
+    this.last = p;
     const now = performance.now();
     const tty = this.stream.isTTY === true;
     if (!force && now - this.lastLine < (tty ? 200 : 5000)) return;
@@ -37,11 +44,13 @@ export class ProgressBar {
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(1)}%  ` +
       `${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} events  ${Math.round(rate).toLocaleString('en-US')} events/s  ` +
-      `ETA ${formatSeconds(eta)}  partitions ${p.partitionsDone}/${p.partitions}${PHASE_NOTES[p.phase]}`;
+      `ETA ${formatSeconds(eta)}  elapsed ${formatSeconds(elapsed)}  partitions ${p.partitionsDone}/${p.partitions}${PHASE_NOTES[p.phase]}`;
     this.stream.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
   }
 
   end(): void {
+    clearInterval(this.ticker);
+    this.last = undefined;
     if (this.stream.isTTY) this.stream.write('\n');
   }
 }
