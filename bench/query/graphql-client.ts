@@ -8,7 +8,7 @@ export interface GraphqlAnswer {
 const ERRORS = Buffer.from('"errors"');
 
 /**
- * POSTs GraphQL requests over keep-alive node:http connections, one socket per
+ * POSTs GraphQL requests (or, with another path, any JSON) over keep-alive node:http connections, one socket per
  * concurrent caller. Cheaper for the load generator than fetch (undici), so
  * more of the machine goes to the system under test. Answers are checked
  * without parsing: HTTP 200 and no "errors" key anywhere in the body (amounts
@@ -26,9 +26,9 @@ export class GraphqlHttpClient {
     this.agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
   }
 
-  post(body: string, token: string): Promise<GraphqlAnswer> {
+  post(body: string | Buffer, token: string): Promise<GraphqlAnswer> {
     return new Promise((resolve, reject) => {
-      const payload = Buffer.from(body);
+      const payload = typeof body === 'string' ? Buffer.from(body) : body;
       const request = http.request(
         {
           host: this.host,
