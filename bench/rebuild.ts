@@ -1,8 +1,9 @@
 /**
  * bench:rebuild — how fast `projections rebuild` builds a version from the
  * whole event store, against the same run's sequential scan rate of the store
- * (a plain `COPY (SELECT position, recorded_at, payload …) TO STDOUT` of every
- * partition, rows/s). Targets: ≥ 0.3 of the scan rate and ≥ 300,000 events/s.
+ * (a plain `COPY (SELECT position, recorded_at, payload …) TO STDOUT`, rows/s;
+ * also, stricter, two such scans side by side). Targets: ≥ 0.3 of the scan
+ * rate and ≥ 300,000 events/s.
  *
  * The store is loaded directly (COPY into the partitions, heads set) with
  * generated events over 13 months; event_ids is not filled, since a rebuild
@@ -112,25 +113,48 @@ async function prepareStore(adminUrl: string, url: string, settings: Settings): 
   return stored;
 }
 
-/** Rows/s of a plain COPY … TO STDOUT of every partition in position order, two partitions at a time. */
-async function scanRate(url: string): Promise<{ rows: number; seconds: number }> {
-  const started = performance.now();
-  let rows = 0;
+/** Counts the rows of a COPY … TO STDOUT (text format: one line per row). */
+async function copyRows(client: pg.Client, statement: string): Promise<number> {
+  let newlines = 0;
+  await pipeline(
+    client.query(copyTo(statement)),
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        // indexOf is a native scan: counting must not be what limits the rate measured.
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) newlines++;
+        done();
+      },
+    }),
+  );
+  return newlines;
+}
+
+/**
+ * The store's sequential scan rate, two ways: the issue's baseline, one plain
+ * `COPY (SELECT position, recorded_at, payload FROM event_store.events) TO
+ * STDOUT` (one backend, one core); and, stricter, every partition in position
+ * order two at a time, as the rebuild reads it with both cores.
+ */
+async function scanRates(url: string): Promise<{ plain: number; parallel: number; rows: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let started = performance.now();
+  const rows = await copyRows(client, 'copy (select position, recorded_at, payload from event_store.events) to stdout');
+  const plain = rows / ((performance.now() - started) / 1000);
+  await client.end();
+
+  started = performance.now();
+  let parallelRows = 0;
   const queue = Array.from({ length: PARTITIONS }, (_, p) => p);
   await Promise.all([0, 1].map(async () => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
     for (let p = queue.shift(); p !== undefined; p = queue.shift()) {
-      let newlines = 0;
-      await pipeline(
-        client.query(copyTo(`copy (select position, recorded_at, payload from ${partitionTable(p)} order by position) to stdout`)),
-        new Writable({ write(chunk: Buffer, _e, done) { for (const b of chunk) if (b === 10) newlines++; done(); } }),
-      );
-      rows += newlines;
+      parallelRows += await copyRows(c, `copy (select position, recorded_at, payload from ${partitionTable(p)} order by position) to stdout`);
     }
-    await client.end();
+    await c.end();
   }));
-  return { rows, seconds: (performance.now() - started) / 1000 };
+  return { plain, parallel: parallelRows / ((performance.now() - started) / 1000), rows };
 }
 
 /** With BENCH_CPU_PROFILE=FILE, a V8 CPU profile of this process during the rebuild only, and its top functions. */
@@ -161,9 +185,10 @@ async function main(): Promise<void> {
     const url = postgres.url('bench');
     const stored = await prepareStore(postgres.adminUrl, url, settings);
 
-    const scan = await scanRate(url);
-    const scanRows = scan.rows / scan.seconds;
-    console.log(`baseline: COPY (SELECT …) TO STDOUT of the store: ${scan.rows.toLocaleString('en-US')} rows in ${scan.seconds.toFixed(1)} s = ${Math.round(scanRows).toLocaleString('en-US')} rows/s`);
+    const scan = await scanRates(url);
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+    console.log(`baseline: one plain COPY (SELECT …) TO STDOUT of the store: ${scan.rows.toLocaleString('en-US')} rows at ${fmt(scan.plain)} rows/s`);
+    console.log(`          partitions in position order, two COPYs at a time (stricter): ${fmt(scan.parallel)} rows/s`);
 
     const pool = createPool({ connectionString: url, max: settings.concurrency + 2 });
     resources.onCleanup('pool', () => pool.end());
@@ -180,7 +205,7 @@ async function main(): Promise<void> {
     await profile?.stop();
     const rate = result.events / result.seconds;
     console.log(`rebuild v${settings.version}: ${result.events.toLocaleString('en-US')} of ${stored.toLocaleString('en-US')} events in ${result.seconds.toFixed(1)} s = ${Math.round(rate).toLocaleString('en-US')} events/s`);
-    console.log(`ratio to the scan rate: ${(rate / scanRows).toFixed(3)}   targets: >= 0.3 and >= 300,000 events/s`);
+    console.log(`ratio to the plain scan: ${(rate / scan.plain).toFixed(3)} (to two scans at a time: ${(rate / scan.parallel).toFixed(3)})   targets: >= 0.3 and >= 300,000 events/s`);
   } finally {
     await resources.cleanup();
   }
