@@ -4,6 +4,8 @@ import type { ProjectorConfig } from '@app/config';
 import { readPartitionCount } from '@app/event-store';
 import { describeError, type NatsConnector } from '@app/messaging';
 import {
+  advanceRollupWatermark,
+  utcDayStart,
   codeRevision,
   findVersion,
   goLiveIfFirst,
@@ -19,6 +21,8 @@ import type { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { PartitionConsumer } from './partitions/partition-consumer.js';
 import { PartitionLeases } from './partitions/partition-leases.js';
 import { PartitionWorker } from './partitions/partition-worker.js';
+
+const ROLLUP_CHECK_MS = 60_000;
 
 export interface ProjectorLogger {
   log(message: string): void;
@@ -40,6 +44,8 @@ export class Projector {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private stopped = false;
+  private partitions = 0;
+  private rollupsCheckedAt = 0;
   lastLag: PartitionLag[] = [];
 
   constructor(
@@ -53,6 +59,7 @@ export class Projector {
 
   async start(): Promise<void> {
     const partitions = await readPartitionCount(this.pool);
+    this.partitions = partitions;
     const version = await this.ensureInstalled(partitions);
     this.target = {
       projection: PROJECTION_NAME,
@@ -94,8 +101,31 @@ export class Projector {
         if (worker) worker.storeHead = lag.head;
       }
       await this.updateStatus();
+      await this.materializeRollups();
     } catch (error) {
       this.logger.warn(`projector tick failed: ${describeError(error)}`);
+    }
+  }
+
+  /**
+   * Once a minute, moves the rollup watermark of each partition this process
+   * owns up to the start of the current UTC day (native engine): the finished
+   * days' hourly and daily rollups are computed from the 15-minute table.
+   */
+  private async materializeRollups(): Promise<void> {
+    if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < ROLLUP_CHECK_MS) return;
+    this.rollupsCheckedAt = Date.now();
+    const until = utcDayStart(new Date());
+    const client = await this.pool.connect();
+    try {
+      for (const partition of [...this.workers.keys()].sort((a, b) => a - b)) {
+        if (this.stopped) return;
+        if (await advanceRollupWatermark(client, this.target!, partition, until, this.partitions)) {
+          this.logger.log(`partition ${partition}: rollups materialized up to ${until.toISOString()}`);
+        }
+      }
+    } finally {
+      client.release();
     }
   }
 

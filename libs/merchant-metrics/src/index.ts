@@ -2,6 +2,7 @@ export * from './sql-client.js';
 export * from './schema/read-model-tables.js';
 export * from './registry/projection-registry.js';
 export * from './registry/checkpoints.js';
+export * from './registry/rollup-watermark.js';
 export * from './registry/promotion.js';
 export * from './projection/metrics-delta.js';
 export * from './projection/payment-event.json.js';

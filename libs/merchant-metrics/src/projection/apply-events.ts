@@ -54,7 +54,7 @@ export async function applyEvents(
   await client.query('begin');
   try {
     await advanceCheckpoint(client, { ...target, partition }, checkpoint, { position, recordedAt, events: applied });
-    await writeDelta(client, target.schemaName, target.engine, delta);
+    await writeDelta(client, target.schemaName, target.engine, delta, partition);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);

@@ -22,11 +22,15 @@ const upsertSql = (table: string) => `insert into ${table} as t (${COLUMNS}) sel
  * serialised by its checkpoint row and partitions hold disjoint merchants.
  */
 const upsertWithRollupsSql = (schema: string) => {
+  // Only below the partition's rollup watermark (registry/rollup-watermark.ts); above it the rollups
+  // are materialized later. The batch holds the checkpoint row lock, so the watermark cannot move meanwhile.
   const rollup = (table: string, width: string) =>
     `insert into ${schema}.${table} as t (${COLUMNS})
      select merchant_id, date_bin('${width}', bucket, timestamptz '2000-01-01 00:00:00+00'), currency, payment_method, store_id, ${ROLLED_UP}
-     from cells group by 1, 2, 3, 4, 5 ${ADD}`;
-  return `with cells as materialized (select * from ${INPUT}),
+     from cells where bucket < (select w from watermark) group by 1, 2, 3, 4, 5 ${ADD}`;
+  return `with watermark as (select coalesce((select materialized_until from ${schema}.rollup_watermark where partition = $11::smallint),
+                                             'infinity'::timestamptz) as w),
+          cells as materialized (select * from ${INPUT}),
           quarter as (insert into ${schema}.metrics_15m as t (${COLUMNS}) select * from cells ${ADD}),
           hourly as (${rollup('metrics_hourly', '1 hour')})
           ${rollup('metrics_daily', '1 day')}`;
@@ -66,7 +70,7 @@ function numberArray<T>(items: readonly T[], field: (item: T) => number | bigint
   return out + '}';
 }
 
-async function upsertCells(client: SqlClient, sql: string, cells: MetricCell[]): Promise<void> {
+async function upsertCells(client: SqlClient, sql: string, cells: MetricCell[], ...extra: unknown[]): Promise<void> {
   if (cells.length === 0) return;
   // Key order, so two writers touching the same cells could never deadlock.
   cells.sort(compareCells);
@@ -81,6 +85,7 @@ async function upsertCells(client: SqlClient, sql: string, cells: MetricCell[]):
     numberArray(cells, (c) => c.refundCount),
     numberArray(cells, (c) => c.refundAmount),
     numberArray(cells, (c) => c.failedCount),
+    ...extra,
   ]);
 }
 
@@ -120,14 +125,17 @@ function compareCells(a: MetricCell, b: MetricCell): number {
 }
 
 /**
- * Adds a delta to a read-model version's tables: one upsert statement per
- * table. On plain PostgreSQL the hourly and daily rollups are maintained here,
- * in the same transaction; on TimescaleDB they are continuous aggregates.
- * Call inside the transaction that advances the checkpoint.
+ * Adds a delta of event-store partition `partition` to a read-model version's
+ * tables: one upsert statement per table. On plain PostgreSQL the hourly and
+ * daily rollups below the partition's watermark are maintained here, in the
+ * same transaction (above it they are materialized later); on TimescaleDB
+ * they are continuous aggregates. Call inside the transaction that advances
+ * the partition's checkpoint, after that.
  */
-export async function writeDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
+export async function writeDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta, partition: number): Promise<void> {
   const cells = [...delta.cells.values()];
-  await upsertCells(client, engine === 'postgres' ? upsertWithRollupsSql(schema) : upsertSql(`${schema}.metrics_15m`), cells);
+  if (engine === 'postgres') await upsertCells(client, upsertWithRollupsSql(schema), cells, partition);
+  else await upsertCells(client, upsertSql(`${schema}.metrics_15m`), cells);
   await insertCustomers(client, `${schema}.customers_15m`, [...delta.customers.values()]);
   await insertPayments(client, `${schema}.payments`, [...delta.payments.values()]);
 }

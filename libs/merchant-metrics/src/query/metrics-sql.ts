@@ -89,14 +89,24 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   const where = `merchant_id = $1 and (${spanPredicates.join(' or ')})`;
   const keys = `width_bucket(bucket, $2::timestamptz[]) as i, currency, ${method} as method, ${store} as store`;
   const p = 5 + 2 * spans;
+  const measures = 'completed_count, gross_amount, refund_count, refund_amount, failed_count';
+  // A rollup holds every event below the rollup watermark (its lowest over the partitions; none:
+  // everywhere); above it the 15-minute rows are read (registry/rollup-watermark.ts).
+  const rows = source === 'metrics_15m'
+    ? `select ${keys}, ${measures} from ${s}.metrics_15m where ${where}`
+    : `select ${keys}, ${measures} from ${s}.${source} where ${where} and bucket < (select w from wm)
+       union all
+       select ${keys}, ${measures} from ${s}.metrics_15m where ${where} and bucket >= (select w from wm)`;
   const ctes = [
+    ...(source === 'metrics_15m' ? [] : [
+      `wm as (select coalesce(min(materialized_until), 'infinity'::timestamptz) as w from ${s}.rollup_watermark)`,
+    ]),
     // Sums of bigint are numeric (and the hourly continuous aggregate stores numeric): sent as text, read as BigInt.
     `m as (
       select i, currency, method, store,
              sum(completed_count)::text as completed, sum(gross_amount)::text as gross,
              sum(refund_count)::text as refunds, sum(refund_amount)::text as refunded, sum(failed_count)::text as failed
-      from (select ${keys}, completed_count, gross_amount, refund_count, refund_amount, failed_count
-            from ${s}.${source} where ${where}) x
+      from (${rows}) x
       group by i, currency, method, store
     )`,
   ];

@@ -1,4 +1,5 @@
 import { createReadModelTables, type ReadModelEngine } from '../schema/read-model-tables.js';
+import { initRollupWatermarks } from './rollup-watermark.js';
 import type { SqlClient } from '../sql-client.js';
 
 export type VersionStatus = 'building' | 'catching_up' | 'live' | 'retired';
@@ -95,6 +96,7 @@ export async function installVersion(
       [options.projection, options.version, options.partitions],
     );
     await createReadModelTables(client, schemaName, engine, { deferKeys: options.deferKeys });
+    if (engine === 'postgres') await initRollupWatermarks(client, schemaName, options.partitions);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');

@@ -54,7 +54,18 @@ export async function createReadModelTables(
   await client.query(`create schema ${s}`);
   if (engine === 'timescaledb') await createTimescaleTables(client, s);
   else await createNativeTables(client, s, options.deferKeys ?? false);
+  await client.query(ROLLUP_WATERMARK_TABLE(s));
 }
+
+/**
+ * Per event-store partition, the instant below which the native hourly and
+ * daily rollups hold every event of the partition's merchants
+ * (registry/rollup-watermark.ts). No row means no watermark: the rollups are
+ * then complete everywhere (TimescaleDB, and tables made without one). Both
+ * engines have the table, so the query's SQL is the same on both.
+ */
+export const ROLLUP_WATERMARK_TABLE = (s: string) =>
+  `create table if not exists ${s}.rollup_watermark (partition smallint primary key, materialized_until timestamptz not null)`;
 
 const childTable = (name: string, partition: number) => `${name}_p${String(partition).padStart(2, '0')}`;
 

@@ -1,0 +1,92 @@
+import { assertSchemaName, readModelPartitionsMatch } from '../schema/read-model-tables.js';
+import type { SqlClient } from '../sql-client.js';
+
+/**
+ * Native rollups behind a watermark, the way TimescaleDB's real-time
+ * continuous aggregates work: for each event-store partition, the hourly and
+ * daily rollups hold every event of its merchants below `materialized_until`
+ * (a UTC midnight); above it, only the 15-minute table is written, and the
+ * query and the analysts' views read it there. The projector thus writes
+ * two rows per event instead of four on the live path, and the rollups of a
+ * finished day are computed once, set-based.
+ *
+ * Every change to a partition's rollups or watermark happens under its
+ * checkpoint row lock, which each of the projector's batches takes first: a
+ * batch sees one watermark from start to commit, and the watermark only moves
+ * between batches.
+ */
+
+const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
+const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
+const SUMS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
+const COLUMNS = `${KEY}, ${SUMS.join(', ')}`;
+const ROLLED_UP = SUMS.map((c) => `sum(${c})::bigint`).join(', ');
+
+/** A native version's watermarks at install: its tables are empty, so the rollups are complete below today. */
+export async function initRollupWatermarks(client: SqlClient, schema: string, partitions: number): Promise<void> {
+  await client.query(
+    `insert into ${assertSchemaName(schema)}.rollup_watermark (partition, materialized_until)
+     select p, date_trunc('day', now(), 'UTC') from generate_series(0, $1::int - 1) as p`,
+    [partitions],
+  );
+}
+
+/** The start of the UTC day holding `at`. */
+export function utcDayStart(at: Date): Date {
+  return new Date(Math.floor(at.getTime() / 86_400_000) * 86_400_000);
+}
+
+/**
+ * Moves partition `partition`'s watermark up to `until` (a UTC midnight):
+ * the rollups of its merchants in [watermark, until) are recomputed from the
+ * 15-minute table (rows already there, from a rebuild or an earlier
+ * materialization, are replaced), in one transaction with the move. Returns
+ * false when the watermark was already there (or the partition has none).
+ * `client` must be one connection, outside a transaction.
+ */
+export async function advanceRollupWatermark(
+  client: SqlClient,
+  target: { projection: string; version: number; schemaName: string },
+  partition: number,
+  until: Date,
+  storePartitions: number,
+): Promise<boolean> {
+  const s = assertSchemaName(target.schemaName);
+  await client.query('begin');
+  try {
+    // The partition's batches wait here (their first statement updates this row), and this waits for theirs.
+    await client.query(
+      `select 1 from projections.checkpoints where projection = $1 and version = $2 and partition = $3 for update`,
+      [target.projection, target.version, partition],
+    );
+    const { rows } = await client.query<{ materialized_until: Date }>(
+      `select materialized_until from ${s}.rollup_watermark where partition = $1`, [partition],
+    );
+    const from = rows[0]?.materialized_until;
+    if (from === undefined || new Date(from).getTime() >= until.getTime()) {
+      await client.query('rollback');
+      return false;
+    }
+    // The partition's merchants: its own read-model partitions when they are the store's, else by hash.
+    const own = readModelPartitionsMatch(storePartitions);
+    const table = (name: string) => (own ? `${s}.${name}_p${String(partition).padStart(2, '0')}` : `${s}.${name}`);
+    const mine = own ? '' : `and satisfies_hash_partition('event_store.events'::regclass, ${storePartitions}, ${partition}, merchant_id)`;
+    const range = `bucket >= $1 and bucket < $2 ${mine}`;
+    const values = [new Date(from).toISOString(), until.toISOString()];
+    for (const [rollup, source, width] of [['metrics_hourly', 'metrics_15m', '1 hour'], ['metrics_daily', 'metrics_hourly', '1 day']]) {
+      await client.query(`delete from ${table(rollup)} where ${range}`, values);
+      await client.query(
+        `insert into ${table(rollup)} (${COLUMNS})
+         select merchant_id, date_bin('${width}', bucket, ${EPOCH}), currency, payment_method, store_id, ${ROLLED_UP}
+         from ${table(source)} where ${range} group by 1, 2, 3, 4, 5`,
+        values,
+      );
+    }
+    await client.query(`update ${s}.rollup_watermark set materialized_until = $2 where partition = $1`, [partition, until.toISOString()]);
+    await client.query('commit');
+    return true;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
