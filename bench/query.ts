@@ -173,6 +173,10 @@ async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Pr
       });
       if (loaded) {
         console.log(`reusing the data set in ${postgres.dataDir}`);
+        // Migrations added since it was loaded.
+        const db = createKysely(createPool({ connectionString: url, max: 1 }));
+        await migrateToLatest(db);
+        await db.destroy();
         return { url, schemaName: loaded.schemaName };
       }
       await withClient(postgres.adminUrl, (c) => c.query('drop database bench'));
