@@ -29,6 +29,7 @@ describe('projector', () => {
     pool = createPool({ connectionString: h.database.url, max: 10 });
     const config = loadProjectorConfig({
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
+      PROJECTOR_ROLLUP_CHECK_SECONDS: '1',
     });
     projector = new ProjectorSet(pool, config, { ...quiet, warn: (m: string) => warnings.push(m) });
     await projector.start();
@@ -50,6 +51,39 @@ describe('projector', () => {
     // Resending the same events stores nothing new and changes nothing.
     expect(await sendEvents(h.url, h.key, events)).toBe(0);
     expect(await projected('live-')).toEqual(expected);
+  });
+
+  it('materializes finished UTC days into the rollups and moves the watermark to today', async () => {
+    const rollups = (table: string) => pool.query<{ row: string }>(
+      `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24'), sum(completed_count), sum(gross_amount)) as row
+       from ${schema}.${table} where merchant_id like 'wm-%' group by bucket order by bucket`).then((r) => r.rows.map((x) => x.row));
+    const { rows } = await pool.query<{ today: Date }>(`select date_trunc('day', now(), 'UTC') as today`);
+    const today = new Date(rows[0].today).getTime();
+    // As if the projector had been down for two days: the watermark is two days behind.
+    await pool.query(`update ${schema}.rollup_watermark set materialized_until = $1`, [new Date(today - 2 * 86_400_000)]);
+    const events = generateEvents({
+      seed: 9, count: 300, merchants: 5, merchantPrefix: 'wm-', from: new Date(today - 2 * 86_400_000), to: new Date(today),
+    });
+    expect(await sendEvents(h.url, h.key, events)).toBe(300);
+    const expected = asStoredTotals(expectedTotals(events));
+    await eventually(async () => expect(await projected('wm-')).toEqual(expected), 20_000);
+    await eventually(async () => {
+      const { rows: marks } = await pool.query<{ at: Date }>(`select distinct materialized_until as at from ${schema}.rollup_watermark`);
+      expect(marks.map((m) => new Date(m.at).getTime())).toEqual([today]);
+    }, 20_000);
+    // The hourly rollup is exactly the 15-minute cells summed per hour, the daily one per day.
+    const perHour = new Map<string, [number, bigint]>();
+    const perDay = new Map<string, [number, bigint]>();
+    for (const e of events) {
+      // Every event makes its hour's and day's rows; completed payments count in them.
+      for (const [map, key] of [[perHour, `${e.occurredAt.slice(0, 10)} ${e.occurredAt.slice(11, 13)}`], [perDay, `${e.occurredAt.slice(0, 10)} 00`]] as const) {
+        const [n, gross] = map.get(key) ?? [0, 0n];
+        map.set(key, e.paymentCompleted ? [n + 1, gross + BigInt(e.paymentCompleted.amount.minorUnits)] : [n, gross]);
+      }
+    }
+    const rowsOf = (map: Map<string, [number, bigint]>) => [...map].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, [n, g]]) => `${k}|${n}|${g}`);
+    expect(await rollups('metrics_hourly')).toEqual(rowsOf(perHour));
+    expect(await rollups('metrics_daily')).toEqual(rowsOf(perDay));
   });
 
   it('ignores duplicated, replayed and out-of-order messages, and fills a skipped range from the store', async () => {

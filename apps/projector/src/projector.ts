@@ -22,8 +22,6 @@ import { PartitionConsumer } from './partitions/partition-consumer.js';
 import { PartitionLeases } from './partitions/partition-leases.js';
 import { PartitionWorker } from './partitions/partition-worker.js';
 
-const ROLLUP_CHECK_MS = 60_000;
-
 export interface ProjectorLogger {
   log(message: string): void;
   warn(message: string): void;
@@ -46,6 +44,7 @@ export class Projector {
   private stopped = false;
   private partitions = 0;
   private rollupsCheckedAt = 0;
+  private materializing?: Promise<void>;
   lastLag: PartitionLag[] = [];
 
   constructor(
@@ -80,6 +79,7 @@ export class Projector {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
+    await this.materializing;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.leases?.leave().catch((error) => this.logger.warn(`could not release leases: ${describeError(error)}`));
@@ -101,19 +101,22 @@ export class Projector {
         if (worker) worker.storeHead = lag.head;
       }
       await this.updateStatus();
-      await this.materializeRollups();
+      // Beside the tick, never in its way: lag and leases must not wait for a slow materialization.
+      this.materializing ??= this.materializeRollups()
+        .catch((error) => this.logger.warn(`rollup materialization failed: ${describeError(error)}`))
+        .finally(() => { this.materializing = undefined; });
     } catch (error) {
       this.logger.warn(`projector tick failed: ${describeError(error)}`);
     }
   }
 
   /**
-   * Once a minute, moves the rollup watermark of each partition this process
+   * Every PROJECTOR_ROLLUP_CHECK_SECONDS (60), moves the rollup watermark of each partition this process
    * owns up to the start of the current UTC day (native engine): the finished
    * days' hourly and daily rollups are computed from the 15-minute table.
    */
   private async materializeRollups(): Promise<void> {
-    if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < ROLLUP_CHECK_MS) return;
+    if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < this.config.rollupCheckMs) return;
     this.rollupsCheckedAt = Date.now();
     const until = utcDayStart(new Date());
     const client = await this.pool.connect();

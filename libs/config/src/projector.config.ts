@@ -16,6 +16,8 @@ export interface ProjectorConfig {
   leaseMs: number;
   /** A partition with waiting events and no progress for this long is reported stalled. */
   stallMs: number;
+  /** How often the rollup watermarks of owned partitions are checked (and moved to the current UTC day). */
+  rollupCheckMs: number;
   databasePoolSize: number;
 }
 
@@ -30,6 +32,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),
     leaseMs: readInt(env, 'PROJECTOR_LEASE_SECONDS', 10, { min: 1, max: 600 }) * 1000,
     stallMs: readInt(env, 'PROJECTOR_STALL_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
+    rollupCheckMs: readInt(env, 'PROJECTOR_ROLLUP_CHECK_SECONDS', 60, { min: 1, max: 3600 }) * 1000,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 20, { min: 2, max: 200 }),
   };
 }

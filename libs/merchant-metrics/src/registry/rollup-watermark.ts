@@ -54,11 +54,20 @@ export async function advanceRollupWatermark(
   const s = assertSchemaName(target.schemaName);
   await client.query('begin');
   try {
-    // The partition's batches wait here (their first statement updates this row), and this waits for theirs.
-    await client.query(
+    // The partition's batches wait here (their first statement updates this row), and this waits for
+    // theirs, but not for long: a partition held up (a stuck batch) is left for the next round.
+    await client.query(`set local lock_timeout = '5s'`);
+    const locked = await client.query(
       `select 1 from projections.checkpoints where projection = $1 and version = $2 and partition = $3 for update`,
       [target.projection, target.version, partition],
-    );
+    ).then(() => true, (error: { code?: string }) => {
+      if (error.code === '55P03') return false; // lock_not_available
+      throw error;
+    });
+    if (!locked) {
+      await client.query('rollback');
+      return false;
+    }
     const { rows } = await client.query<{ materialized_until: Date }>(
       `select materialized_until from ${s}.rollup_watermark where partition = $1`, [partition],
     );
