@@ -19,12 +19,12 @@ import { BodySource, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; pg: Record<string, string> }
+interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; pg: Record<string, string> }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--pg NAME=VALUE]...';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--pg NAME=VALUE]...';
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, pg: {} };
+  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
     if (argv[i] === '--pg') {
@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
-    const postgres = await startPostgres(resources, { settings: settings.pg });
+    // --statements N: pg_stat_statements over the window, its N costliest statements printed at the end.
+    const pgSettings = settings.statements > 0 ? { shared_preload_libraries: 'pg_stat_statements', ...settings.pg } : settings.pg;
+    const postgres = await startPostgres(resources, { settings: pgSettings });
     await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
     const url = postgres.url('bench');
     const db = createKysely(createPool({ connectionString: url, max: 2 }));
@@ -92,6 +94,10 @@ async function main(): Promise<void> {
     const stored = async () => Number((await observer.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
     const cpuWindow = (async () => {
       await sleep(windowStart - Date.now());
+      if (settings.statements > 0) {
+        await observer.query('create extension if not exists pg_stat_statements');
+        await observer.query('select pg_stat_statements_reset()');
+      }
       cpuStart = cpuSnapshot(watch);
       storedAt = [await stored(), 0];
       await sleep(end - Date.now());
@@ -166,6 +172,13 @@ async function main(): Promise<void> {
       `query API ${queryCores.toFixed(2)}, nats-server ${c.nats.toFixed(2)}, load generator ${c.bench.toFixed(2)}, idle ${c.machineIdle.toFixed(2)}`);
     console.log(`  PostgreSQL ${c.postgres.toFixed(2)} (${perEvent(c.postgres)}): ${Object.entries(cpu.postgresByRole).sort((a, b) => b[1] - a[1])
       .map(([role, cores]) => `${role} ${cores.toFixed(2)}`).join(', ')}`);
+    if (settings.statements > 0) {
+      const { rows } = await observer.query<{ ms: number; calls: string; query: string }>(
+        `select total_exec_time + total_plan_time as ms, calls::text, regexp_replace(query, '[[:space:]]+', ' ', 'g') as query
+         from pg_stat_statements order by 1 desc limit $1`, [settings.statements]);
+      console.log(`costliest statements over the window (execution + planning, ms per second of window):`);
+      for (const r of rows) console.log(`  ${(r.ms / cpu.seconds).toFixed(1).padStart(7)}  ${r.calls.padStart(8)} calls  ${r.query.slice(0, 110)}`);
+    }
   } finally {
     await resources.cleanup();
   }
