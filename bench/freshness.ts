@@ -19,12 +19,13 @@ import { BodySource, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; pg: Record<string, string> }
+interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string> }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--pg NAME=VALUE]...';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]...';
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, pg: {} };
+  // occurredAt of the background events: spread over the past day by default (the ingest workload's).
+  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
     if (argv[i] === '--pg') {
@@ -69,10 +70,11 @@ async function main(): Promise<void> {
     const projector = await startApp(resources, logs, PROJECTOR_APP, env);
     const query = await startApp(resources, logs, QUERY_API_APP, env);
     const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
-    console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch}, one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
+    console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
 
     const intervalMs = (1000 * settings.batch) / settings.rate;
-    const bodies = BodySource.prebuild(Math.ceil((settings.rate * (settings.seconds + settings.warmup + 5)) / settings.batch), settings.batch, 10_000);
+    const bodies = BodySource.prebuild(Math.ceil((settings.rate * (settings.seconds + settings.warmup + 5)) / settings.batch), settings.batch, 10_000,
+      settings.occurredWithinS * 1000);
     // Keep-alive node:http connections: cheaper for the load generator than fetch, so more of the
     // machine goes to the system under test.
     const commands = new GraphqlHttpClient(api.url, 64, RECORD_PATH);

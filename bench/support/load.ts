@@ -15,8 +15,8 @@ export class BodySource {
 
   constructor(private readonly prebuilt: Buffer[], private readonly factory: EventFactory, private readonly batch: number) {}
 
-  static prebuild(count: number, batch: number, merchants: number): BodySource {
-    const factory = new EventFactory(merchants, 0xbeef);
+  static prebuild(count: number, batch: number, merchants: number, occurredWithinMs?: number): BodySource {
+    const factory = new EventFactory(merchants, 0xbeef, occurredWithinMs);
     const bodies = new Array<Buffer>(count);
     for (let i = 0; i < count; i++) bodies[i] = factory.nextBody(batch);
     return new BodySource(bodies, factory, batch);

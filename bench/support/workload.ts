@@ -10,7 +10,8 @@ export class EventFactory {
   private state: number;
   private readonly now: number;
 
-  constructor(private readonly merchants: number, seed = 0x5eed) {
+  /** `occurredWithinMs`: how far back occurredAt is spread (default a day; points of sale send seconds-old events). */
+  constructor(private readonly merchants: number, seed = 0x5eed, private readonly occurredWithinMs = 86_400_000) {
     this.state = seed >>> 0;
     // Five minutes back, so no event is in the future even with some clock drift.
     this.now = Date.now() - 5 * 60_000;
@@ -31,7 +32,7 @@ export class EventFactory {
   /** One event as JSON text, in the API's request format. */
   nextJson(): string {
     const merchant = this.int(this.merchants);
-    const occurredAt = new Date(this.now - this.int(86_400_000)).toISOString();
+    const occurredAt = new Date(this.now - this.int(this.occurredWithinMs)).toISOString();
     const head = `{"eventId":"${randomUUID()}","merchantId":"m-${merchant}","occurredAt":"${occurredAt}"`;
     const method = METHODS[this.int(METHODS.length)];
     const c = this.random();
