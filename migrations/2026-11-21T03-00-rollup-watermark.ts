@@ -17,7 +17,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     declare
       s text;
     begin
-      for s in select schema_name from projections.versions loop
+      for s in select v.schema_name from projections.versions v
+                where exists (select from pg_namespace n where n.nspname = v.schema_name) loop
         execute format('create table if not exists %I.rollup_watermark (partition smallint primary key, materialized_until timestamptz not null)', s);
       end loop;
     end $$`.execute(db);
