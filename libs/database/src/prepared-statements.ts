@@ -11,18 +11,23 @@ import type pg from 'pg';
  * set of statement texts (the read model's shapes, the projector's writes).
  */
 export class PreparedStatementClient {
-  private readonly names = new Map<string, string>();
-
   constructor(private readonly target: pg.Pool | pg.PoolClient) {}
 
   async query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }> {
     if (values === undefined) return this.target.query<R & pg.QueryResultRow>(text);
-    let name = this.names.get(text);
-    if (name === undefined) {
-      name = `q_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
-      if (this.names.size >= 1000) this.names.clear();
-      this.names.set(text, name);
-    }
-    return this.target.query<R & pg.QueryResultRow>({ name, text, values });
+    return this.target.query<R & pg.QueryResultRow>({ name: statementName(text), text, values });
   }
+}
+
+/** A statement's name depends on its text alone: one cache for every client (the projector makes one per batch). */
+const names = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `q_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    if (names.size >= 1000) names.clear();
+    names.set(text, name);
+  }
+  return name;
 }

@@ -1,17 +1,11 @@
-import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import { ADD_TO_CELLS, CELL_COLUMNS, rollUpSql, type ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { CustomerCell, MetricCell, MetricsDelta, PaymentCell } from './metrics-delta.js';
 
-const SUM_COLUMNS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
-
-const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
-const COLUMNS = `${KEY}, ${SUM_COLUMNS.join(', ')}`;
-const ADD = `on conflict (${KEY}) do update set ${SUM_COLUMNS.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ')}`;
 const INPUT = `unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
-                      $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) as u(${COLUMNS})`;
-const ROLLED_UP = `${SUM_COLUMNS.map((c) => `sum(${c})::bigint`).join(', ')}`;
+                      $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) as u(${CELL_COLUMNS})`;
 
-const upsertSql = (table: string) => `insert into ${table} as t (${COLUMNS}) select * from ${INPUT} ${ADD}`;
+const upsertSql = (table: string) => `insert into ${table} as t (${CELL_COLUMNS}) select * from ${INPUT} ${ADD_TO_CELLS}`;
 
 /**
  * The 15-minute cells and, in the same statement, the UTC hourly and daily
@@ -24,14 +18,12 @@ const upsertSql = (table: string) => `insert into ${table} as t (${COLUMNS}) sel
 const upsertWithRollupsSql = (schema: string) => {
   // Only below the partition's rollup watermark (registry/rollup-watermark.ts); above it the rollups
   // are materialized later. The batch holds the checkpoint row lock, so the watermark cannot move meanwhile.
-  const rollup = (table: string, width: string) =>
-    `insert into ${schema}.${table} as t (${COLUMNS})
-     select merchant_id, date_bin('${width}', bucket, timestamptz '2000-01-01 00:00:00+00'), currency, payment_method, store_id, ${ROLLED_UP}
-     from cells where bucket < (select w from watermark) group by 1, 2, 3, 4, 5 ${ADD}`;
+  const rollup = (table: string, width: '1 hour' | '1 day') =>
+    `insert into ${schema}.${table} as t (${CELL_COLUMNS}) ${rollUpSql('cells', width, 'bucket < (select w from watermark)')} ${ADD_TO_CELLS}`;
   return `with watermark as (select coalesce((select materialized_until from ${schema}.rollup_watermark where partition = $11::smallint),
                                              'infinity'::timestamptz) as w),
           cells as materialized (select * from ${INPUT}),
-          quarter as (insert into ${schema}.metrics_15m as t (${COLUMNS}) select * from cells ${ADD}),
+          quarter as (insert into ${schema}.metrics_15m as t (${CELL_COLUMNS}) select * from cells ${ADD_TO_CELLS}),
           hourly as (${rollup('metrics_hourly', '1 hour')})
           ${rollup('metrics_daily', '1 day')}`;
 };

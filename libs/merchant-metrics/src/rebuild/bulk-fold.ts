@@ -1,20 +1,17 @@
 import { partitionTable } from '@app/event-store';
 import { advanceCheckpoint } from '../registry/checkpoints.js';
 import type { ProjectionTarget } from '../projection/apply-events.js';
-import { addPartitionKeys, assertSchemaName } from '../schema/read-model-tables.js';
+import { ADD_TO_CELLS, addPartitionKeys, assertSchemaName, CELL_COLUMNS, CELL_KEY, rollUpSql, UTC_EPOCH } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
-/** Grids anchored on a UTC midnight: 15 minutes (bucketOf's), UTC hours and UTC days. */
-const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
-const BUCKET = `date_bin('15 minutes', e.occurred_at, ${EPOCH})`;
+/** bucketOf's grid: 15 minutes from a UTC midnight. */
+const BUCKET = `date_bin('15 minutes', e.occurred_at, ${UTC_EPOCH})`;
 const METHOD = `case when b->>'method' like 'PAYMENT\\_METHOD\\_%' then substr(b->>'method', 16) else b->>'method' end`;
 const SUMS = `count(*) filter (where e.kind = 'c')::int as completed_count,
   coalesce(sum(e.amount) filter (where e.kind = 'c'), 0)::bigint as gross_amount,
   count(*) filter (where e.kind = 'r')::int as refund_count,
   coalesce(sum(e.amount) filter (where e.kind = 'r'), 0)::bigint as refund_amount,
   count(*) filter (where e.kind = 'f')::int as failed_count`;
-const CELL_COLUMNS = 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count';
-const ROLLED_UP = `sum(completed_count), sum(gross_amount)::bigint, sum(refund_count), sum(refund_amount)::bigint, sum(failed_count)`;
 
 const TEMP_BUFFERS = '512MB';
 
@@ -35,9 +32,6 @@ export interface BulkFoldResult {
   events: number;
 }
 
-const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
-const ADD_SUMS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count']
-  .map((c) => `${c} = t.${c} + excluded.${c}`).join(', ');
 
 /**
  * Folds the next `maxEvents` events of a partition after its checkpoint
@@ -113,8 +107,8 @@ export async function bulkFoldPartition(
       );
     }
     await client.query(
-      `insert into ${s}.customers_15m as t (${KEY}, customer_id)
-       select distinct ${KEY}, customer_id from rebuild_events where kind = 'c'
+      `insert into ${s}.customers_15m as t (${CELL_KEY}, customer_id)
+       select distinct ${CELL_KEY}, customer_id from rebuild_events where kind = 'c'
        ${fresh ? '' : 'on conflict do nothing'}`,
     );
     // Refunds (a tenth of the events) look their payment up, first among those stored before the
@@ -142,15 +136,11 @@ export async function bulkFoldPartition(
          ${fresh ? '' : 'on conflict do nothing'}`,
       );
     }
-    const addTo = fresh ? '' : `on conflict (${KEY}) do update set ${ADD_SUMS}`;
+    const addTo = fresh ? '' : ADD_TO_CELLS;
     await client.query(`insert into ${s}.metrics_15m as t (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells ${addTo}`);
     if (target.engine === 'postgres') {
-      for (const [table, width] of [['metrics_hourly', '1 hour'], ['metrics_daily', '1 day']]) {
-        await client.query(
-          `insert into ${s}.${table} as t (${CELL_COLUMNS})
-           select merchant_id, date_bin('${width}', bucket, ${EPOCH}), currency, payment_method, store_id, ${ROLLED_UP}
-           from rebuild_cells group by 1, 2, 3, 4, 5 ${addTo}`,
-        );
+      for (const [table, width] of [['metrics_hourly', '1 hour'], ['metrics_daily', '1 day']] as const) {
+        await client.query(`insert into ${s}.${table} as t (${CELL_COLUMNS}) ${rollUpSql('rebuild_cells', width)} ${addTo}`);
       }
     }
     if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition);

@@ -1,4 +1,4 @@
-import { assertSchemaName, readModelPartitionsMatch } from '../schema/read-model-tables.js';
+import { assertSchemaName, CELL_COLUMNS, childTable, readModelPartitionsMatch, rollUpSql } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
 /**
@@ -15,12 +15,6 @@ import type { SqlClient } from '../sql-client.js';
  * batch sees one watermark from start to commit, and the watermark only moves
  * between batches.
  */
-
-const EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
-const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
-const SUMS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
-const COLUMNS = `${KEY}, ${SUMS.join(', ')}`;
-const ROLLED_UP = SUMS.map((c) => `sum(${c})::bigint`).join(', ');
 
 /** A native version's watermarks at install: its tables are empty, so the rollups are complete below today. */
 export async function initRollupWatermarks(client: SqlClient, schema: string, partitions: number): Promise<void> {
@@ -78,18 +72,14 @@ export async function advanceRollupWatermark(
     }
     // The partition's merchants: its own read-model partitions when they are the store's, else by hash.
     const own = readModelPartitionsMatch(storePartitions);
-    const table = (name: string) => (own ? `${s}.${name}_p${String(partition).padStart(2, '0')}` : `${s}.${name}`);
+    const table = (name: string) => `${s}.${own ? childTable(name, partition) : name}`;
     const mine = own ? '' : `and satisfies_hash_partition('event_store.events'::regclass, ${storePartitions}, ${partition}, merchant_id)`;
     const range = `bucket >= $1 and bucket < $2 ${mine}`;
     const values = [new Date(from).toISOString(), until.toISOString()];
-    for (const [rollup, source, width] of [['metrics_hourly', 'metrics_15m', '1 hour'], ['metrics_daily', 'metrics_hourly', '1 day']]) {
+    const steps = [['metrics_hourly', 'metrics_15m', '1 hour'], ['metrics_daily', 'metrics_hourly', '1 day']] as const;
+    for (const [rollup, source, width] of steps) {
       await client.query(`delete from ${table(rollup)} where ${range}`, values);
-      await client.query(
-        `insert into ${table(rollup)} (${COLUMNS})
-         select merchant_id, date_bin('${width}', bucket, ${EPOCH}), currency, payment_method, store_id, ${ROLLED_UP}
-         from ${table(source)} where ${range} group by 1, 2, 3, 4, 5`,
-        values,
-      );
+      await client.query(`insert into ${table(rollup)} (${CELL_COLUMNS}) ${rollUpSql(table(source), width, range)}`, values);
     }
     await client.query(`update ${s}.rollup_watermark set materialized_until = $2 where partition = $1`, [partition, until.toISOString()]);
     await client.query('commit');

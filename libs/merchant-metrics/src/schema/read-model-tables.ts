@@ -20,6 +20,27 @@ const SUMS = `
   failed_count    bigint not null`;
 
 const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
+const SUM_NAMES = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
+
+/** The metric tables' key and all their columns, in table order. */
+export const CELL_KEY = KEY;
+export const CELL_COLUMNS = `${KEY}, ${SUM_NAMES.join(', ')}`;
+
+/** The ON CONFLICT clause of an INSERT into a metric table aliased `t`: an existing cell's sums add up. */
+export const ADD_TO_CELLS = `on conflict (${KEY}) do update set ${SUM_NAMES.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ')}`;
+
+/** The origin of every grid: a UTC midnight, so 15-minute, hourly and daily buckets are UTC ones. */
+export const UTC_EPOCH = `timestamptz '2000-01-01 00:00:00+00'`;
+
+/**
+ * A SELECT of the cells of `source` (a relation with the metric columns), summed onto the coarser UTC
+ * grid `width`: the native rollups' definition, wherever they are written (projector, rebuild, watermark).
+ */
+export function rollUpSql(source: string, width: '1 hour' | '1 day', where?: string): string {
+  return `select merchant_id, date_bin('${width}', bucket, ${UTC_EPOCH}), currency, payment_method, store_id,
+                 ${SUM_NAMES.map((c) => `sum(${c})::bigint`).join(', ')}
+          from ${source} ${where ? `where ${where}` : ''} group by 1, 2, 3, 4, 5`;
+}
 
 const PAYMENTS = `
   merchant_id text        not null,
@@ -67,7 +88,8 @@ export async function createReadModelTables(
 export const ROLLUP_WATERMARK_TABLE = (s: string) =>
   `create table if not exists ${s}.rollup_watermark (partition smallint primary key, materialized_until timestamptz not null)`;
 
-const childTable = (name: string, partition: number) => `${name}_p${String(partition).padStart(2, '0')}`;
+/** The native table `name`'s hash partition `partition`. */
+export const childTable = (name: string, partition: number) => `${name}_p${String(partition).padStart(2, '0')}`;
 
 /** The native tables: name, columns, primary key. */
 const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
