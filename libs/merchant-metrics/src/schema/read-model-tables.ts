@@ -91,11 +91,22 @@ export const ROLLUP_WATERMARK_TABLE = (s: string) =>
 /** The native table `name`'s hash partition `partition`. */
 export const childTable = (name: string, partition: number) => `${name}_p${String(partition).padStart(2, '0')}`;
 
-/** The native tables: name, columns, primary key. */
+/**
+ * The rollups' keys carry their sums (INCLUDE), so that a merchant's rows are
+ * read by index-only scans: rows are written in time order across all
+ * merchants, so without it every row of a long range is its own heap page
+ * (bench:query's statements cost 22% less PostgreSQL CPU with it). The
+ * 15-minute table's key does not: the projector updates its cells in place
+ * (HOT, no new index entry), which sums in the key would prevent; the rollups
+ * are written once per finished day, set-based (rollup-watermark.ts).
+ */
+const COVERING_KEY = `${KEY}) include (${SUM_NAMES.join(', ')}`;
+
+/** The native tables: name, columns, primary key (as it goes between the parentheses of `primary key (…)`). */
 const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
   ['metrics_15m', `${DIMENSIONS},${SUMS}`, KEY],
-  ['metrics_hourly', `${DIMENSIONS},${SUMS}`, KEY],
-  ['metrics_daily', `${DIMENSIONS},${SUMS}`, KEY],
+  ['metrics_hourly', `${DIMENSIONS},${SUMS}`, COVERING_KEY],
+  ['metrics_daily', `${DIMENSIONS},${SUMS}`, COVERING_KEY],
   ['customers_15m', `${DIMENSIONS}, customer_id text not null`, `${KEY}, customer_id`],
   ['payments', PAYMENTS, 'merchant_id, payment_id'],
 ];
