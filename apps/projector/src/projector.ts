@@ -113,7 +113,9 @@ export class Projector {
   /**
    * Every PROJECTOR_ROLLUP_CHECK_SECONDS (60), moves the rollup watermark of each partition this process
    * owns up to the start of the current UTC day (native engine): the finished
-   * days' hourly and daily rollups are computed from the 15-minute table.
+   * days' hourly and daily rollups are computed from the 15-minute table, one
+   * day per transaction, so that the partition's batches, which wait for it,
+   * never wait for more than a day's rollups.
    */
   private async materializeRollups(): Promise<void> {
     if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < this.config.rollupCheckMs) return;
@@ -123,9 +125,9 @@ export class Projector {
     try {
       for (const partition of [...this.workers.keys()].sort((a, b) => a - b)) {
         if (this.stopped) return;
-        if (await advanceRollupWatermark(client, this.target!, partition, until, this.partitions)) {
-          this.logger.log(`partition ${partition}: rollups materialized up to ${until.toISOString()}`);
-        }
+        let days = 0;
+        while (!this.stopped && (await advanceRollupWatermark(client, this.target!, partition, until, this.partitions, { maxDays: 1 }))) days++;
+        if (days > 0) this.logger.log(`partition ${partition}: rollups of ${days} finished UTC day${days > 1 ? 's' : ''} materialized`);
       }
     } finally {
       client.release();

@@ -99,8 +99,14 @@ describe('native rollups behind a watermark', () => {
     }
 
     // Moving the watermark two days on computes those days' rollups from the 15-minute cells
-    // (replacing the stray row) and changes no answer.
+    // (replacing the stray row) and changes no answer; with maxDays, a day at a time.
     const until = new Date(today.getTime() + 2 * DAY);
+    expect(await advanceRollupWatermark(client, target, partition, until, partitions, { maxDays: 1 })).toBe(true);
+    const { rows: marks } = await pool.query<{ w: Date }>(
+      `select materialized_until as w from ${target.schemaName}.rollup_watermark where partition = $1`, [partition]);
+    expect(new Date(marks[0].w).getTime()).toBe(today.getTime() + DAY);
+    expect(await rollupRows('metrics_hourly')).toEqual([`${hourOf(at(-1, 10))}|2|350`, `${hourOf(at(0, 9))}|2|1030`]);
+    for (const query of shapes) expect(await totals(query)).toEqual(expected);
     expect(await advanceRollupWatermark(client, target, partition, until, partitions)).toBe(true);
     expect(await advanceRollupWatermark(client, target, partition, until, partitions)).toBe(false);
     expect(await rollupRows('metrics_hourly')).toEqual([

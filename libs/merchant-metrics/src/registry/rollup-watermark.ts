@@ -31,12 +31,15 @@ export function utcDayStart(at: Date): Date {
 }
 
 /**
- * Moves partition `partition`'s watermark up to `until` (a UTC midnight):
- * the rollups of its merchants in [watermark, until) are recomputed from the
- * 15-minute table (rows already there, from a rebuild or an earlier
- * materialization, are replaced), in one transaction with the move. Returns
- * false when the watermark was already there (or the partition has none).
- * `client` must be one connection, outside a transaction.
+ * Moves partition `partition`'s watermark up to `until` (a UTC midnight), or
+ * by at most `maxDays` days: the rollups of its merchants in [watermark, new
+ * watermark) are recomputed from the 15-minute table (rows already there,
+ * from a rebuild or an earlier materialization, are replaced), in one
+ * transaction with the move. The partition's projector batches wait for that
+ * transaction, so a caller catching up many days (a projector that was down
+ * for a week) moves a day at a time. Returns false when the watermark was
+ * already there (or the partition has none). `client` must be one
+ * connection, outside a transaction.
  */
 export async function advanceRollupWatermark(
   client: SqlClient,
@@ -44,6 +47,7 @@ export async function advanceRollupWatermark(
   partition: number,
   until: Date,
   storePartitions: number,
+  options: { maxDays?: number } = {},
 ): Promise<boolean> {
   const s = assertSchemaName(target.schemaName);
   await client.query('begin');
@@ -69,6 +73,9 @@ export async function advanceRollupWatermark(
     if (from === undefined || new Date(from).getTime() >= until.getTime()) {
       await client.query('rollback');
       return false;
+    }
+    if (options.maxDays !== undefined) {
+      until = new Date(Math.min(until.getTime(), new Date(from).getTime() + options.maxDays * 86_400_000));
     }
     // The partition's merchants: its own read-model partitions when they are the store's, else by hash.
     const own = readModelPartitionsMatch(storePartitions);
