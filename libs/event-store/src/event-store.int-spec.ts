@@ -34,6 +34,16 @@ describe('event store', () => {
       expect(await count(`select count(*) n from event_store.events where event_id = $1`, [event.eventId])).toBe(1);
     });
 
+    it('stores the new events of a batch that also resubmits a stored one, and only them', async () => {
+      const stored = sampleEvent({ merchantId: 'm-mixed' });
+      await store.append([stored]);
+      const fresh = [sampleEvent({ merchantId: 'm-mixed' }), sampleEvent({ merchantId: 'm-mixed-2' })];
+      expect(await store.append([fresh[0], stored, fresh[1]])).toEqual({ accepted: 2, duplicates: 1 });
+      const ids = [stored.eventId, ...fresh.map((e) => e.eventId)];
+      expect(await count(`select count(*) n from event_store.events where event_id = any($1::uuid[])`, [ids])).toBe(3);
+      expect(await count(`select count(*) n from event_store.event_ids where event_id = any($1::uuid[])`, [ids])).toBe(3);
+    });
+
     it('counts a repeat inside one batch as a duplicate', async () => {
       const event = sampleEvent({ merchantId: 'm-idem' });
       const other = sampleEvent({ merchantId: 'm-idem' });
