@@ -11,6 +11,7 @@
  * Baseline in the same run: the command API's own p50/p99 request latency.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { signMerchantToken, createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import pg from 'pg';
@@ -19,22 +20,26 @@ import { BodySource, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string> }
+interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]...';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
 
 function parse(argv: string[]): Settings {
   // occurredAt of the background events: spread over the past day by default (the ingest workload's).
   const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
+    if (argv[i] === '--cpu-prof' && raw) {
+      s.cpuProf = raw; // V8 profiles of the command API and the projector over the window
+      continue;
+    }
     if (argv[i] === '--pg') {
       const eq = raw.indexOf('=');
       if (eq <= 0) throw new Error(`--pg takes NAME=VALUE (a PostgreSQL setting)\n${USAGE}`);
       s.pg[raw.slice(0, eq)] = raw.slice(eq + 1);
       continue;
     }
-    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as Exclude<keyof Settings, 'pg'>;
+    const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as Exclude<keyof Settings, 'pg' | 'cpuProf'>;
     const value = Number(raw);
     if (!(key in s) || !Number.isFinite(value) || value <= 0) throw new Error(`${USAGE} (bad: ${argv[i]})`);
     s[key] = value;
@@ -66,8 +71,10 @@ async function main(): Promise<void> {
     const nats = await startNats(resources);
     const logs = resources.tempDir('bench-freshness-');
     const env = { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: SECRET, NODE_ENV: 'production' };
-    const api = await startApp(resources, logs, COMMAND_API_APP, env);
-    const projector = await startApp(resources, logs, PROJECTOR_APP, env);
+    if (settings.cpuProf) mkdirSync(settings.cpuProf, { recursive: true });
+    const profiled = settings.cpuProf ? { cpuProfDir: settings.cpuProf } : {};
+    const api = await startApp(resources, logs, COMMAND_API_APP, env, profiled);
+    const projector = await startApp(resources, logs, PROJECTOR_APP, env, profiled);
     const query = await startApp(resources, logs, QUERY_API_APP, env);
     const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
     console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
@@ -90,6 +97,7 @@ async function main(): Promise<void> {
     const observer = new pg.Client({ connectionString: url, application_name: 'bench-observer' });
     await observer.connect();
     resources.onCleanup('observer', () => observer.end());
+    let profiles: string[] = [];
     let cpuStart: CpuSnapshot | undefined;
     let cpuEnd: CpuSnapshot | undefined;
     let storedAt: [number, number] = [0, 0];
@@ -101,9 +109,11 @@ async function main(): Promise<void> {
         await observer.query('select pg_stat_statements_reset()');
       }
       cpuStart = cpuSnapshot(watch);
+      if (settings.cpuProf) for (const app of [api, projector]) app.startProfile();
       storedAt = [await stored(), 0];
       await sleep(end - Date.now());
       cpuEnd = cpuSnapshot(watch);
+      if (settings.cpuProf) profiles = await Promise.all([api, projector].map((app) => app.stopProfile()));
       storedAt[1] = await stored();
     })();
     let sent = 0;
@@ -180,6 +190,10 @@ async function main(): Promise<void> {
          from pg_stat_statements order by 1 desc limit $1`, [settings.statements]);
       console.log(`costliest statements over the window (execution + planning, ms per second of window):`);
       for (const r of rows) console.log(`  ${(r.ms / cpu.seconds).toFixed(1).padStart(7)}  ${r.calls.padStart(8)} calls  ${r.query.slice(0, 110)}`);
+    }
+    if (profiles.length > 0) {
+      console.log(`CPU profiles over the window (summarise with node scripts/run-ts.mjs bench/support/cpu-profile-summary.ts FILE):`);
+      for (const file of profiles) console.log(`  ${file}`);
     }
   } finally {
     await resources.cleanup();

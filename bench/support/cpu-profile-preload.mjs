@@ -1,6 +1,7 @@
-// Preloaded (node --import) into the command API by bench:ingest when a CPU
-// profile is asked for. The IPC message 'cpu-prof:start' starts the V8 sampling
-// profiler; 'cpu-prof:stop' stops it, writes <BENCH_CPU_PROF_DIR>/command-api-<pid>.cpuprofile
+// Preloaded (node --import) into an app (the command API, the query API, the
+// projector) by a bench when a CPU profile is asked for. The IPC message
+// 'cpu-prof:start' starts the V8 sampling profiler; 'cpu-prof:stop' stops it,
+// writes <BENCH_CPU_PROF_DIR>/<app>-<pid>.cpuprofile
 // and answers {written: file}, so the profile covers exactly the benchmark's
 // timed window. (node's own --cpu-prof writes only on a normal exit, Nest
 // re-raises SIGTERM, and Nest's shutdown hooks also claim SIGUSR2.)
@@ -27,7 +28,8 @@ if (dir && process.send && process.env.NODE_UNIQUE_ID === undefined) {
     if (message !== 'cpu-prof:stop') return;
     post('Profiler.stop')
       .then(({ profile }) => {
-        const file = join(dir, `command-api-${process.pid}.cpuprofile`);
+        const app = /apps\/([^/]+)\//.exec(process.argv[1] ?? '')?.[1] ?? 'app';
+        const file = join(dir, `${app}-${process.pid}.cpuprofile`);
         writeFileSync(file, JSON.stringify(profile));
         process.send?.({ written: file });
       })
