@@ -285,6 +285,7 @@ function report(r: {
   const c = r.copy;
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const cores = (x: number) => x.toFixed(2);
+  const perEvent = (coresUsed: number) => (coresUsed / a.storedPerSecond * 1e6).toFixed(1);
   const roles = (u: CpuUsage) => Object.entries(u.postgresByRole).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${cores(v)}`).join(', ');
   const waits = (w: Array<[string, number]>) => w.slice(0, 7).map(([k, v]) => `${k} ${pct(v)}`).join(' · ') || 'n/a';
   const lines = [
@@ -305,6 +306,9 @@ function report(r: {
     `requests     ok ${a.requests.ok} · 429 ${a.requests.exhausted} · other ${a.requests.other}`,
     `CPU cores    postgres ${cores(a.cpu.cores.postgres)} · api ${cores(a.cpu.cores.api)} · nats ${cores(a.cpu.cores.nats)} · load generator ${cores(a.cpu.cores.bench)} · other ${cores(a.cpu.cores.other)} · machine busy ${cores(a.cpu.cores.machineBusy)} (irq ${cores(a.cpu.cores.softirq)}, steal ${cores(a.cpu.cores.steal)}) idle ${cores(a.cpu.cores.machineIdle)} (iowait ${cores(a.cpu.cores.iowait)}) of ${r.machine.cores}`,
     `  postgres   ${roles(a.cpu)}`,
+    // Steadier than the throughput from run to run (the VM's speed drifts): what a change must lower.
+    `CPU/event    ${[['postgres', a.cpu.cores.postgres], ['api', a.cpu.cores.api], ['nats', a.cpu.cores.nats], ['load generator', a.cpu.cores.bench]]
+      .map(([k, v]) => `${k} ${perEvent(v as number)}`).join(' · ')} · all ${perEvent(a.cpu.cores.machineBusy)} µs per stored event (COPY: ${(c.cpu.cores.postgres / c.rowsPerSecond * 1e6).toFixed(1)} µs per row)`,
     ...(a.cpu.others.length > 0 ? [`  other      ${a.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')} (not part of the benchmark: concurrent work skews the figures)`] : []),
     `pg ingest    ${waits(a.waits.ingest)}`,
     `pg relay     ${waits(a.waits.relay)}`,
