@@ -53,23 +53,25 @@ describe('projector', () => {
     expect(await projected('live-')).toEqual(expected);
   });
 
-  it('materializes finished UTC days into the rollups and moves the watermark to today', async () => {
+  it('materializes finished UTC days into the rollups and moves the watermark to yesterday', async () => {
     const rollups = (table: string) => pool.query<{ row: string }>(
       `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24'), sum(completed_count), sum(gross_amount)) as row
        from ${schema}.${table} where merchant_id like 'wm-%' group by bucket order by bucket`).then((r) => r.rows.map((x) => x.row));
     const { rows } = await pool.query<{ today: Date }>(`select date_trunc('day', now(), 'UTC') as today`);
     const today = new Date(rows[0].today).getTime();
-    // As if the projector had been down for two days: the watermark is two days behind.
-    await pool.query(`update ${schema}.rollup_watermark set materialized_until = $1`, [new Date(today - 2 * 86_400_000)]);
+    // The watermark's place: one finished day stays above it (ROLLUP_DELAY_DAYS).
+    const yesterday = today - 86_400_000;
+    // As if the projector had been down for two days: the watermark is two days behind that.
+    await pool.query(`update ${schema}.rollup_watermark set materialized_until = $1`, [new Date(yesterday - 2 * 86_400_000)]);
     const events = generateEvents({
-      seed: 9, count: 300, merchants: 5, merchantPrefix: 'wm-', from: new Date(today - 2 * 86_400_000), to: new Date(today),
+      seed: 9, count: 300, merchants: 5, merchantPrefix: 'wm-', from: new Date(yesterday - 2 * 86_400_000), to: new Date(yesterday),
     });
     expect(await sendEvents(h.url, h.key, events)).toBe(300);
     const expected = asStoredTotals(expectedTotals(events));
     await eventually(async () => expect(await projected('wm-')).toEqual(expected), 20_000);
     await eventually(async () => {
       const { rows: marks } = await pool.query<{ at: Date }>(`select distinct materialized_until as at from ${schema}.rollup_watermark`);
-      expect(marks.map((m) => new Date(m.at).getTime())).toEqual([today]);
+      expect(marks.map((m) => new Date(m.at).getTime())).toEqual([yesterday]);
     }, 20_000);
     // The hourly rollup is exactly the 15-minute cells summed per hour, the daily one per day.
     const perHour = new Map<string, [number, bigint]>();

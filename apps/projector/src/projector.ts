@@ -5,7 +5,7 @@ import { readPartitionCount } from '@app/event-store';
 import { describeError, type NatsConnector } from '@app/messaging';
 import {
   advanceRollupWatermark,
-  utcDayStart,
+  rollupWatermarkTarget,
   codeRevision,
   findVersion,
   goLiveIfFirst,
@@ -112,7 +112,7 @@ export class Projector {
 
   /**
    * Every PROJECTOR_ROLLUP_CHECK_SECONDS (60), moves the rollup watermark of each partition this process
-   * owns up to the start of the current UTC day (native engine): the finished
+   * owns up to ROLLUP_DELAY_DAYS before the start of the current UTC day (native engine): the finished
    * days' hourly and daily rollups are computed from the 15-minute table, one
    * day per transaction, so that the partition's batches, which wait for it,
    * never wait for more than a day's rollups.
@@ -120,7 +120,7 @@ export class Projector {
   private async materializeRollups(): Promise<void> {
     if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < this.config.rollupCheckMs) return;
     this.rollupsCheckedAt = Date.now();
-    const until = utcDayStart(new Date());
+    const until = rollupWatermarkTarget(new Date());
     const client = await this.pool.connect();
     try {
       for (const partition of [...this.workers.keys()].sort((a, b) => a - b)) {

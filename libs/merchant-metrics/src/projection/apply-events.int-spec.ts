@@ -51,12 +51,13 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
     )).rows;
 
   it('aggregates a batch into 15-minute cells and rollups, and skips what the checkpoint already holds', async () => {
+    // A year old: below the rollup watermark, so the batch writes the rollups too.
     const events = positioned([
-      completed('m-a', '2026-11-20T10:00:00Z', '1000', 'c-1'),
-      completed('m-a', '2026-11-20T10:14:59.999Z', '250', 'c-1'),
-      completed('m-a', '2026-11-20T10:15:00Z', '100', 'c-2'),
-      refunded('m-a', '2026-11-20T23:59:00Z', '300'),
-      failed('m-a', '2026-11-20T10:05:00Z'),
+      completed('m-a', '2025-11-20T10:00:00Z', '1000', 'c-1'),
+      completed('m-a', '2025-11-20T10:14:59.999Z', '250', 'c-1'),
+      completed('m-a', '2025-11-20T10:15:00Z', '100', 'c-2'),
+      refunded('m-a', '2025-11-20T23:59:00Z', '300'),
+      failed('m-a', '2025-11-20T10:05:00Z'),
     ]);
     // Delivered twice and shuffled into overlapping batches, as a redelivering broker would.
     let checkpoint = await applyEvents(client, target, 0, 0, events.slice(0, 3));
@@ -67,19 +68,19 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
     expect(checkpoint).toBe(5);
 
     expect(await rows('metrics_15m')).toEqual([
-      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'CARD', completed_count: 2, gross_amount: '1250', refund_count: 0, refund_amount: '0', failed_count: 0 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T10:15', payment_method: 'CARD', completed_count: 1, gross_amount: '100', refund_count: 0, refund_amount: '0', failed_count: 0 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T23:45', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T10:00', payment_method: 'CARD', completed_count: 2, gross_amount: '1250', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T10:15', payment_method: 'CARD', completed_count: 1, gross_amount: '100', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T23:45', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
     ]);
     expect(await rows('metrics_hourly')).toEqual([
-      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 0, refund_amount: '0', failed_count: 0 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T23:00', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T10:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 0, refund_amount: '0', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T10:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T23:00', payment_method: 'CARD', completed_count: 0, gross_amount: '0', refund_count: 1, refund_amount: '300', failed_count: 0 },
     ]);
     expect(await rows('metrics_daily')).toEqual([
-      { merchant_id: 'm-a', bucket: '2026-11-20T00:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 1, refund_amount: '300', failed_count: 0 },
-      { merchant_id: 'm-a', bucket: '2026-11-20T00:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T00:00', payment_method: 'CARD', completed_count: 3, gross_amount: '1350', refund_count: 1, refund_amount: '300', failed_count: 0 },
+      { merchant_id: 'm-a', bucket: '2025-11-20T00:00', payment_method: 'QR', completed_count: 0, gross_amount: '0', refund_count: 0, refund_amount: '0', failed_count: 1 },
     ]);
     const customers = await pool.query(
       `select to_char(bucket at time zone 'UTC', 'HH24:MI') as bucket, customer_id from ${target.schemaName}.customers_15m order by 1, 2`,
@@ -92,13 +93,13 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
   });
 
   it('refuses a batch that starts past checkpoint + 1, and changes nothing', async () => {
-    const events = positioned([completed('m-gap', '2026-11-20T10:00:00Z', '1', 'c')], 3);
+    const events = positioned([completed('m-gap', '2025-11-20T10:00:00Z', '1', 'c')], 3);
     await expect(applyEvents(client, target, 1, 0, events)).rejects.toBeInstanceOf(PositionGapError);
     expect((await readCheckpoints(pool, PROJECTION_NAME, version))[1].position).toBe(0);
   });
 
   it('refuses to apply when another process moved the checkpoint, and rolls back its writes', async () => {
-    const first = positioned([completed('m-race', '2026-11-20T10:00:00Z', '7', 'c')]);
+    const first = positioned([completed('m-race', '2025-11-20T10:00:00Z', '7', 'c')]);
     expect(await applyEvents(client, target, 2, 0, first)).toBe(1);
     // A stale owner still believes the checkpoint is 0.
     await expect(applyEvents(client, target, 2, 0, first)).rejects.toBeInstanceOf(CheckpointMovedError);
@@ -124,7 +125,7 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
   });
 
   it('writes ids with quotes, backslashes, commas and braces exactly', async () => {
-    const odd = completed('m-"odd\\1', '2026-11-20T10:00:00Z', '5', 'c-"q"\\b', 's,{1} x');
+    const odd = completed('m-"odd\\1', '2025-11-20T10:00:00Z', '5', 'c-"q"\\b', 's,{1} x');
     expect(await applyEvents(client, target, 3, 0, positioned([odd]))).toBe(1);
     const { rows } = await pool.query(
       `select m.merchant_id, m.store_id, c.customer_id from ${target.schemaName}.metrics_15m m

@@ -9,7 +9,7 @@ import type { PaymentEventJson } from '../projection/payment-event.json.js';
 import { readMetrics } from '../query/metrics-reader.js';
 import type { MetricsQuery } from '../query/metrics-query.js';
 import { goLiveIfFirst, installVersion } from './projection-registry.js';
-import { advanceRollupWatermark, utcDayStart } from './rollup-watermark.js';
+import { advanceRollupWatermark, ROLLUP_DELAY_DAYS, rollupWatermarkTarget } from './rollup-watermark.js';
 
 const DAY = 86_400_000;
 const M = 'm-watermark';
@@ -22,7 +22,7 @@ describe('native rollups behind a watermark', () => {
   let partitions: number;
   let partition: number;
   let checkpoint = 0;
-  /** The watermark the install set: the start of the database's current UTC day. */
+  /** The watermark the install set: ROLLUP_DELAY_DAYS before the start of the database's current UTC day. */
   let today: Date;
   const at = (dayOffset: number, hour: number, minute = 0) =>
     new Date(today.getTime() + dayOffset * DAY + hour * 3_600_000 + minute * 60_000).toISOString();
@@ -68,9 +68,12 @@ describe('native rollups behind a watermark', () => {
   });
 
   it('writes rollups only below the watermark, answers from both sides, and materializes exactly when it moves', async () => {
-    // A UTC midnight no more than a day old.
-    expect(utcDayStart(today).getTime()).toBe(today.getTime());
-    expect(Date.now() - today.getTime()).toBeLessThan(86_400_000 + 60_000);
+    // A UTC midnight ROLLUP_DELAY_DAYS (one) before the current UTC day's.
+    expect(ROLLUP_DELAY_DAYS).toBe(1);
+    expect(today.getTime() % DAY).toBe(0);
+    expect(today.getTime()).toBe(rollupWatermarkTarget(new Date()).getTime());
+    expect(Date.now() - today.getTime()).toBeGreaterThanOrEqual(DAY);
+    expect(Date.now() - today.getTime()).toBeLessThan(2 * DAY);
 
     const yesterday = [sale(at(-1, 10), '100', 'c-1'), sale(at(-1, 10, 20), '250', 'c-2')];
     const later = [sale(at(0, 9), '1000', 'c-1'), sale(at(0, 9, 40), '30', 'c-3'), sale(at(1, 2), '7', 'c-4')];

@@ -16,18 +16,35 @@ import type { SqlClient } from '../sql-client.js';
  * between batches.
  */
 
-/** A native version's watermarks at install: its tables are empty, so the rollups are complete below today. */
+/**
+ * How many finished UTC days stay above the watermark: a day's rollups are
+ * materialized once the day is this far behind the current one (like a
+ * continuous aggregate policy's end_offset). Events that old or newer (late
+ * ones from yesterday: a point of sale back online, a batch of the night's
+ * payments) then cost one 15-minute row, not also an hourly and a daily
+ * upsert; queries read at most this many more days of 15-minute rows.
+ */
+export const ROLLUP_DELAY_DAYS = 1;
+
+const DAY_MS = 86_400_000;
+
+/** A native version's watermarks at install: its tables are empty, so the rollups are complete below any instant. */
 export async function initRollupWatermarks(client: SqlClient, schema: string, partitions: number): Promise<void> {
   await client.query(
     `insert into ${assertSchemaName(schema)}.rollup_watermark (partition, materialized_until)
-     select p, date_trunc('day', now(), 'UTC') from generate_series(0, $1::int - 1) as p`,
-    [partitions],
+     select p, date_trunc('day', now(), 'UTC') - $2::int * interval '1 day' from generate_series(0, $1::int - 1) as p`,
+    [partitions, ROLLUP_DELAY_DAYS],
   );
 }
 
 /** The start of the UTC day holding `at`. */
 export function utcDayStart(at: Date): Date {
-  return new Date(Math.floor(at.getTime() / 86_400_000) * 86_400_000);
+  return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+}
+
+/** Where the watermarks belong at `now`: ROLLUP_DELAY_DAYS before the start of the current UTC day. */
+export function rollupWatermarkTarget(now: Date): Date {
+  return new Date(utcDayStart(now).getTime() - ROLLUP_DELAY_DAYS * DAY_MS);
 }
 
 /**
@@ -75,7 +92,7 @@ export async function advanceRollupWatermark(
       return false;
     }
     if (options.maxDays !== undefined) {
-      until = new Date(Math.min(until.getTime(), new Date(from).getTime() + options.maxDays * 86_400_000));
+      until = new Date(Math.min(until.getTime(), new Date(from).getTime() + options.maxDays * DAY_MS));
     }
     // The partition's merchants: its own read-model partitions when they are the store's, else by hash.
     const own = readModelPartitionsMatch(storePartitions);
