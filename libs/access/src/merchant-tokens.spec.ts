@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { MerchantTokenError, parseTokenTtl, signMerchantToken, verifyMerchantToken } from './merchant-tokens.js';
@@ -55,6 +56,29 @@ describe('merchant tokens', () => {
       .setExpirationTime(NOW.getTime() / 1000 + 60)
       .sign(new TextEncoder().encode(SECRET));
     expect(await rejection(otherAudience)).toBe('token claim "aud" is not acceptable');
+  });
+
+  it('refuses an unsigned or altered token, one not valid yet, one from another issuer, and one with critical headers', async () => {
+    const good = await handMade({ merchantId: 'm-1' });
+    const [header, payload, signature] = good.split('.');
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    expect(await rejection(`${b64({ alg: 'none' })}.${payload}.`)).toBe('token must be signed with HS256');
+    expect(await rejection(`${header}.${b64({ ...claims, merchantId: 'm-2' })}.${signature}`)).toBe('token signature is invalid');
+    expect(await rejection(`${header}.${payload}.${signature.slice(0, -2)}`)).toBe('token signature is invalid');
+    expect(await rejection(`${header}.${payload}.${signature}+`)).toBe('token is malformed');
+    expect(await rejection(await handMade({ merchantId: 'm-1', nbf: NOW.getTime() / 1000 + 31 }))).toBe('token claim "nbf" is not acceptable');
+    expect(await verifyMerchantToken(SECRET, await handMade({ merchantId: 'm-1', nbf: NOW.getTime() / 1000 + 29 }), NOW)).toEqual({ kind: 'merchant', merchantId: 'm-1' });
+    expect(await rejection(await new SignJWT({ merchantId: 'm-1' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('someone')
+      .setAudience('query-api').setExpirationTime(NOW.getTime() / 1000 + 60).sign(new TextEncoder().encode(SECRET)))).toBe('token claim "iss" is not acceptable');
+    // Correctly signed, but with a critical header extension that no verifier here understands.
+    const critical = b64({ alg: 'HS256', crit: ['x-ext'], 'x-ext': 1 });
+    const criticalSignature = createHmac('sha256', SECRET).update(`${critical}.${payload}`).digest('base64url');
+    expect(await rejection(`${critical}.${payload}.${criticalSignature}`)).toBe('token is malformed');
+    // An audience list that names the query API is accepted, as RFC 7519 allows.
+    expect(await verifyMerchantToken(SECRET, await new SignJWT({ merchantId: 'm-1' }).setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('merchant-payment-analytics').setAudience(['other', 'query-api']).setExpirationTime(NOW.getTime() / 1000 + 60)
+      .sign(new TextEncoder().encode(SECRET)), NOW)).toEqual({ kind: 'merchant', merchantId: 'm-1' });
   });
 
   it('refuses a token that grants nothing, and garbage', async () => {
