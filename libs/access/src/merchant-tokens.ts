@@ -65,7 +65,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 /**
  * Checks a compact HS256 JWS and its claims, and returns them. Written out
  * rather than with jose's jwtVerify, which goes through WebCrypto: 145 µs per
- * token against 5 here, and the query API verifies a token on most requests
+ * token against 9 here, and the query API verifies a token on most requests
  * of a merchant it has not seen for a while. The rules are jose's (RFC 7515 /
  * 7519): the header must name HS256 and nothing it cannot honour (`crit`,
  * `b64`), the signature is compared in constant time, `exp` is required, `nbf`
