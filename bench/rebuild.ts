@@ -23,18 +23,26 @@ import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-e
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { events: number; merchants: number; version: number; chunk: number; concurrency: number; reuse?: string }
+interface Settings { events: number; merchants: number; version: number; chunk: number; concurrency: number; reuse?: string; pg: Record<string, string> }
 
-const USAGE = 'usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--chunk N] [--concurrency N] [--reuse DIR]';
+const USAGE = 'usage: npm run bench:rebuild -- [--events N] [--merchants N] [--version N] [--chunk N] [--concurrency N] [--reuse DIR] [--pg NAME=VALUE]...';
 
 function parse(argv: string[]): Settings {
-  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, chunk: 2_000_000, concurrency: 2 };
+  const s: Settings = { events: 20_000_000, merchants: 10_000, version: 2, chunk: 2_000_000, concurrency: 2, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--reuse' && argv[i + 1]) {
       s.reuse = argv[i + 1];
       continue;
     }
-    const key = argv[i].replace(/^--/, '') as Exclude<keyof Settings, 'reuse'>;
+    if (argv[i] === '--pg') {
+      // A PostgreSQL setting for this run's server (scan and rebuild alike), e.g. shared_buffers=4GB.
+      const raw = argv[i + 1] ?? '';
+      const eq = raw.indexOf('=');
+      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE\n${USAGE}`);
+      s.pg[raw.slice(0, eq)] = raw.slice(eq + 1);
+      continue;
+    }
+    const key = argv[i].replace(/^--/, '') as Exclude<keyof Settings, 'reuse' | 'pg'>;
     const value = Number(argv[i + 1]);
     if (!(key in s) || !Number.isInteger(value) || value <= 0) {
       throw new Error(`${USAGE} (bad: ${argv[i]})`);
@@ -180,8 +188,8 @@ async function main(): Promise<void> {
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
-    console.log(`bench:rebuild — ${settings.events.toLocaleString('en-US')} events, ${settings.merchants} merchants, version ${settings.version}`);
-    const postgres = await startPostgres(resources, { reuseDir: settings.reuse });
+    console.log(`bench:rebuild — ${settings.events.toLocaleString('en-US')} events, ${settings.merchants} merchants, version ${settings.version}${Object.keys(settings.pg).length ? `, PostgreSQL ${Object.entries(settings.pg).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`);
+    const postgres = await startPostgres(resources, { reuseDir: settings.reuse, settings: settings.pg });
     const url = postgres.url('bench');
     const stored = await prepareStore(postgres.adminUrl, url, settings);
 
