@@ -16,7 +16,7 @@ export interface ProjectorConfig {
   leaseMs: number;
   /** A partition with waiting events and no progress for this long is reported stalled. */
   stallMs: number;
-  /** How often the rollup watermarks of owned partitions are checked (and moved to the current UTC day). */
+  /** How often the rollup watermarks of owned partitions are checked (and moved up to a finished day before the current UTC day: ROLLUP_DELAY_DAYS). */
   rollupCheckMs: number;
   databasePoolSize: number;
 }
