@@ -24,6 +24,7 @@ import { percentile } from './support/load.js';
 import { QUERY_API_APP, Resources, startApp, startPostgres, withClient, type PostgresHandle } from './support/stack.js';
 import { BackendStates } from './query/backend-states.js';
 import { checkAnswer, GraphqlHttpClient } from './query/graphql-client.js';
+import { RawHttpClient } from './query/raw-http-client.js';
 import { loadMetricsDataset, merchantId } from './query/metrics-dataset.js';
 import { QUERY_API_ACTIVITIES } from './query/profile-activities.js';
 import { METRICS_QUERY, SHAPES, variablesFor, ZONES, type QueryVariables } from './query/query-mix.js';
@@ -51,19 +52,19 @@ interface Settings {
   /** More environment of the query API (--api-env KEY=VALUE, repeatable). */
   apiEnv: Record<string, string>;
   /** How the load generator sends requests. */
-  generator: 'http' | 'fetch';
+  generator: 'raw' | 'http' | 'fetch';
   /** Scheduling priority (nice value) of the query API process; negative needs root. */
   apiNice?: number;
 }
 
 const USAGE = `usage: npm run bench:query -- [--merchants N] [--events N] [--seconds S] [--concurrency C] [--warmup S]
-       [--pool N] [--phases reader,api] [--generator http|fetch] [--reuse DIR] [--cpu-prof DIR]
+       [--pool N] [--phases reader,api] [--generator raw|http|fetch] [--reuse DIR] [--cpu-prof DIR]
        [--api-node-options "..."] [--api-env KEY=VALUE]... [--api-nice N] [--pg NAME=VALUE]...`;
 
 function parse(argv: string[]): Settings {
   // Pool 3: on these 2 cores, shared with the API and the load generator, more connections only add
   // database backends competing for the CPU (p99 62 ms with 16, 44 ms with 3, same throughput).
-  const s: Settings = { merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api'], apiEnv: {}, pgSettings: {}, generator: 'http' };
+  const s: Settings = { merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api'], apiEnv: {}, pgSettings: {}, generator: 'raw' };
   const numbers = new Set(['merchants', 'events', 'seconds', 'concurrency', 'warmup', 'pool']);
   const integers: Record<string, keyof Settings> = { 'api-nice': 'apiNice' };
   for (let i = 0; i < argv.length; i += 2) {
@@ -83,7 +84,7 @@ function parse(argv: string[]): Settings {
       if (phases.length === 0 || phases.some((p) => p !== 'reader' && p !== 'api')) throw new Error(`--phases takes reader,api\n${USAGE}`);
       s.phases = phases as Settings['phases'];
     } else if (key === 'generator') {
-      if (raw !== 'http' && raw !== 'fetch') throw new Error(`--generator takes http or fetch\n${USAGE}`);
+      if (raw !== 'raw' && raw !== 'http' && raw !== 'fetch') throw new Error(`--generator takes raw, http or fetch\n${USAGE}`);
       s.generator = raw;
     } else if (key === 'pg') {
       const eq = raw.indexOf('=');
@@ -259,7 +260,7 @@ async function main(): Promise<void> {
       for (let m = 0; m < settings.merchants; m++) {
         tokens.set(merchantId(m), await signMerchantToken(SECRET, { kind: 'merchant', merchantId: merchantId(m) }, { ttlSeconds: 3600 }));
       }
-      const client = new GraphqlHttpClient(api.url, settings.concurrency);
+      const client = settings.generator === 'raw' ? new RawHttpClient(api.url, settings.concurrency) : new GraphqlHttpClient(api.url, settings.concurrency);
       const checked = new Set<string>();
       const ask = async (n: number) => {
         const { shape, variables } = pick(n);
