@@ -1,3 +1,4 @@
+import { CELL_SUMS } from '../schema/read-model-tables.js';
 import type { SourceTable } from './bucket-plan.js';
 import type { Dimension } from './metrics-query.js';
 
@@ -89,14 +90,13 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   const where = `merchant_id = $1 and (${spanPredicates.join(' or ')})`;
   const keys = `width_bucket(bucket, $2::timestamptz[]) as i, currency, ${method} as method, ${store} as store`;
   const p = 5 + 2 * spans;
-  const measures = 'completed_count, gross_amount, refund_count, refund_amount, failed_count';
   // A rollup holds every event below the rollup watermark (its lowest over the partitions; none:
   // everywhere); above it the 15-minute rows are read (registry/rollup-watermark.ts).
   const rows = source === 'metrics_15m'
-    ? `select ${keys}, ${measures} from ${s}.metrics_15m where ${where}`
-    : `select ${keys}, ${measures} from ${s}.${source} where ${where} and bucket < (select w from wm)
+    ? `select ${keys}, ${CELL_SUMS} from ${s}.metrics_15m where ${where}`
+    : `select ${keys}, ${CELL_SUMS} from ${s}.${source} where ${where} and bucket < (select w from wm)
        union all
-       select ${keys}, ${measures} from ${s}.metrics_15m where ${where} and bucket >= (select w from wm)`;
+       select ${keys}, ${CELL_SUMS} from ${s}.metrics_15m where ${where} and bucket >= (select w from wm)`;
   const ctes = [
     ...(source === 'metrics_15m' ? [] : [
       `wm as (select coalesce(min(materialized_until), 'infinity'::timestamptz) as w from ${s}.rollup_watermark)`,

@@ -22,9 +22,10 @@ const SUMS = `
 const KEY = 'merchant_id, bucket, currency, payment_method, store_id';
 const SUM_NAMES = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'];
 
-/** The metric tables' key and all their columns, in table order. */
+/** The metric tables' key, their sums, and all their columns, in table order. */
 export const CELL_KEY = KEY;
-export const CELL_COLUMNS = `${KEY}, ${SUM_NAMES.join(', ')}`;
+export const CELL_SUMS = SUM_NAMES.join(', ');
+export const CELL_COLUMNS = `${KEY}, ${CELL_SUMS}`;
 
 /** The ON CONFLICT clause of an INSERT into a metric table aliased `t`: an existing cell's sums add up. */
 export const ADD_TO_CELLS = `on conflict (${KEY}) do update set ${SUM_NAMES.map((c) => `${c} = t.${c} + excluded.${c}`).join(', ')}`;
@@ -100,7 +101,7 @@ export const childTable = (name: string, partition: number) => `${name}_p${Strin
  * (HOT, no new index entry), which sums in the key would prevent; the rollups
  * are written once per finished day, set-based (rollup-watermark.ts).
  */
-const COVERING_KEY = `${KEY}) include (${SUM_NAMES.join(', ')}`;
+const COVERING_KEY = `${KEY}) include (${CELL_SUMS}`;
 
 /** The native tables: name, columns, primary key (as it goes between the parentheses of `primary key (…)`). */
 const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
