@@ -16,6 +16,7 @@ import { signMerchantToken, createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import pg from 'pg';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot } from './support/cpu.js';
+import { addNameValue } from './support/args.js';
 import { BodySource, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
@@ -34,9 +35,7 @@ function parse(argv: string[]): Settings {
       continue;
     }
     if (argv[i] === '--pg') {
-      const eq = raw.indexOf('=');
-      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE (a PostgreSQL setting)\n${USAGE}`);
-      s.pg[raw.slice(0, eq)] = raw.slice(eq + 1);
+      addNameValue(s.pg, raw, '--pg takes NAME=VALUE (a PostgreSQL setting)', USAGE);
       continue;
     }
     const key = argv[i].replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase()) as Exclude<keyof Settings, 'pg' | 'cpuProf'>;

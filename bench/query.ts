@@ -18,6 +18,7 @@ import { signMerchantToken } from '@app/access';
 import { createKysely, createPool, migrateToLatest, PreparedStatementClient } from '@app/database';
 import { goLiveIfFirst, installVersion, PROJECTION_NAME, readLive, schemaNameFor, setStatus } from '@app/merchant-metrics';
 import type pg from 'pg';
+import { addNameValue } from './support/args.js';
 import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUsage } from './support/cpu.js';
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { percentile } from './support/load.js';
@@ -86,18 +87,11 @@ function parse(argv: string[]): Settings {
     } else if (key === 'generator') {
       if (raw !== 'raw' && raw !== 'http' && raw !== 'fetch') throw new Error(`--generator takes raw, http or fetch\n${USAGE}`);
       s.generator = raw;
-    } else if (key === 'pg') {
-      const eq = raw.indexOf('=');
-      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE (a PostgreSQL setting)\n${USAGE}`);
-      s.pgSettings[raw.slice(0, eq)] = raw.slice(eq + 1);
-    } else if (key === 'reuse') s.reuse = raw;
+    } else if (key === 'pg') addNameValue(s.pgSettings, raw, '--pg takes NAME=VALUE (a PostgreSQL setting)', USAGE); else if (key === 'reuse') s.reuse = raw;
     else if (key === 'cpu-prof') s.cpuProf = raw;
     else if (key === 'api-node-options') s.apiNodeOptions = raw;
-    else if (key === 'api-env') {
-      const eq = raw.indexOf('=');
-      if (eq <= 0) throw new Error(`--api-env takes KEY=VALUE\n${USAGE}`);
-      s.apiEnv[raw.slice(0, eq)] = raw.slice(eq + 1);
-    } else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+    else if (key === 'api-env') addNameValue(s.apiEnv, raw, '--api-env takes KEY=VALUE', USAGE);
+    else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
   }
   return s;
 }

@@ -18,9 +18,10 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { partitionOf, partitionTable } from '@app/event-store';
-import { PROJECTION_NAME, rebuildVersion } from '@app/merchant-metrics';
+import { dropVersion, findVersion, PROJECTION_NAME, rebuildVersion } from '@app/merchant-metrics';
 import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-events.js';
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
+import { addNameValue } from './support/args.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
 interface Settings { events: number; merchants: number; version: number; chunk: number; concurrency: number; reuse?: string; pg: Record<string, string> }
@@ -36,10 +37,7 @@ function parse(argv: string[]): Settings {
     }
     if (argv[i] === '--pg') {
       // A PostgreSQL setting for this run's server (scan and rebuild alike), e.g. shared_buffers=4GB.
-      const raw = argv[i + 1] ?? '';
-      const eq = raw.indexOf('=');
-      if (eq <= 0) throw new Error(`--pg takes NAME=VALUE\n${USAGE}`);
-      s.pg[raw.slice(0, eq)] = raw.slice(eq + 1);
+      addNameValue(s.pg, argv[i + 1] ?? '', '--pg takes NAME=VALUE (a PostgreSQL setting)', USAGE);
       continue;
     }
     const key = argv[i].replace(/^--/, '') as Exclude<keyof Settings, 'reuse' | 'pg'>;
@@ -103,10 +101,9 @@ async function prepareStore(adminUrl: string, url: string, settings: Settings): 
     (await c.query(`select shobj_description(oid, 'pg_database') as marker from pg_database where datname = 'bench'`)).rows[0] as { marker: string | null } | undefined);
   if (existing?.marker === marker) {
     const stored = await withClient(url, async (c) => {
+      // The earlier build goes the way `projections drop` removes a version (never live here, but unpinned first).
       await c.query(`delete from projections.live where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
-      const dropped = await c.query(`select schema_name from projections.versions where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
-      for (const row of dropped.rows as Array<{ schema_name: string }>) await c.query(`drop schema if exists ${row.schema_name} cascade`);
-      await c.query(`delete from projections.versions where projection = $1 and version = $2`, [PROJECTION_NAME, settings.version]);
+      if (await findVersion(c, PROJECTION_NAME, settings.version)) await dropVersion(c, PROJECTION_NAME, settings.version);
       return Number((await c.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
     });
     console.log(`reusing the store in ${settings.reuse}: ${stored.toLocaleString('en-US')} events`);
@@ -114,7 +111,9 @@ async function prepareStore(adminUrl: string, url: string, settings: Settings): 
   }
   if (existing) await withClient(adminUrl, (c) => c.query('drop database bench'));
   await withClient(adminUrl, (c) => c.query('create database bench'));
-  await migrateToLatest(createKysely(createPool({ connectionString: url, max: 1 })));
+  const db = createKysely(createPool({ connectionString: url, max: 1 }));
+  await migrateToLatest(db);
+  await db.destroy();
   console.log('loading the event store…');
   const stored = await loadStore(url, settings);
   await withClient(adminUrl, (c) => c.query(`comment on database bench is '${marker}'`));

@@ -100,3 +100,13 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   }
   return settings;
 }
+
+/**
+ * Adds the value of a repeatable `NAME=VALUE` option (`--pg shared_buffers=4GB`, `--api-env K=V`)
+ * to `into`; `what` names the option in the error ("--pg takes NAME=VALUE (a PostgreSQL setting)").
+ */
+export function addNameValue(into: Record<string, string>, raw: string, what: string, usage: string): void {
+  const eq = raw.indexOf('=');
+  if (eq <= 0) throw new Error(`${what}\n${usage}`);
+  into[raw.slice(0, eq)] = raw.slice(eq + 1);
+}
