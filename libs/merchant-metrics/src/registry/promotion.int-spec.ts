@@ -324,6 +324,16 @@ describe('promote, rollback and drop, with the analytics views following the liv
       };
       for (const [statement, message] of Object.entries(refused)) expect(await attempt(statement), statement).toMatch(message);
 
+      // A table a later migration adds to the event store is readable as it appears (default privileges).
+      await pool.query('create table event_store.later_addition (a int)');
+      try {
+        await pool.query('insert into event_store.later_addition values (7)');
+        expect((await analyst.query('select a from event_store.later_addition')).rows).toEqual([{ a: 7 }]);
+        expect(await attempt('insert into event_store.later_addition values (8)')).toMatch(/permission denied for table later_addition/);
+      } finally {
+        await pool.query('drop table event_store.later_addition');
+      }
+
       // The examples in docs/analysts.md, but for the administrator's `create role`, run as the analyst.
       const docs = readFileSync(new URL('../../../../docs/analysts.md', import.meta.url), 'utf8');
       const examples = [...docs.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((q) => !q.startsWith('create role'));
