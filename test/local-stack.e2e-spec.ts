@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, freePort, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
+import { ops } from './support/ops-cli.js';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * `npm start` exactly as the README gives it (`node scripts/start.mjs` is what
+ * the npm script runs), pointed at the harness's PostgreSQL and a nats-server
+ * of the test's own through DATABASE_URL and NATS_URL, so it must start
+ * neither. Ctrl-C is a SIGINT to the whole process group, as a terminal sends it.
+ */
+describe('npm start with DATABASE_URL and NATS_URL', () => {
+  let database: TestDatabase;
+  let nats: NatsServerProcess;
+  let dataDir: string;
+  let stack: ChildProcess;
+  let stdout = '';
+  let exit: Promise<number | null>;
+  const ports = { command: 0, projector: 0, query: 0 };
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    nats = await NatsServerProcess.start();
+    dataDir = mkdtempSync(join(tmpdir(), 'local-stack-e2e-'));
+    ports.command = await freePort();
+    ports.projector = await freePort();
+    ports.query = await freePort();
+    stack = spawn(process.execPath, ['scripts/start.mjs'], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        NATS_URL: nats.url,
+        LOCAL_DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        COMMAND_API_PORT: String(ports.command),
+        PROJECTOR_PORT: String(ports.projector),
+        QUERY_API_PORT: String(ports.query),
+        // Ports no test uses: were the stack to start its own servers, they would show up here.
+        LOCAL_POSTGRES_PORT: String(await freePort()),
+        LOCAL_NATS_PORT: String(await freePort()),
+      },
+    });
+    stack.stdout!.on('data', (chunk) => (stdout += chunk));
+    stack.stderr!.on('data', (chunk) => (stdout += chunk));
+    exit = new Promise((resolve) => stack.once('exit', (code) => resolve(code)));
+    await eventually(() => expect(stdout).toContain('press Ctrl-C to stop'), 120_000, 200);
+  }, 150_000);
+
+  afterAll(async () => {
+    if (stack?.exitCode === null && stack.pid) {
+      process.kill(-stack.pid, 'SIGKILL');
+      await exit;
+    }
+    await nats?.dispose();
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('uses the given servers, starts none, and prints the URLs and a working producer key', async () => {
+    expect(stdout).toContain(`using PostgreSQL at `);
+    expect(stdout).toContain(`using NATS at ${nats.url} (NATS_URL)`);
+    expect(stdout).not.toContain('embedded PostgreSQL running');
+    expect(stdout).not.toContain('nats-server (JetStream) running');
+    expect(existsSync(join(dataDir, 'postgres'))).toBe(false);
+    expect(existsSync(join(dataDir, 'nats'))).toBe(false);
+    expect(stdout).toContain(`command API    http://127.0.0.1:${ports.command}`);
+    expect(stdout).toContain(`query API      http://127.0.0.1:${ports.query}/graphql`);
+    // The password is never printed, even for a server the stack did not start.
+    expect(stdout).not.toContain(new URL(database.url).password);
+
+    const key = readFileSync(join(dataDir, 'dev-producer.key'), 'utf8').trim();
+    expect(stdout).toContain(`producer key   ${key}  (app "dev"`);
+    expect(stdout).toContain('sample event → HTTP 200 {"accepted":1,"duplicates":0}');
+
+    const event = {
+      eventId: randomUUID(), merchantId: 'm-local-stack', occurredAt: '2026-11-20T03:15:00Z',
+      paymentCompleted: { paymentId: 'p-1', customerId: 'c-1', storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: '1200' } },
+    };
+    const response = await fetch(`http://127.0.0.1:${ports.command}/payments.v1.PaymentEventService/RecordPaymentEvents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ events: [event] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ accepted: 1, duplicates: 0 });
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`select merchant_id, payload->'paymentCompleted'->'amount'->>'minorUnits' as amount from event_store.events where event_id = $1`, [event.eventId]);
+      expect(rows).toEqual([{ merchant_id: 'm-local-stack', amount: '1200' }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('lets the ops CLI find the running stack without DATABASE_URL', async () => {
+    const name = `found-${randomUUID().slice(0, 8)}`;
+    const result = await ops(['apps', 'create', name], { DATABASE_URL: undefined, LOCAL_DATA_DIR: dataDir });
+    expect(result.code).toBe(0);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      expect((await client.query('select count(*)::int as n from access.producer_apps where name = $1', [name])).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('stops everything on Ctrl-C and removes its state file', async () => {
+    expect(existsSync(join(dataDir, 'local-stack.json'))).toBe(true);
+    process.kill(-stack.pid!, 'SIGINT');
+    expect(await exit).toBe(0);
+    expect(stdout).toContain('local stack stopped');
+    expect(existsSync(join(dataDir, 'local-stack.json'))).toBe(false);
+    for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port}`).toBe(false);
+  }, 60_000);
+});
