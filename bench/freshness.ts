@@ -3,9 +3,11 @@
  * visible in merchantMetrics, at a steady ingest rate.
  *
  * Starts the whole system as child processes (command API, projector, query
- * API on embedded PostgreSQL and nats-server), drives steady background ingest
- * (default 20,000 events/s: about half of the measured bench:ingest maximum),
- * and every 250 ms sends one probe event for a fresh merchant. The probe's
+ * API on embedded PostgreSQL and nats-server), first measures the stack's
+ * maximum ingest rate (8 producers × 1000-event requests as fast as the API
+ * answers, the projector running), lets the projector catch up, then drives
+ * steady background ingest at half that maximum (or at --rate), and every
+ * 250 ms sends one probe event for a fresh merchant. The probe's
  * acceptance is the moment the API answered 200 (the event is durable); its
  * visibility is the first GraphQL answer that counts it, polled every 50 ms.
  * Baseline in the same run: the command API's own p50/p99 request latency.
@@ -17,17 +19,18 @@ import { createKysely, createPool, migrateToLatest } from '@app/database';
 import pg from 'pg';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot } from './support/cpu.js';
 import { addNameValue } from './support/args.js';
-import { BodySource, RECORD_PATH, percentile } from './support/load.js';
+import { BodySource, LoadGenerator, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
+interface Settings { rate: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S (default: half the maximum measured first)] [--max-seconds S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
 
 function parse(argv: string[]): Settings {
   // occurredAt of the background events: spread over the past day by default (the ingest workload's).
-  const s: Settings = { rate: 20_000, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
+  // rate 0: half of the maximum measured in the same run (the issue's definition).
+  const s: Settings = { rate: 0, maxSeconds: 10, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
     if (argv[i] === '--cpu-prof' && raw) {
@@ -53,6 +56,48 @@ const QUERY = `query($m: ID!, $from: DateTime!, $to: DateTime!) {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The command side's maximum ingest rate: stored events/s over --max-seconds after 2 s of warm-up,
+ * with 8 producers each keeping one 1000-event request in flight (bench:ingest's defaults).
+ */
+async function measureMaximum(apiUrl: string, key: string, databaseUrl: string, settings: Settings): Promise<number> {
+  const producers = 8;
+  const batch = 1000;
+  const bodies = BodySource.prebuild(Math.ceil((60_000 * (settings.maxSeconds + 3)) / batch), batch, 10_000, settings.occurredWithinS * 1000, 0xfa57);
+  const load = new LoadGenerator(apiUrl, key, producers, bodies);
+  const maximum = await withClient(databaseUrl, async (observer) => {
+    const stored = async () => Number((await observer.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
+    console.error(`[bench] measuring the maximum: ${producers} producers × ${batch} events, ${settings.maxSeconds} s after 2 s warm-up`);
+    load.start();
+    await sleep(2000);
+    const [n0, t0] = [await stored(), performance.now()];
+    await sleep(settings.maxSeconds * 1000);
+    const [n1, t1] = [await stored(), performance.now()];
+    await load.stop();
+    return (n1 - n0) / ((t1 - t0) / 1000);
+  });
+  if (load.total.other > 0) throw new Error(`the maximum run had ${load.total.other} failed requests: ${load.errorSamples.join(' | ')}`);
+  console.log(`maximum ingest: ${maximum.toFixed(0)} events/s stored (${producers} producers × ${batch} events, ${settings.maxSeconds} s; ` +
+    `${bodies.generatedLate} requests generated late) → steady rate ${Math.round(maximum / 2).toLocaleString('en-US')} events/s`);
+  return maximum;
+}
+
+/** Waits until the live version has applied everything stored, so the window does not start behind a backlog. */
+async function waitForProjector(databaseUrl: string): Promise<void> {
+  await withClient(databaseUrl, async (observer) => {
+    const backlog = async () => Number((await observer.query(
+      `select coalesce(sum(h.head - coalesce(c.position, 0)), 0)::bigint as n
+       from event_store.partition_heads h
+       left join projections.live l on true
+       left join projections.checkpoints c on c.projection = l.projection and c.version = l.version and c.partition = h.partition`)).rows[0].n);
+    const deadline = Date.now() + 300_000;
+    for (let left = await backlog(); left > 0; left = await backlog()) {
+      if (Date.now() > deadline) throw new Error(`the projector still had ${left} events to apply after 5 minutes`);
+      await sleep(500);
+    }
+  });
+}
+
 async function main(): Promise<void> {
   const settings = parse(process.argv.slice(2));
   const resources = new Resources();
@@ -73,9 +118,15 @@ async function main(): Promise<void> {
     if (settings.cpuProf) mkdirSync(settings.cpuProf, { recursive: true });
     const profiled = settings.cpuProf ? { cpuProfDir: settings.cpuProf } : {};
     const api = await startApp(resources, logs, COMMAND_API_APP, env, profiled);
+    // The maximum is the command side's alone (bench:ingest's figure): the projector starts after it.
+    const maximum = settings.rate === 0 ? await measureMaximum(api.url, key, url, settings) : undefined;
     const projector = await startApp(resources, logs, PROJECTOR_APP, env, profiled);
     const query = await startApp(resources, logs, QUERY_API_APP, env);
     const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
+    if (maximum !== undefined) {
+      await waitForProjector(url);
+      settings.rate = Math.round(maximum / 2);
+    }
     console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
 
     const intervalMs = (1000 * settings.batch) / settings.rate;

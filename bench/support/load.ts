@@ -15,8 +15,9 @@ export class BodySource {
 
   constructor(private readonly prebuilt: Buffer[], private readonly factory: EventFactory, private readonly batch: number) {}
 
-  static prebuild(count: number, batch: number, merchants: number, occurredWithinMs?: number): BodySource {
-    const factory = new EventFactory(merchants, 0xbeef, occurredWithinMs);
+  /** `seed`: sources used in one run need seeds of their own, or their event ids repeat. */
+  static prebuild(count: number, batch: number, merchants: number, occurredWithinMs?: number, seed = 0xbeef): BodySource {
+    const factory = new EventFactory(merchants, seed, occurredWithinMs);
     const bodies = new Array<Buffer>(count);
     for (let i = 0; i < count; i++) bodies[i] = factory.nextBody(batch);
     return new BodySource(bodies, factory, batch);
