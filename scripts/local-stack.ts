@@ -5,9 +5,10 @@
  * stops apps first, then NATS, then PostgreSQL, so nothing in flight is lost.
  */
 import { readInt, readString, readUrl, redactUrl } from '@app/config';
-import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { randomBytes } from 'node:crypto';
+import { createKysely, createPool, ensureMemberLogin, migrateToLatest } from '@app/database';
 import { describeExit, startApp, waitUntilReady } from './local-stack/apps.js';
-import { dataDir, removeState, writeState, type DataDir } from './local-stack/data-dir.js';
+import { dataDir, readSecret, removeState, writeSecret, writeState, type DataDir } from './local-stack/data-dir.js';
 import { DEV_APP_NAME, ensureDevProducerKey } from './local-stack/dev-key.js';
 import type { ManagedProcess } from './local-stack/managed-process.js';
 import { startLocalNats } from './local-stack/nats.js';
@@ -113,6 +114,18 @@ async function prepareDatabase(databaseUrl: string, dir: DataDir): Promise<strin
   }
 }
 
+const COMMAND_API_ROLE = 'payments_command_api';
+
+/** The command API's login in the stack's own PostgreSQL; its password is kept beside the superuser's. */
+async function commandApiLogin(adminUrl: string, dir: DataDir): Promise<string> {
+  let password = readSecret(dir.commandApiPassword);
+  if (!password) {
+    password = randomBytes(18).toString('hex');
+    writeSecret(dir.commandApiPassword, password);
+  }
+  return ensureMemberLogin(adminUrl, { role: COMMAND_API_ROLE, password, memberOf: 'payments_writer' });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const dir = dataDir();
@@ -144,6 +157,9 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const devKey = await prepareDatabase(databaseUrl, dir);
+  // In its own PostgreSQL the stack gives the command API a login with payments_writer's privileges
+  // only; a DATABASE_URL given by the user is used as it is, for every app.
+  const commandApiDatabaseUrl = config.databaseUrl ? databaseUrl : await commandApiLogin(databaseUrl, dir);
   const commandApiUrl = httpUrl(config.host, config.commandApiPort);
   writeState(dir, { databaseUrl, natsUrl, commandApiUrl, merchantJwtSecret: config.merchantJwtSecret, pid: process.pid });
   stateWritten = dir;
@@ -154,7 +170,7 @@ async function main(): Promise<void> {
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
     QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret,
   };
-  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env });
+  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: commandApiDatabaseUrl } });
   track(commandApi);
   const projectorUrl = httpUrl(config.host, config.projectorPort);
   const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env });
@@ -173,6 +189,7 @@ async function main(): Promise<void> {
   lines.push(`  projector      ${projectorUrl}/metrics  (lag per partition)`);
   lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${queryApiUrl}/metrics)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
+  if (!config.databaseUrl) lines.push(`                 the command API logs in as ${COMMAND_API_ROLE}: it may append events, never change or remove them`);
   lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
   if (devKey) {
     const sample = await submitSampleEvent(commandApiUrl, devKey).catch((error: Error) => ({ status: 0, body: error.message }));

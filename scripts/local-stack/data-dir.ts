@@ -12,6 +12,8 @@ export interface DataDir {
   nats: string;
   logs: string;
   devProducerKey: string;
+  /** The command API's own PostgreSQL login (a payments_writer member), in a stack that runs its own PostgreSQL. */
+  commandApiPassword: string;
   /** Tells the ops CLI where the running stack is; exists only while it runs. */
   stateFile: string;
 }
@@ -28,6 +30,7 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): DataDir {
     nats: join(root, 'nats'),
     logs: join(root, 'logs'),
     devProducerKey: join(root, 'dev-producer.key'),
+    commandApiPassword: join(root, 'command-api-password'),
     stateFile: join(root, 'local-stack.json'),
   };
 }

@@ -2,3 +2,4 @@ export * from './database.js';
 export * from './schema.js';
 export * from './migrate.js';
 export * from './prepared-statements.js';
+export * from './roles.js';
