@@ -8,38 +8,91 @@ import type { PaymentEventJson } from '../libs/merchant-metrics/src/projection/p
 import { AppProcess, PROJECTOR, QUERY_API } from './support/app-process.js';
 
 const SECRET = 'e2e-merchant-jwt-secret-0123456789';
+const VALUES = 'currency transactionCount grossAmount refundCount refundAmount netAmount failedCount averageTicket uniqueCustomers';
 const QUERY = `query($m: ID!, $from: DateTime!, $to: DateTime!, $tz: String) {
   merchantMetrics(merchantId: $m, from: $from, to: $to, granularity: DAY, timeZone: $tz) {
     freshness { asOf lagSeconds version }
-    totals { currency transactionCount grossAmount refundCount refundAmount netAmount failedCount uniqueCustomers }
-    series { currency points { start values { transactionCount grossAmount refundAmount failedCount uniqueCustomers } } }
+    totals { ${VALUES} }
+    series { currency paymentMethod storeId points { start values { ${VALUES} } } }
   }
 }`;
+const RANGE = { from: '2026-10-20T00:00:00Z', to: '2026-11-10T00:00:00Z' };
 
-interface DayValues { transactionCount: number; grossAmount: string; refundAmount: string; failedCount: number; uniqueCustomers: number }
-
-/** Per currency and local calendar day, computed from the events with Intl only (none of the read side's code). */
-function expectedDays(events: PaymentEventJson[], merchantId: string, timeZone: string): Map<string, Map<string, DayValues>> {
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  const out = new Map<string, Map<string, DayValues & { customers: Set<string> }>>();
-  for (const e of events.filter((x) => x.merchantId === merchantId)) {
-    const body = e.paymentCompleted ?? e.paymentFailed ?? e.paymentRefunded!;
-    const currency = body.amount.currency;
-    const d = day.format(new Date(e.occurredAt));
-    const days = out.get(currency) ?? new Map();
-    out.set(currency, days);
-    const v = days.get(d) ?? { transactionCount: 0, grossAmount: '0', refundAmount: '0', failedCount: 0, uniqueCustomers: 0, customers: new Set<string>() };
-    days.set(d, v);
-    if (e.paymentCompleted) {
-      v.transactionCount++;
-      v.grossAmount = String(BigInt(v.grossAmount) + BigInt(body.amount.minorUnits));
-      v.customers.add(e.paymentCompleted.customerId);
-      v.uniqueCustomers = v.customers.size;
-    } else if (e.paymentFailed) v.failedCount++;
-    else v.refundAmount = String(BigInt(v.refundAmount) + BigInt(body.amount.minorUnits));
-  }
-  return new Map([...out].map(([c, days]) => [c, new Map([...days].map(([d, { customers: _, ...v }]) => [d, v]))]));
+interface Values {
+  currency: string; transactionCount: number; grossAmount: string; refundCount: number; refundAmount: string;
+  netAmount: string; failedCount: number; averageTicket: string | null; uniqueCustomers: number;
 }
+interface Sums { completed: number; gross: bigint; refunds: number; refunded: bigint; failed: number; customers: Set<string> }
+
+/** MetricValues as the issue defines them, with averageTicket rounded half up (amounts are positive). */
+function valuesOf(currency: string, s: Sums): Values {
+  return {
+    currency,
+    transactionCount: s.completed,
+    grossAmount: String(s.gross),
+    refundCount: s.refunds,
+    refundAmount: String(s.refunded),
+    netAmount: String(s.gross - s.refunded),
+    failedCount: s.failed,
+    averageTicket: s.completed === 0 ? null : String((2n * s.gross + BigInt(s.completed)) / (2n * BigInt(s.completed))),
+    uniqueCustomers: s.customers.size,
+  };
+}
+
+const emptySums = (): Sums => ({ completed: 0, gross: 0n, refunds: 0, refunded: 0n, failed: 0, customers: new Set() });
+
+function add(s: Sums, e: PaymentEventJson): void {
+  if (e.paymentCompleted) {
+    s.completed++;
+    s.gross += BigInt(e.paymentCompleted.amount.minorUnits);
+    s.customers.add(e.paymentCompleted.customerId);
+  } else if (e.paymentFailed) s.failed++;
+  else {
+    s.refunds++;
+    s.refunded += BigInt(e.paymentRefunded!.amount.minorUnits);
+  }
+}
+
+/** Calendar dates from `first` to `last` (YYYY-MM-DD), inclusive, by plain date arithmetic. */
+function datesBetween(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/**
+ * The whole expected answer, from the events with Intl only (none of the read side's code): every local
+ * day the range touches, per currency the merchant used, zero days included; totals per currency.
+ */
+function expectedAnswer(events: PaymentEventJson[], merchantId: string, timeZone: string) {
+  const localDate = (t: string | number | Date) => dateIn(timeZone).format(new Date(t));
+  const days = datesBetween(localDate(RANGE.from), localDate(Date.parse(RANGE.to) - 1));
+  const byCurrency = new Map<string, { total: Sums; days: Map<string, Sums> }>();
+  for (const e of events.filter((x) => x.merchantId === merchantId)) {
+    const currency = (e.paymentCompleted ?? e.paymentFailed ?? e.paymentRefunded)!.amount.currency;
+    const c = byCurrency.get(currency) ?? { total: emptySums(), days: new Map<string, Sums>() };
+    byCurrency.set(currency, c);
+    const day = localDate(e.occurredAt);
+    expect(days).toContain(day);
+    const sums = c.days.get(day) ?? emptySums();
+    c.days.set(day, sums);
+    add(sums, e);
+    add(c.total, e);
+  }
+  const currencies = [...byCurrency.keys()].sort();
+  return {
+    totals: currencies.map((currency) => valuesOf(currency, byCurrency.get(currency)!.total)),
+    series: currencies.map((currency) => ({
+      currency,
+      paymentMethod: null,
+      storeId: null,
+      points: days.map((day) => ({ day, values: valuesOf(currency, byCurrency.get(currency)!.days.get(day) ?? emptySums()) })),
+    })),
+  };
+}
+
+const dateIn = (timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+const clockIn = (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 
 describe('read side end to end: command API → event store → JetStream → projector → GraphQL', () => {
   let h: CommandApiHarness;
@@ -65,36 +118,45 @@ describe('read side end to end: command API → event store → JetStream → pr
     const res = await fetch(`${queryApi.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: QUERY, variables: { m: merchantId, from: '2026-10-20T00:00:00Z', to: '2026-11-10T00:00:00Z', tz: timeZone } }),
+      body: JSON.stringify({ query: QUERY, variables: { m: merchantId, ...RANGE, tz: timeZone } }),
     });
     const body = (await res.json()) as { data?: { merchantMetrics: any }; errors?: unknown };
     if (!body.data) throw new Error(`no data: ${JSON.stringify(body.errors)}`);
     return body.data.merchantMetrics;
   };
 
-  it('answers every merchant exactly, per local day, in New York (across the DST change) and in Kolkata', async () => {
+  it('answers every merchant exactly (totals and every daily point, zero days included) in New York (across the DST change) and in Kolkata', async () => {
     expect(await sendEvents(h.url, h.key, events, 500)).toBe(3000);
+    let zeroDays = 0;
+    let negativeDays = 0;
     for (const timeZone of ['America/New_York', 'Asia/Kolkata']) {
       for (let m = 0; m < 6; m++) {
         const merchantId = `e2e-${m}`;
-        const expected = expectedDays(events, merchantId, timeZone);
-        await eventually(async () => {
-          const answer = await ask(merchantId, timeZone);
-          const got = new Map<string, Map<string, DayValues>>();
-          for (const series of answer.series) {
-            const days = new Map<string, DayValues>();
-            for (const p of series.points) {
-              if (p.values.transactionCount + p.values.failedCount > 0 || p.values.refundAmount !== '0') {
-                days.set(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(p.start)), p.values);
-              }
-            }
-            got.set(series.currency, days);
-          }
-          expect(got).toEqual(expected);
-          expect(answer.freshness.version).toBe(1);
+        const expected = expectedAnswer(events, merchantId, timeZone);
+        const answer = await eventually(async () => {
+          const got = await ask(merchantId, timeZone);
+          expect(got.freshness.version).toBe(1);
+          expect(got.totals).toEqual(expected.totals);
+          return got;
         }, 30_000);
+        // Each start is the local midnight of its day; the day is how the expected points are keyed.
+        const series = answer.series.map((s: { points: Array<{ start: string; values: Values }> }) => ({
+          ...s,
+          points: s.points.map((p) => {
+            expect(clockIn(timeZone).format(new Date(p.start))).toBe('00:00:00');
+            return { day: dateIn(timeZone).format(new Date(p.start)), values: p.values };
+          }),
+        }));
+        expect(series).toEqual(expected.series);
+        for (const s of expected.series) {
+          zeroDays += s.points.filter((p) => p.values.transactionCount + p.values.refundCount + p.values.failedCount === 0).length;
+          negativeDays += s.points.filter((p) => p.values.netAmount.startsWith('-')).length;
+        }
       }
     }
+    // Otherwise the comparison above would not cover zero-filled points or a day whose refunds exceed its sales.
+    expect(zeroDays).toBeGreaterThan(0);
+    expect(negativeDays).toBeGreaterThan(0);
   });
 
   it('zero-fills every local day of the widened range (22 days; New York has one 25-hour day in it)', async () => {

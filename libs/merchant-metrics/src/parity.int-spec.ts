@@ -77,6 +77,30 @@ describe('read model parity: PostgreSQL (native partitions) and TimescaleDB (hyp
     expect(rows[0].n).toBe(2);
   });
 
+  it('compresses both hypertables after 30 days, segmented by merchant and ordered by bucket', async () => {
+    const { rows: policies } = await timescale.client.query<{ hypertable_name: string; compress_after: string }>(
+      `select hypertable_name, config->>'compress_after' as compress_after
+       from timescaledb_information.jobs
+       where proc_name = 'policy_compression' and hypertable_schema = $1 order by hypertable_name`, [schema],
+    );
+    expect(policies).toEqual([
+      { hypertable_name: 'customers_15m', compress_after: '30 days' },
+      { hypertable_name: 'metrics_15m', compress_after: '30 days' },
+    ]);
+    const { rows: settings } = await timescale.client.query(
+      `select hypertable_name, attname, segmentby_column_index, orderby_column_index, orderby_asc
+       from timescaledb_information.compression_settings where hypertable_schema = $1 order by hypertable_name, attname`, [schema],
+    );
+    const segmentBy = { segmentby_column_index: 1, orderby_column_index: null, orderby_asc: null };
+    const orderBy = { segmentby_column_index: null, orderby_column_index: 1, orderby_asc: true };
+    expect(settings).toEqual([
+      { hypertable_name: 'customers_15m', attname: 'bucket', ...orderBy },
+      { hypertable_name: 'customers_15m', attname: 'merchant_id', ...segmentBy },
+      { hypertable_name: 'metrics_15m', attname: 'bucket', ...orderBy },
+      { hypertable_name: 'metrics_15m', attname: 'merchant_id', ...segmentBy },
+    ]);
+  });
+
   it.each(['metrics_15m', 'metrics_hourly', 'metrics_daily'])('holds the same %s', async (table) => {
     const expected = await dump(postgres, schema, table, SUMS);
     expect(expected.length).toBeGreaterThan(100);
