@@ -10,34 +10,59 @@ import { seededRandom } from '../libs/merchant-metrics/src/testing/index.js';
 import type { PaymentEventJson } from '../libs/merchant-metrics/src/projection/payment-event.json.js';
 import { AppProcess, PROJECTOR, QUERY_API } from './support/app-process.js';
 import { ops } from './support/ops-cli.js';
+import { PacedProducer } from './support/paced-producer.js';
 
 const SECRET = 'reprocessing-e2e-secret-0123456789ab';
 const MERCHANTS = ['rp-0', 'rp-1', 'rp-2'];
 
-/** Sales over 2026-11-01…10 and refunds of earlier sales one to five days later (v1 and v2 disagree on those). */
+interface Sale { merchantId: string; paymentId: string; at: number; amount: number }
+
+const saleEvent = (sale: Sale, customer: number): PaymentEventJson => ({
+  eventId: randomUUID(), merchantId: sale.merchantId, occurredAt: new Date(sale.at).toISOString(),
+  paymentCompleted: { paymentId: sale.paymentId, customerId: `c-${customer % 7}`, storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: String(sale.amount) } },
+});
+
+/** Half the sale's amount, one to five days after it: v1 and v2 disagree on those. */
+const refundEvent = (sale: Sale, random: () => number): PaymentEventJson => ({
+  eventId: randomUUID(), merchantId: sale.merchantId, occurredAt: new Date(sale.at + (1 + Math.floor(random() * 5)) * 86_400_000).toISOString(),
+  paymentRefunded: { paymentId: sale.paymentId, refundId: `r-${sale.paymentId}`, storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: String(Math.ceil(sale.amount / 2)) } },
+});
+
+/** A sale at a random second of 2026-11-01…10. */
+const newSale = (random: () => number, merchantId: string, paymentId: string): Sale => ({
+  merchantId, paymentId,
+  at: Date.parse('2026-11-01T00:00:00Z') + Math.floor(random() * 10 * 86_400) * 1000,
+  amount: 100 + Math.floor(random() * 9_900),
+});
+
+/** Sales, then refunds of every fourth sale. */
 function history(seed: number, sales: number): PaymentEventJson[] {
   const random = seededRandom(seed);
-  const events: PaymentEventJson[] = [];
-  const sold: Array<{ merchantId: string; paymentId: string; at: number; amount: number }> = [];
-  for (let i = 0; i < sales; i++) {
-    const merchantId = MERCHANTS[i % MERCHANTS.length];
-    const at = Date.parse('2026-11-01T00:00:00Z') + Math.floor(random() * 10 * 86_400) * 1000;
-    const amount = 100 + Math.floor(random() * 9_900);
-    const paymentId = `pay-${seed}-${i}`;
-    sold.push({ merchantId, paymentId, at, amount });
-    events.push({
-      eventId: randomUUID(), merchantId, occurredAt: new Date(at).toISOString(),
-      paymentCompleted: { paymentId, customerId: `c-${i % 7}`, storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: String(amount) } },
-    });
-  }
-  for (const sale of sold.filter((_, i) => i % 4 === 0)) {
-    const at = sale.at + (1 + Math.floor(random() * 5)) * 86_400_000;
-    events.push({
-      eventId: randomUUID(), merchantId: sale.merchantId, occurredAt: new Date(at).toISOString(),
-      paymentRefunded: { paymentId: sale.paymentId, refundId: `r-${sale.paymentId}`, storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: String(Math.ceil(sale.amount / 2)) } },
-    });
-  }
-  return events;
+  const sold = Array.from({ length: sales }, (_, i) => newSale(random, MERCHANTS[i % MERCHANTS.length], `pay-${seed}-${i}`));
+  return [...sold.map((sale, i) => saleEvent(sale, i)), ...sold.filter((_, i) => i % 4 === 0).map((sale) => refundEvent(sale, random))];
+}
+
+/**
+ * Batch k of a live stream: refunds of sales stored before it (in `earlier` or
+ * an earlier batch, so v2 finds their payments; each sale refunded at most
+ * once), then new sales.
+ */
+function liveStream(seed: number, earlier: readonly PaymentEventJson[], salesPerBatch: number, refundsPerBatch: number): (k: number) => PaymentEventJson[] {
+  const random = seededRandom(seed);
+  const refunded = new Set(earlier.flatMap((e) => (e.paymentRefunded ? [e.paymentRefunded.paymentId] : [])));
+  const refundable: Sale[] = earlier.flatMap((e) => (e.paymentCompleted && !refunded.has(e.paymentCompleted.paymentId)
+    ? [{ merchantId: e.merchantId, paymentId: e.paymentCompleted.paymentId, at: Date.parse(e.occurredAt), amount: Number(e.paymentCompleted.amount.minorUnits) }]
+    : []));
+  return (k) => {
+    const batch: PaymentEventJson[] = [];
+    for (let i = 0; i < refundsPerBatch && refundable.length > 0; i++) {
+      batch.push(refundEvent(refundable.splice(Math.floor(random() * refundable.length), 1)[0], random));
+    }
+    const sold = Array.from({ length: salesPerBatch }, (_, i) => newSale(random, MERCHANTS[(k + i) % MERCHANTS.length], `live-${seed}-${k}-${i}`));
+    batch.push(...sold.map((sale, i) => saleEvent(sale, k + i)));
+    refundable.push(...sold);
+    return batch;
+  };
 }
 
 interface Day { gross: bigint; refunded: bigint }
@@ -99,6 +124,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
   let pool: pg.Pool;
   let projector: AppProcess;
   let queryApi: AppProcess;
+  let producer: PacedProducer | undefined;
   const env = () => ({ DATABASE_URL: h.database.url, NATS_URL: h.nats.url, MERCHANT_JWT_SECRET: SECRET });
 
   beforeAll(async () => {
@@ -108,6 +134,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     queryApi = await AppProcess.start(QUERY_API, env());
   });
   afterAll(async () => {
+    await producer?.stop().catch(() => undefined);
     await queryApi?.stop();
     await projector?.stop();
     await pool?.end();
@@ -131,28 +158,47 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     return { version: body.data.merchantMetrics.freshness.version, days };
   };
 
-  /** Queries without pause while `during` runs; every answer must be exactly v1's or v2's, as its version says. */
-  async function queryWhile(events: PaymentEventJson[], during: () => Promise<void>): Promise<number[]> {
+  /** Events in the store: the sum of the partitions' heads (positions start at 1 and have no gaps). */
+  const stored = async () => (await pool.query<{ n: number }>('select coalesce(sum(head), 0)::int as n from event_store.partition_heads')).rows[0].n;
+
+  /**
+   * Queries without pause from before `during` runs until the last 20 answers
+   * came from `until`; a failed request or an answer that is not exactly v1's
+   * or v2's (as its version says) fails the test. Returns the versions seen, in order.
+   */
+  async function queryWhile(events: PaymentEventJson[], until: 1 | 2, during: () => Promise<void>): Promise<number[]> {
     const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'rp-0' }, { ttlSeconds: 600 });
     const expected = { 1: expectedDays(events, 1).get('rp-0')!, 2: expectedDays(events, 2).get('rp-0')! };
     const versions: number[] = [];
     let done = false;
+    let failure: unknown;
     const loop = (async () => {
       while (!done) {
         const answer = await ask(token, 'rp-0');
         expect(answer.days).toEqual(expected[answer.version as 1 | 2]);
         versions.push(answer.version);
       }
-    })();
+    })().catch((error: unknown) => { failure = error; });
+    // Ends at once when the loop fails, instead of at the deadline.
+    const waitFor = (assertion: () => void) => Promise.race([
+      loop.then(() => { throw failure ?? new Error('the query loop stopped'); }),
+      eventually(assertion, 10_000),
+    ]);
     try {
+      // The version before the switch is seen for certain only if an answer comes before it starts.
+      await waitFor(() => expect(versions.length).toBeGreaterThan(0));
       await during();
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitFor(() => expect(versions.slice(-20)).toEqual(Array(20).fill(until)));
     } finally {
       done = true;
     }
     await loop;
+    if (failure !== undefined) throw failure;
     return versions;
   }
+
+  /** The versions in the order they served, each once: [1, 2] is one switch from v1 to v2, and no answer from v1 after it. */
+  const servedInTurn = (versions: number[]) => versions.filter((v, i) => i === 0 || v !== versions[i - 1]);
 
   it('works end to end', async () => {
     const first = history(1, 300);
@@ -160,40 +206,54 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     await eventually(async () => expect((await ask(await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 600 }), 'rp-1')).days)
       .toEqual(expectedDays(first, 1).get('rp-1')), 30_000);
 
-    // Rebuild v2 while ingest goes on.
-    const second = history(2, 240);
-    const ingest = sendEvents(h.url, h.key, second, 20);
+    // Rebuild v2 while ingest goes on: batches of 20 (some refunding earlier sales, which v1 and v2 place
+    // apart) about every 100 ms, from before the rebuild starts until after it exits.
+    producer = new PacedProducer(h.url, h.key, liveStream(2, first, 15, 5), 100);
+    await producer.accepted(2);
+    const storedAtStart = await stored();
+    const startedAt = performance.now();
     const rebuild = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '2', '--chunk', '50'], env());
+    const exitedAt = performance.now();
+    const storedAtExit = await stored();
+    await producer.stop();
     expect(rebuild.code, rebuild.stderr).toBe(0);
-    expect(rebuild.stdout).toMatch(/v2 built: [\d,]+ events/);
-    await ingest;
-    const all = [...first, ...second];
+    const built = /v2 built: ([\d,]+) events/.exec(rebuild.stdout);
+    expect(built, rebuild.stdout).not.toBeNull();
+    // Ingest overlapped the rebuild: the store grew through requests sent after it started and answered
+    // before it exited, the bulk pass folded events that arrived after the rebuild had started, and
+    // the producer's last request went out after the exit.
+    expect(storedAtExit).toBeGreaterThan(storedAtStart);
+    expect(producer.acceptedBetween(startedAt, exitedAt)).toBeGreaterThan(0);
+    expect(Number(built![1].replaceAll(',', ''))).toBeGreaterThan(first.length + producer.acceptedBefore(startedAt));
+    expect(producer.batches.at(-1)!.sentAt).toBeGreaterThan(exitedAt);
+    const all = [...first, ...producer.sent];
+    expect(await stored()).toBe(all.length);
 
-    // Projectors follow v2 from JetStream once built; it catches up with everything stored.
+    // Projectors follow v2 from JetStream once built (the CLI may exit before it has caught up): both
+    // versions reach everything stored before any comparison.
     await eventually(async () => {
       const { rows } = await pool.query(
-        `select count(*)::int as behind from projections.checkpoints c join event_store.partition_heads h using (partition)
-         where c.version = 2 and c.position < h.head`);
-      expect(rows[0].behind).toBe(0);
+        `select c.version, count(*) filter (where c.position < h.head)::int as behind
+         from projections.checkpoints c join event_store.partition_heads h using (partition)
+         where c.version in (1, 2) group by c.version order by c.version`);
+      expect(rows).toEqual([{ version: 1, behind: 0 }, { version: 2, behind: 0 }]);
     }, 30_000);
 
     const diff = await ops(['projections', 'diff', 'merchant-metrics', '--from', '1', '--to', '2', '--limit', '5'], env());
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout.split('\n')[0]).toBe(`${expectedDifferingCells(all)} cells differ, for 3 merchants (v1 → v2)`);
 
-    const promoted = await queryWhile(all, async () => {
+    const promoted = await queryWhile(all, 2, async () => {
       const promote = await ops(['projections', 'promote', 'merchant-metrics', '--version', '2'], env());
       expect(promote.code, promote.stderr).toBe(0);
     });
-    expect(promoted.at(-1)).toBe(2);
-    expect(promoted.indexOf(2)).toBeGreaterThan(-1);
+    expect(servedInTurn(promoted)).toEqual([1, 2]);
 
-    const rolledBack = await queryWhile(all, async () => {
+    const rolledBack = await queryWhile(all, 1, async () => {
       const rollback = await ops(['projections', 'rollback', 'merchant-metrics'], env());
       expect(rollback.code, rollback.stderr).toBe(0);
     });
-    expect(rolledBack[0]).toBe(2);
-    expect(rolledBack.at(-1)).toBe(1);
+    expect(servedInTurn(rolledBack)).toEqual([2, 1]);
 
     // The previous live version stays current: after more events, rolling back again returns to v2 at once.
     const third = history(3, 60);
@@ -201,12 +261,12 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     const everything = [...all, ...third];
     const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'rp-0' }, { ttlSeconds: 600 });
     await eventually(async () => expect((await ask(token, 'rp-0')).days).toEqual(expectedDays(everything, 1).get('rp-0')), 30_000);
-    const again = await queryWhile(everything, async () => {
+    const again = await queryWhile(everything, 2, async () => {
       await eventually(async () => {
         const rollback = await ops(['projections', 'rollback', 'merchant-metrics'], env());
         expect(rollback.code, rollback.stderr).toBe(0);
       }, 30_000, 500);
     });
-    expect(again.at(-1)).toBe(2);
+    expect(servedInTurn(again)).toEqual([1, 2]);
   });
 });
