@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerApp } from '@app/access';
@@ -90,27 +92,70 @@ describe('command API process: crashes, outages and shutdown', () => {
     await expectStreamToMirrorStore();
   });
 
-  it('drains in-flight requests on SIGTERM: each admitted request is answered, none half-done', async () => {
+  it('drains on SIGTERM: every request in flight is answered and stored, and readiness answers 503 meanwhile', async () => {
     const before = Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n);
-    const requests = Array.from({ length: 30 }, () =>
-      send(batch(1000)).then((res) => res.status).catch(() => 'connection error' as const),
-    );
-    // Signal only once the server itself reports most requests in flight.
+    // Each request sends half its body, then waits: the server has admitted all of them, and is
+    // still reading their bodies, when SIGTERM arrives.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const batches = Array.from({ length: 20 }, () => batch(1000));
+    const requests = batches.map((events) => {
+      const body = Buffer.from(JSON.stringify({ events }));
+      const halves = [body.subarray(0, body.length >> 1), body.subarray(body.length >> 1)];
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (sent++ === 0) return controller.enqueue(halves[0]);
+          await released;
+          controller.enqueue(halves[1]);
+          controller.close();
+        },
+      });
+      return fetch(`${api.url}${PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit).then(async (res) => ({ status: res.status, body: await res.json() }));
+    });
     await eventually(async () => {
       const metrics = await (await fetch(`${api.url}/metrics`)).text();
-      expect(Number(/^command_api_in_flight_requests (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(10);
-    }, 30_000, 5);
+      expect(Number(/^command_api_in_flight_requests (\d+)$/m.exec(metrics)?.[1])).toBe(20);
+    }, 30_000, 20);
+
+    // A readiness probe whose request is under way when SIGTERM arrives (its connection is not
+    // idle, so it survives the listener's close) and that completes during the drain.
+    const probe = net.connect(api.port, '127.0.0.1');
+    await once(probe, 'connect');
+    let probeResponse = '';
+    probe.on('data', (chunk: Buffer) => (probeResponse += chunk.toString()));
+    const probeEnded = once(probe, 'end');
+    probe.write('GET /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+
     api.signal('SIGTERM');
-    const outcomes = await Promise.all(requests);
-    const answered = outcomes.filter((o) => o === 200).length;
-    expect(answered).toBeGreaterThanOrEqual(10);
-    // Nothing else: no 5xx, no refusal of an admitted request.
-    expect(outcomes.filter((o) => o !== 200 && o !== 'connection error')).toEqual([]);
+    // Draining has begun once new connections are refused: the server stops listening after it
+    // marks itself draining, and before it exits, which the held requests prevent.
+    const connects = () =>
+      new Promise<boolean>((resolve) => {
+        const socket = net.connect(api.port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      });
+    await eventually(async () => expect(await connects()).toBe(false), 10_000, 20);
+    probe.write('\r\n');
+    await probeEnded;
+    const [head, probeBody] = probeResponse.split('\r\n\r\n');
+    expect(head!.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(head).toMatch(/^connection: close$/im);
+    expect(JSON.parse(probeBody!)).toEqual({ status: 'draining', nats: 'connected' });
+
+    release();
+    expect(await Promise.all(requests)).toEqual(batches.map(() => ({ status: 200, body: { accepted: 1000, duplicates: 0 } })));
     const exit = await api.exit;
     expect(exit?.code === 0 || exit?.signal === 'SIGTERM').toBe(true);
-    // Every answered request is stored, and no unanswered request was stored half-way or whole.
-    const after = Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n);
-    expect(after - before).toBe(answered * 1000);
+    const ids = batches.flat().map((e) => (e as { eventId: string }).eventId);
+    expect(Number((await pool.query(`select count(*) n from event_store.events where event_id = any($1::uuid[])`, [ids])).rows[0].n)).toBe(20 * 1000);
+    expect(Number((await pool.query(`select count(*) n from event_store.events`)).rows[0].n) - before).toBe(20 * 1000);
   });
 
   it('runs several workers on one port with COMMAND_API_WORKERS, and stops them all on SIGTERM', async () => {

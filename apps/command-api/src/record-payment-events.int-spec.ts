@@ -23,18 +23,22 @@ describe('RecordPaymentEvents over Connect', () => {
   });
 
   const storedCount = async () => Number((await h.pool.query(`select count(*) n from event_store.events`)).rows[0].n);
-  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${h.url}${PATH}`, {
+  /** A null header value leaves that header out. */
+  const post = (body: string | Buffer, headers: Record<string, string | null> = {}) => {
+    const all: Record<string, string | null> = { 'content-type': 'application/json', authorization: `Bearer ${h.key}`, ...headers };
+    return fetch(`${h.url}${PATH}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${h.key}`, ...headers },
+      headers: Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== null)),
       body,
     });
+  };
 
   /** Sends a request that must be refused, and checks that nothing was stored and the server still serves. */
-  async function expectRejected(body: string | Buffer, headers: Record<string, string>, status: number, code: string, message: RegExp | string) {
+  async function expectRejected(body: string | Buffer, headers: Record<string, string | null>, status: number, code: string, message: RegExp | string) {
     const before = await storedCount();
     const res = await post(body, headers);
     expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     const error = (await res.json()) as { code: string; message: string };
     expect(error.code).toBe(code);
     if (typeof message === 'string') expect(error.message).toBe(message);
@@ -42,6 +46,7 @@ describe('RecordPaymentEvents over Connect', () => {
     expect(await storedCount()).toBe(before);
     const ok = await h.client().recordPaymentEvents({ events: [] }).catch((e: ConnectError) => e.code);
     expect(ok).toBe(Code.InvalidArgument);
+    return res;
   }
 
   describe('with the official Connect client', () => {
@@ -167,9 +172,24 @@ describe('RecordPaymentEvents over Connect', () => {
       await expectRejected('{"events": [', {}, 400, 'invalid_argument', /^request body is not valid JSON/);
     });
 
-    it('rejects a wrong content type', async () => {
-      await expectRejected('events', { 'content-type': 'text/plain' }, 400, 'invalid_argument',
-        'unsupported content type "text/plain": send application/json or application/proto');
+    // Valid bodies: were the header ignored, the event would be stored.
+    it('answers a wrong content type with HTTP 415, as the Connect protocol requires', async () => {
+      const res = await expectRejected(JSON.stringify({ events: [completedEvent()] }), { 'content-type': 'text/plain' }, 415, 'invalid_argument',
+        'unsupported Content-Type "text/plain": send application/json or application/proto');
+      expect(res.headers.get('accept-post')).toBe('application/json, application/proto');
+    });
+
+    it('answers a missing content type with HTTP 415', async () => {
+      // A byte body: fetch gives a string body a text/plain Content-Type of its own.
+      const res = await expectRejected(Buffer.from(JSON.stringify({ events: [completedEvent()] })), { 'content-type': null }, 415, 'invalid_argument',
+        'missing Content-Type: send application/json or application/proto');
+      expect(res.headers.get('accept-post')).toBe('application/json, application/proto');
+    });
+
+    it('answers an unsupported Content-Encoding with unimplemented, naming the supported encodings', async () => {
+      const res = await expectRejected(JSON.stringify({ events: [completedEvent()] }), { 'content-encoding': 'br' }, 501, 'unimplemented',
+        'unsupported Content-Encoding "br": use gzip or identity');
+      expect(res.headers.get('accept-encoding')).toBe('gzip');
     });
 
     it('rejects an oversized body', async () => {

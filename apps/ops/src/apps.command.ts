@@ -39,7 +39,7 @@ export const appsCommands: CommandGroup = {
     {
       name: 'revoke',
       args: ['NAME'],
-      summary: 'revoke a producer app; its key stops working at once',
+      summary: 'revoke a producer app; running command APIs refuse its key within 30 s (they cache known keys that long)',
       async run(context, [name]) {
         if (!(await revokeProducerApp(await context.db(), name!))) {
           throw new OpsError(`no active producer app named "${name}"`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_EVENTS_PER_REQUEST } from './record-request.validator.js';
 import { formatValidationErrors } from './validation-result.js';
 
 describe('formatValidationErrors', () => {
@@ -17,13 +18,15 @@ describe('formatValidationErrors', () => {
     );
   });
 
-  it('lists at most `limit` errors and counts the rest', () => {
-    const errors = Array.from({ length: 5 }, (_, i) => ({ path: `events[${i}].merchantId`, message: 'is required' }));
-    expect(formatValidationErrors(errors, 2)).toBe(
-      '5 invalid fields: events[0].merchantId: is required; events[1].merchantId: is required; … and 3 more',
-    );
-    expect(formatValidationErrors(Array.from({ length: 21 }, () => errors[0]!))).toBe(
-      `21 invalid fields: ${Array.from({ length: 20 }, () => 'events[0].merchantId: is required').join('; ')}; … and 1 more`,
-    );
+  it('names every error of a full batch, the last one included', () => {
+    const errors = Array.from({ length: MAX_EVENTS_PER_REQUEST }, (_, i) => [
+      { path: `events[${i}].eventId`, message: 'must be a UUID' },
+      { path: `events[${i}].paymentCompleted.amount.minorUnits`, message: 'must be positive' },
+    ]).flat();
+    const lines: string[] = [];
+    for (let i = 0; i < 1000; i++) lines.push(`events[${i}].eventId: must be a UUID`, `events[${i}].paymentCompleted.amount.minorUnits: must be positive`);
+    const message = formatValidationErrors(errors);
+    expect(message).toBe(`2000 invalid fields: ${lines.join('; ')}`);
+    expect(message.endsWith('; events[999].eventId: must be a UUID; events[999].paymentCompleted.amount.minorUnits: must be positive')).toBe(true);
   });
 });

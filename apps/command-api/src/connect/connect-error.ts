@@ -20,14 +20,25 @@ const HTTP_STATUS = {
 
 export type ConnectCode = keyof typeof HTTP_STATUS;
 
+export interface ConnectErrorOptions {
+  /** Where the protocol prescribes a status other than the code's own (415 for an unsupported codec). */
+  httpStatus?: number;
+  /** Response headers that tell the client what would have been accepted. */
+  headers?: Readonly<Record<string, string>>;
+}
+
 export class ConnectError extends Error {
-  constructor(readonly code: ConnectCode, message: string) {
+  constructor(readonly code: ConnectCode, message: string, private readonly options: ConnectErrorOptions = {}) {
     super(message);
     this.name = 'ConnectError';
   }
 
   get httpStatus(): number {
-    return HTTP_STATUS[this.code];
+    return this.options.httpStatus ?? HTTP_STATUS[this.code];
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    return this.options.headers ?? {};
   }
 
   toJSON(): { code: ConnectCode; message: string } {

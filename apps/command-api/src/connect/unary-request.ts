@@ -7,16 +7,26 @@ const gunzipAsync = promisify(gunzip);
 
 export type Codec = 'json' | 'proto';
 
-/** The codec a Connect unary request asks for, from its Content-Type. */
+const SUPPORTED_MEDIA_TYPES = 'application/json, application/proto';
+const SUPPORTED_ENCODINGS = 'gzip';
+
+/**
+ * The codec a Connect unary request asks for, from its Content-Type. The
+ * protocol requires HTTP 415 for a codec the server lacks. Accept-Post names
+ * the accepted types, as connect-go does; the body is still a Connect error, so
+ * a person with curl reads what to send (code invalid_argument, as grpc-go
+ * answers a wrong content type).
+ */
 export function codecOf(contentType: string | undefined): Codec {
   const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (mediaType === 'application/json') return 'json';
   if (mediaType === 'application/proto') return 'proto';
   throw new ConnectError(
     'invalid_argument',
-    contentType
-      ? `unsupported content type "${mediaType}": send application/json or application/proto`
+    mediaType
+      ? `unsupported Content-Type "${mediaType}": send application/json or application/proto`
       : 'missing Content-Type: send application/json or application/proto',
+    { httpStatus: 415, headers: { 'accept-post': SUPPORTED_MEDIA_TYPES } },
   );
 }
 
@@ -33,7 +43,10 @@ export function checkProtocolVersion(header: string | string[] | undefined): voi
 export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
-    throw new ConnectError('unimplemented', `unsupported Content-Encoding "${encoding}": use gzip or identity`);
+    // The protocol's answer to an unknown compression: unimplemented, naming the supported ones.
+    throw new ConnectError('unimplemented', `unsupported Content-Encoding "${encoding}": use gzip or identity`, {
+      headers: { 'accept-encoding': SUPPORTED_ENCODINGS },
+    });
   }
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared, maxBytes);

@@ -94,7 +94,7 @@ export class RecordPaymentEventsConnect {
     this.metrics.requests.inc({ code: error.code });
     // Connect unary errors are always JSON, whatever the request codec.
     if (error.code === 'resource_exhausted' || error.code === 'unauthenticated') reply.header('connection', 'close');
-    await reply.code(error.httpStatus).header('content-type', 'application/json').send(JSON.stringify(error));
+    await reply.code(error.httpStatus).headers(error.headers).header('content-type', 'application/json').send(JSON.stringify(error));
   }
 }
 
