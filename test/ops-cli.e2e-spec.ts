@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { startQueryApiHarness } from '../apps/query-api/src/testing/query-api-harness.js';
 import { ops } from './support/ops-cli.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -92,6 +94,47 @@ describe('ops CLI', () => {
     const again = await ops(['apps', 'revoke', appName], env);
     expect(again.code).toBe(1);
     expect(again.stderr.trim()).toBe(`ops: no active producer app named "${appName}"`);
+  });
+
+  it('tokens merchant prints, as its last line, an HS256 token for that merchant that expires in 24 hours and the query API accepts', async () => {
+    const secret = `ops-e2e-secret-${randomBytes(12).toString('hex')}`;
+    const before = Math.floor(Date.now() / 1000);
+    const result = await ops(['tokens', 'merchant', 'm-tok-1'], { MERCHANT_JWT_SECRET: secret, DATABASE_URL: undefined });
+    const after = Math.floor(Date.now() / 1000);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain(secret);
+    const token = lastLine(result.stdout);
+
+    // Verified with jose and the secret alone, not with the code that signed it.
+    const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: ['HS256'], issuer: 'merchant-payment-analytics', audience: 'query-api',
+    });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    const { iat, exp, ...claims } = payload;
+    expect(claims).toEqual({ merchantId: 'm-tok-1', sub: 'm-tok-1', iss: 'merchant-payment-analytics', aud: 'query-api' });
+    expect(iat).toBeGreaterThanOrEqual(before);
+    expect(iat).toBeLessThanOrEqual(after);
+    expect(exp! - iat!).toBe(24 * 3600);
+    await expect(jwtVerify(token, new TextEncoder().encode(`${secret}-other`))).rejects.toThrow('signature verification failed');
+
+    // The query API with the same secret lets it read m-tok-1 (up to "no live version", past authorization) and nobody else.
+    const api = await startQueryApiHarness({ MERCHANT_JWT_SECRET: secret });
+    try {
+      const query = `query($m: ID!) { merchantMetrics(merchantId: $m, from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", granularity: DAY) { totals { currency } } }`;
+      const own = await api.graphql(query, { m: 'm-tok-1' }, { token });
+      expect(own.status).toBe(200);
+      expect(own.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+        ['UNAVAILABLE', 'the metrics read model has no live version yet; retry later'],
+      ]);
+      const other = await api.graphql(query, { m: 'm-tok-2' }, { token });
+      expect(other.body.data).toBeNull();
+      expect(other.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+        ['FORBIDDEN', 'this token may read merchant "m-tok-1" only'],
+      ]);
+    } finally {
+      await api.close();
+    }
   });
 
   it('an unknown command exits 2 with the usage on stderr', async () => {

@@ -9,14 +9,16 @@ import { DrainState } from './health/drain-state.js';
 import { HealthController } from './health/health.controller.js';
 import { QueryApiConfigRef } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { LIVE_VERSION_CACHE, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
 @Module({})
 export class QueryApiModule {
-  static forConfig(config: QueryApiConfig, shared: { drain: DrainState; metrics: QueryApiMetrics }): DynamicModule {
+  static forConfig(config: QueryApiConfig, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory }): DynamicModule {
     const configRef = { provide: QueryApiConfigRef, useValue: new QueryApiConfigRef(config) };
+    const liveVersionCache = { provide: LIVE_VERSION_CACHE, useValue: shared.liveVersionCache };
     return {
       module: QueryApiModule,
       global: true,
@@ -24,12 +26,13 @@ export class QueryApiModule {
       controllers: [HealthController, MetricsController],
       providers: [
         configRef,
+        liveVersionCache,
         { provide: DrainState, useValue: shared.drain },
         { provide: QueryApiMetrics, useValue: shared.metrics },
         { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
         MerchantMetricsResolver,
       ],
-      exports: [configRef],
+      exports: [configRef, liveVersionCache],
     };
   }
 }

@@ -3,15 +3,27 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type QueryApiConfig } from '@app/config';
+import { LiveVersionCache } from '@app/merchant-metrics';
 import { QueryApiModule } from './app.module.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
 import { GRAPHQL_PATH } from './graphql/graphql-options.js';
 import { DrainState } from './health/drain-state.js';
+import type { LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
+export interface StartOptions {
+  logger?: boolean;
+  /**
+   * Makes the cache of the live version; by default a LiveVersionCache with
+   * its 500 ms TTL (how late a promotion may be seen). Tests make one that
+   * expires far more often than a clock could make it.
+   */
+  liveVersionCache?: LiveVersionCacheFactory;
+}
+
 /** Builds and starts the query API; main.ts and the tests both start it this way. */
-export async function startQueryApi(config: QueryApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+export async function startQueryApi(config: QueryApiConfig, options: StartOptions = {}): Promise<NestFastifyApplication> {
   // While draining, requests already received are served (return503OnClosing: false); idle
   // keep-alive connections are closed so clients reconnect to another instance.
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
@@ -28,7 +40,8 @@ export async function startQueryApi(config: QueryApiConfig, options: { logger?: 
   observeGraphqlRequests(fastify, { path: GRAPHQL_PATH, metrics });
   authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, secret: config.merchantJwtSecret });
 
-  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics }), adapter, {
+  const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
+  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache }), adapter, {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore, readPartitionCount } from '@app/event-store';
-import { goLiveIfFirst, installVersion } from '@app/merchant-metrics';
+import { eventually } from '@app/testing';
+import { goLiveIfFirst, installVersion, LiveVersionCache, PROJECTION_NAME, promoteVersion, rollbackVersion, type LiveVersion } from '@app/merchant-metrics';
 import { sampleEvent } from '../../../libs/event-store/src/testing/sample-events.js';
-import { startQueryApiHarness, type QueryApiHarness } from './testing/query-api-harness.js';
+import { startQueryApiHarness, type GraphqlResponse, type QueryApiHarness } from './testing/query-api-harness.js';
 
 /**
  * Happy paths against a read model filled by hand with plain SQL, so the
@@ -235,5 +236,116 @@ describe('merchantMetrics against a filled read model', () => {
     expect(freshness.version).toBe(1);
     expect(freshness.lagSeconds).toBeGreaterThan(0);
     expect(freshness.lagSeconds).toBeLessThan(60);
+  });
+});
+
+/**
+ * Forgets the live version every seventh look-up. A request resolves its fields
+ * within microseconds, so a clock-driven expiry would hardly ever fall between
+ * two of them; this one falls inside most requests of ten fields, were each
+ * field to look the version up.
+ */
+class ForgetfulLiveVersionCache extends LiveVersionCache {
+  private lookUps = 0;
+
+  override get(): Promise<LiveVersion> {
+    if (++this.lookUps % 7 === 0) this.invalidate();
+    return super.get();
+  }
+}
+
+describe('merchantMetrics while the live version flips back and forth', () => {
+  const M = 'm-flip';
+  // As many fields as QUERY_MAX_ALIASES allows, one per day: the wider a request, the likelier it straddles a switch.
+  const FIELDS = 10;
+  const day = (d: number) => new Date(Date.UTC(2026, 2, 1 + d)).toISOString();
+  // completed, gross, refunds, refunded per version and day: every field's answer differs between the versions.
+  const cell = (version: number, d: number) =>
+    version === 1 ? { completed: 1, gross: 100 + d, refunds: 0, refunded: 0 } : { completed: 2, gross: 300 + 7 * d, refunds: 1, refunded: d + 1 };
+  const expected = (version: number) =>
+    Object.fromEntries(
+      Array.from({ length: FIELDS }, (_, d) => {
+        const { completed, gross, refunded } = cell(version, d);
+        const totals = [{ currency: 'EUR', transactionCount: completed, grossAmount: String(gross), refundAmount: String(refunded), netAmount: String(gross - refunded) }];
+        return [`d${d}`, { freshness: { version }, totals }];
+      }),
+    );
+  const QUERY = `{ ${Array.from(
+    { length: FIELDS },
+    (_, d) =>
+      `d${d}: merchantMetrics(merchantId: "${M}", from: "${day(d)}", to: "${day(d + 1)}", granularity: DAY) ` +
+      '{ freshness { version } totals { currency transactionCount grossAmount refundAmount netAmount } }',
+  ).join(' ')} }`;
+
+  let h: QueryApiHarness;
+  beforeAll(async () => {
+    // Ten fields cost 1080.
+    h = await startQueryApiHarness({ QUERY_MAX_COMPLEXITY: '2000' }, { liveVersionCache: (pool) => new ForgetfulLiveVersionCache(pool) });
+    const client = await h.pool.connect();
+    try {
+      for (const version of [1, 2]) {
+        const schema = `rm_merchant_metrics_v${version}`;
+        await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 16, codeRevision: 'test' });
+        for (let d = 0; d < FIELDS; d++) {
+          const { completed, gross, refunds, refunded } = cell(version, d);
+          await client.query(`insert into ${schema}.metrics_15m values ($1, $2, 'EUR', 'CARD', 's-1', $3, $4, $5, $6, 0)`, [
+            M, new Date(Date.parse(day(d)) + 10 * 3_600_000), completed, gross, refunds, refunded,
+          ]);
+        }
+        for (const [table, unit] of [['metrics_hourly', 'hour'], ['metrics_daily', 'day']]) {
+          await client.query(
+            `insert into ${schema}.${table}
+             select merchant_id, date_trunc('${unit}', bucket, 'UTC'), currency, payment_method, store_id,
+                    sum(completed_count), sum(gross_amount), sum(refund_count), sum(refund_amount), sum(failed_count)
+               from ${schema}.metrics_15m group by 1, 2, 3, 4, 5`,
+          );
+        }
+      }
+      await goLiveIfFirst(client, PROJECTION_NAME, 1);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("answers every request wholly from one version, with that version's exact numbers", async () => {
+    type Fields = Record<string, { freshness: { version: number } }>;
+    const answers: GraphqlResponse[] = [];
+    let flips = 0;
+    let stop = false;
+    const flipper = (async () => {
+      const client = await h.pool.connect();
+      try {
+        await promoteVersion(client, PROJECTION_NAME, 2);
+        flips++;
+        // Each rollback returns to the other version.
+        while (!stop) {
+          await rollbackVersion(client, PROJECTION_NAME);
+          flips++;
+        }
+      } finally {
+        client.release();
+      }
+    })();
+    const clients = Array.from({ length: 6 }, async () => {
+      while (!stop) answers.push(await h.graphql(QUERY));
+    });
+    const versionsOf = (answer: GraphqlResponse) => Object.values((answer.body.data ?? {}) as Fields).map((field) => field.freshness.version);
+    const answeredBy = (version: number) => answers.filter((answer) => versionsOf(answer)[0] === version).length;
+    try {
+      await eventually(() => {
+        expect(flips).toBeGreaterThanOrEqual(50);
+        expect([answeredBy(1), answeredBy(2)].every((n) => n >= 100)).toBe(true);
+      }, 60_000);
+    } finally {
+      stop = true;
+      await Promise.all([flipper, ...clients]);
+    }
+
+    expect(answers.filter((answer) => answer.status !== 200 || answer.body.errors !== undefined).map((answer) => answer.body)).toEqual([]);
+    expect(answers.map(versionsOf).filter((versions) => new Set(versions).size !== 1).map((versions) => versions.join(''))).toEqual([]);
+    for (const answer of answers) expect(answer.body).toEqual({ data: expected(versionsOf(answer)[0]!) });
   });
 });

@@ -363,3 +363,47 @@ describe('query API (no read model yet)', () => {
     });
   });
 });
+
+describe('query API bucket limit (QUERY_MAX_BUCKETS=47)', () => {
+  let h: QueryApiHarness;
+  beforeAll(async () => {
+    h = await startQueryApiHarness({ QUERY_MAX_BUCKETS: '47' });
+    // Buckets are counted by the reader, which runs only once a version is live.
+    const client = await h.pool.connect();
+    try {
+      await installVersion(client, { projection: 'merchant-metrics', version: 1, partitions: 16, codeRevision: 'test' });
+      await goLiveIfFirst(client, 'merchant-metrics', 1);
+    } finally {
+      client.release();
+    }
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const HOURLY = METRICS.replace('granularity: DAY', 'granularity: HOUR');
+  // 2026-03-08 and 09 in New York: the first day has 23 hours (clocks go forward at 02:00).
+  const TWO_NEW_YORK_DAYS = { merchantId: 'm-1', from: '2026-03-08T00:00:00-05:00', to: '2026-03-10T00:00:00-04:00' };
+
+  it('answers a range of exactly the limit: 47 New York hours across the change to summer time', async () => {
+    for (let round = 0; round < 3; round++) {
+      const res = await h.graphql(HOURLY, { ...TWO_NEW_YORK_DAYS, zone: 'America/New_York' });
+      expect([res.status, res.body]).toEqual([200, { data: { merchantMetrics: { totals: [] } } }]);
+    }
+  });
+
+  it('refuses one bucket more with BAD_USER_INPUT, the count and the limit, and no data, also once the query is compiled', async () => {
+    const refused = (message: string) => ({
+      data: null,
+      errors: [{ ...error('BAD_USER_INPUT', message), locations: [{ line: 2, column: 3 }], path: ['merchantMetrics'] }],
+    });
+    for (let round = 0; round < 3; round++) {
+      // Two UTC days: 48 hours.
+      const utc = await h.graphql(HOURLY, { merchantId: 'm-1', from: '2026-03-08T00:00:00Z', to: '2026-03-10T00:00:00Z' });
+      expect([utc.status, utc.body]).toEqual([200, refused('the range has 48 HOUR buckets; at most 47 are allowed')]);
+      // 48 days, widened to whole days: from the middle of March 1st to the start of April 18th.
+      const daily = await h.graphql(METRICS, { merchantId: 'm-1', from: '2026-03-01T12:00:00Z', to: '2026-04-17T00:00:01Z' });
+      expect([daily.status, daily.body]).toEqual([200, refused('the range has 48 DAY buckets; at most 47 are allowed')]);
+    }
+  });
+});

@@ -38,6 +38,7 @@ export function graphqlOptions(config: QueryApiConfig): Omit<MercuriusDriverConf
     validationRules: [maxAliasesRule(config.maxAliases)],
     hooks: { preExecution: [complexityHook(config.maxComplexity), interpretMultiOperationDocuments] },
     errorFormatter: createErrorFormatter(new Logger('GraphQL')),
-    context: (request: FastifyRequest) => ({ principal: request.principal }),
+    // liveVersion (QueryContext's LiveVersionPin) is there from the start: every context has one shape.
+    context: (request: FastifyRequest) => ({ principal: request.principal, liveVersion: undefined }),
   };
 }

@@ -1,5 +1,6 @@
 import type { MerchantPrincipal } from '@app/access';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { LiveVersionPin } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,8 +11,8 @@ declare module 'fastify' {
   }
 }
 
-/** The GraphQL context of one request. */
-export interface QueryContext {
+/** The GraphQL context of one request; its merchantMetrics fields all answer from the version it pins. */
+export interface QueryContext extends LiveVersionPin {
   principal: MerchantPrincipal;
   req: FastifyRequest;
   reply: FastifyReply;

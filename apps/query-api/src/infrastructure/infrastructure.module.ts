@@ -5,7 +5,7 @@ import { readerLimits, SqlMerchantMetricsService } from '../merchants/queries/me
 import { QueryApiConfigRef } from './config.provider.js';
 import { PreparedStatementClient } from '@app/database';
 import { createQueryPool } from './query-pool.js';
-import { PG_POOL } from './tokens.js';
+import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './tokens.js';
 
 /** Closes the pool after the HTTP server has drained (onApplicationShutdown runs after it). */
 class Lifecycle implements OnApplicationShutdown {
@@ -27,9 +27,9 @@ class Lifecycle implements OnApplicationShutdown {
     },
     {
       provide: MERCHANT_METRICS_SERVICE,
-      inject: [PG_POOL, QueryApiConfigRef],
-      useFactory: (pool: pg.Pool, config: QueryApiConfigRef) =>
-        new SqlMerchantMetricsService(pool, readerLimits(config.value), new PreparedStatementClient(pool)),
+      inject: [PG_POOL, QueryApiConfigRef, LIVE_VERSION_CACHE],
+      useFactory: (pool: pg.Pool, config: QueryApiConfigRef, liveVersionCache: LiveVersionCacheFactory) =>
+        new SqlMerchantMetricsService(pool, readerLimits(config.value), new PreparedStatementClient(pool), liveVersionCache(pool)),
     },
     Lifecycle,
   ],

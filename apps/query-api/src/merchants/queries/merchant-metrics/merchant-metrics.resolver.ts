@@ -32,7 +32,7 @@ export class MerchantMetricsResolver {
     const query = toMetricsQuery(args);
     try {
       // Counting unique customers is half of the database's work: only when they are asked for.
-      const answer = await this.metrics.query(query, { uniqueCustomers: selects(info, 'uniqueCustomers') });
+      const answer = await this.metrics.query(query, { uniqueCustomers: selects(info, 'uniqueCustomers') }, context);
       this.prometheus.freshnessLag.set(answer.freshness.lagSeconds);
       return toMetricsResult(answer);
     } catch (error) {

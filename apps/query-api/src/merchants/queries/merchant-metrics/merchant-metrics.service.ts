@@ -1,4 +1,13 @@
-import type { MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
+import type { LiveVersion, MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
+
+/**
+ * Where one GraphQL request keeps the live version it answers from. The first
+ * field that needs it looks it up; the request's other fields reuse it, so a
+ * promotion landing between two fields cannot make one response mix versions.
+ */
+export interface LiveVersionPin {
+  liveVersion: Promise<LiveVersion> | undefined;
+}
 
 /**
  * What the resolver needs from the read side. The resolver depends on this
@@ -6,8 +15,11 @@ import type { MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-met
  * apart from reading the read model.
  */
 export interface MerchantMetricsService {
-  /** `options.uniqueCustomers: false` when the caller does not show them (they are then 0). */
-  query(query: MetricsQuery, options?: ReadOptions): Promise<MetricsAnswer>;
+  /**
+   * `options.uniqueCustomers: false` when the caller does not show them (they
+   * are then 0). Queries given the same `pin` answer from the same version.
+   */
+  query(query: MetricsQuery, options?: ReadOptions, pin?: LiveVersionPin): Promise<MetricsAnswer>;
 }
 
 export const MERCHANT_METRICS_SERVICE = Symbol('MerchantMetricsService');

@@ -11,7 +11,7 @@ import {
   type ReadOptions,
   type SqlClient,
 } from '@app/merchant-metrics';
-import type { MerchantMetricsService } from './merchant-metrics.service.js';
+import type { LiveVersionPin, MerchantMetricsService } from './merchant-metrics.service.js';
 
 /** QUERY_MAX_BUCKETS and QUERY_MAX_RANGE_DAYS as the reader's limits. */
 export function readerLimits(config: { maxBuckets: number; maxRangeDays: number }): QueryLimits {
@@ -27,27 +27,27 @@ export function readerLimits(config: { maxBuckets: number; maxRangeDays: number 
 /**
  * Answers from the live version of the merchant-metrics read model. The live
  * pointer is cached briefly (a promotion is seen within half a second) and
- * the event store's partition count once (it is fixed at install). Metrics
+ * held for the whole request by the caller's LiveVersionPin; the event store's
+ * partition count is cached once (it is fixed at install). Metrics
  * and freshness come from one statement (readMetricsWithFreshness) sent
  * through `statements`: the pool itself by default, a PreparedStatementClient
  * in the app.
  */
 export class SqlMerchantMetricsService implements MerchantMetricsService {
-  private readonly live: LiveVersionCache;
   private partitions: Promise<number> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly limits: QueryLimits,
     private readonly statements: SqlClient = pool,
-  ) {
-    this.live = new LiveVersionCache(pool);
-  }
+    private readonly live = new LiveVersionCache(pool),
+  ) {}
 
-  async query(query: MetricsQuery, options: ReadOptions = {}): Promise<MetricsAnswer> {
+  async query(query: MetricsQuery, options: ReadOptions = {}, pin?: LiveVersionPin): Promise<MetricsAnswer> {
     // A bad query is the caller's mistake whatever state the read model is in: check it first.
     validateQuery(query, this.limits);
-    const live = await this.live.get();
+    // Pinned only once validated: a look-up nobody awaits could reject unhandled.
+    const live = await (pin === undefined ? this.live.get() : (pin.liveVersion ??= this.live.get()));
     this.partitions ??= readPartitionCount(this.pool).catch((error: unknown) => {
       this.partitions = undefined;
       throw error;
