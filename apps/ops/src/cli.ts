@@ -13,7 +13,10 @@ export interface OpsCommand {
   /** Positional arguments, as shown in the usage text, e.g. ['NAME']. */
   args: string[];
   summary: string;
-  /** `--name VALUE` options the command accepts, e.g. { ttl: 'DURATION' }; each may appear once, anywhere. */
+  /**
+   * `--name VALUE` options the command accepts, e.g. { ttl: 'DURATION' }; each may appear once, anywhere.
+   * An empty VALUE makes a flag, `--name` alone, passed on as ''.
+   */
   options?: Record<string, string>;
   run(context: OpsContext, args: string[], options: Record<string, string>): Promise<void>;
 }
@@ -46,7 +49,7 @@ export function usage(groups: CommandGroup[]): string {
 }
 
 function synopsisOf(group: CommandGroup, command: OpsCommand): string {
-  const options = Object.entries(command.options ?? {}).map(([name, value]) => `[--${name} ${value}]`);
+  const options = Object.entries(command.options ?? {}).map(([name, value]) => (value ? `[--${name} ${value}]` : `[--${name}]`));
   return [group.name, command.name, ...command.args, ...options].join(' ');
 }
 
@@ -78,8 +81,10 @@ function splitOptions(argv: string[], command: OpsCommand, usageLine: () => stri
       continue;
     }
     const [, name, inline] = match;
-    const value = inline ?? argv[++i];
-    if (!command.options?.[name!] || value === undefined || name! in options) throw new UsageError(usageLine());
+    const declared = command.options && Object.hasOwn(command.options, name!) ? command.options[name!] : undefined;
+    if (declared === undefined || Object.hasOwn(options, name!)) throw new UsageError(usageLine());
+    const value = declared === '' ? (inline === undefined ? '' : undefined) : (inline ?? argv[++i]);
+    if (value === undefined) throw new UsageError(usageLine());
     options[name!] = value;
   }
   return { args, options };

@@ -1,16 +1,22 @@
 import {
   codeRevision,
+  DEFAULT_MAX_LAG_SECONDS,
   diffVersions,
   findVersion,
   PROJECTION_NAME,
   rebuildVersion,
   RebuildRefusedError,
+  waitForCatchUp,
+  type CatchUpResult,
+  type RebuildResult,
+  type SqlClient,
   type VersionDiff,
+  type VersionLag,
 } from '@app/merchant-metrics';
 import { createPool } from '@app/database';
-import { OpsError, UsageError, type OpsCommand } from './cli.js';
-import { positiveInt, projectionOf } from './projection-arguments.js';
-import { ProgressBar } from './progress-bar.js';
+import { OpsError, UsageError, type OpsCommand, type OpsContext } from './cli.js';
+import { maxLagOf, positiveInt, projectionOf } from './projection-arguments.js';
+import { ProgressBar, type ProgressStream } from './progress-bar.js';
 
 function instant(options: Record<string, string>, name: string): Date | undefined {
   const raw = options[name];
@@ -23,37 +29,60 @@ function instant(options: Record<string, string>, name: string): Date | undefine
 export const rebuild: OpsCommand = {
   name: 'rebuild',
   args: ['PROJECTION'],
-  options: { version: 'N', chunk: 'EVENTS' },
-  summary: 'build version N (required) from position zero of the event store while the live version serves; resumable',
+  // '' marks a flag: an option without a value.
+  options: { version: 'N', chunk: 'EVENTS', 'wait-timeout': 'SECONDS', 'max-lag': 'SECONDS', 'no-wait': '' },
+  summary:
+    'build version N (required) from position zero of the event store while the live version serves (resumable), then wait ' +
+    'until the projectors following it have caught up as promote requires (--max-lag, default 5 s), for at most --wait-timeout (default 600 s)',
   async run(context, [name], options) {
     projectionOf(name!);
     const version = positiveInt(options, 'version', 'projections rebuild PROJECTION --version N');
     const chunkEvents = options.chunk === undefined ? undefined : positiveInt(options, 'chunk', '--chunk EVENTS');
+    const wait = 'no-wait' in options ? undefined : {
+      maxLagSeconds: maxLagOf(options) ?? DEFAULT_MAX_LAG_SECONDS,
+      timeoutSeconds: options['wait-timeout'] === undefined ? 600 : positiveInt(options, 'wait-timeout', '--wait-timeout SECONDS'),
+    };
     const pool = createPool({ connectionString: context.databaseUrl(), max: 4, applicationName: 'ops-rebuild' });
-    const bar = new ProgressBar();
+    let phase: 'build' | 'wait' = 'build';
     let stopping = false;
     const onSignal = () => {
       if (stopping) process.exit(130);
       stopping = true;
-      process.stderr.write('\nstopping after the chunks in flight (Ctrl-C again to quit now); rerun to resume\n');
+      process.stderr.write(phase === 'build'
+        ? '\nstopping after the chunks in flight (Ctrl-C again to quit now); rerun to resume\n'
+        : `\nstopping the wait; v${version} stays built\n`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
       const existing = await findVersion(pool, PROJECTION_NAME, version);
-      context.out(existing
-        ? `resuming ${PROJECTION_NAME} v${version} (${existing.status}) in ${existing.schemaName}`
-        : `building ${PROJECTION_NAME} v${version} from position zero`);
-      const result = await rebuildVersion(pool, {
-        version, codeRevision: codeRevision(), chunkEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
-      });
-      bar.end();
-      const rate = Math.round(result.events / Math.max(result.seconds, 0.001)).toLocaleString('en-US');
-      if (result.stopped) throw new OpsError(`stopped after ${result.events.toLocaleString('en-US')} events; rerun the same command to resume`);
-      context.out(`v${version} built: ${result.events.toLocaleString('en-US')} events in ${result.seconds.toFixed(1)} s (${rate} events/s); status ${result.version.status}`);
-      context.out(`running projectors now follow v${version} from JetStream; check with \`projections list\`, compare with \`projections diff\`, then \`projections promote ${PROJECTION_NAME} --version ${version}\``);
+      if (existing?.status === 'catching_up') {
+        // Built by an earlier run whose wait ended (timeout, Ctrl-C, no projector): only the wait is left.
+        context.out(`${PROJECTION_NAME} v${version} is already built (catching_up); running projectors follow it from JetStream`);
+      } else {
+        context.out(existing
+          ? `resuming ${PROJECTION_NAME} v${version} (${existing.status}) in ${existing.schemaName}`
+          : `building ${PROJECTION_NAME} v${version} from position zero`);
+        const bar = new ProgressBar();
+        let result: RebuildResult;
+        try {
+          result = await rebuildVersion(pool, {
+            version, codeRevision: codeRevision(), chunkEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
+          });
+        } finally {
+          bar.end();
+        }
+        const rate = Math.round(result.events / Math.max(result.seconds, 0.001)).toLocaleString('en-US');
+        if (result.stopped) throw new OpsError(`stopped after ${result.events.toLocaleString('en-US')} events; rerun the same command to resume`);
+        context.out(`v${version} built: ${result.events.toLocaleString('en-US')} events in ${result.seconds.toFixed(1)} s (${rate} events/s); status ${result.version.status}`);
+      }
+      phase = 'wait';
+      if (!wait) {
+        context.out(`not waiting (--no-wait): running projectors follow v${version} from JetStream; ${nextSteps(version)}`);
+        return;
+      }
+      await awaitCatchUp(context, pool, version, wait, () => stopping);
     } catch (error) {
-      bar.end();
       if (error instanceof RebuildRefusedError) throw new OpsError(error.message);
       if (error instanceof Error && /has no version/.test(error.message)) throw new OpsError(error.message);
       throw error;
@@ -64,6 +93,58 @@ export const rebuild: OpsCommand = {
     }
   },
 };
+
+const nextSteps = (version: number) =>
+  `check with \`projections list\`, compare with \`projections diff\`, then \`projections promote ${PROJECTION_NAME} --version ${version}\``;
+
+function describeLag(lag: VersionLag): string {
+  const seconds = Number.isFinite(lag.seconds) ? `${lag.seconds.toFixed(1)} s` : 'unknown';
+  return `${lag.events.toLocaleString('en-US')} events behind in ${lag.partitionsBehind} partitions, lag ${seconds}`;
+}
+
+/**
+ * The rebuild's last phase: waits until the projectors following the
+ * version have caught up by promote's rule, drawing how far behind it is.
+ * Returns when it has caught up, when no projector follows it (nothing else
+ * moves it: waiting could not end) or when asked to stop; throws when
+ * `timeoutSeconds` pass first. The build is committed throughout.
+ */
+export async function awaitCatchUp(
+  context: OpsContext,
+  client: SqlClient,
+  version: number,
+  options: { maxLagSeconds: number; timeoutSeconds: number; followerGraceSeconds?: number },
+  shouldStop: () => boolean,
+  stream?: ProgressStream,
+): Promise<void> {
+  const bar = new ProgressBar(stream);
+  let result: CatchUpResult;
+  try {
+    result = await waitForCatchUp(client, { version, ...options, shouldStop, onProgress: (p) => bar.catchUp(p, options.maxLagSeconds) });
+  } finally {
+    bar.end();
+  }
+  const behind = describeLag(result.lag);
+  switch (result.outcome) {
+    case 'caught-up':
+      context.out(`v${version} has caught up (${behind}; promote needs under ${options.maxLagSeconds} s): ${nextSteps(version)}`);
+      return;
+    case 'no-projector':
+      context.out(result.projectorsRunning > 0
+        ? `no projector follows v${version}, although projectors run (does their code know v${version}? restart them on this revision); not waiting: ${behind}`
+        : `no projector is running, so not waiting: v${version} will catch up once one runs (\`npm start\` runs one); ${behind}`);
+      context.out(`then ${nextSteps(version)}`);
+      return;
+    case 'stopped':
+      context.out(`stopped waiting (${behind}); v${version} stays built and running projectors keep following it: rerun this command to wait again, or ${nextSteps(version)}`);
+      return;
+    case 'timed-out':
+      throw new OpsError(
+        `v${version} has not caught up within ${options.timeoutSeconds} s: ${behind} (promote needs under ${options.maxLagSeconds} s); ` +
+          'it stays built and projectors keep following it: rerun this command to wait again, or check with `projections list`',
+      );
+  }
+}
 
 function printDiff(out: (line: string) => void, from: number, to: number, diff: VersionDiff): void {
   out(`${diff.cells.toLocaleString('en-US')} cells differ, for ${diff.merchants.toLocaleString('en-US')} merchants (v${from} → v${to})`);

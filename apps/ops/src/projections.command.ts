@@ -4,6 +4,7 @@ import {
   promoteVersion,
   rollbackVersion,
   type SqlClient,
+  type VersionLag,
   type VersionStatusReport,
 } from '@app/merchant-metrics';
 import { CompiledQuery } from 'kysely';
@@ -34,6 +35,17 @@ function formatTable(header: string[], rows: string[][]): string[] {
   return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 }
 
+/**
+ * Share of the store's events the version has applied: its checkpoints over
+ * the partitions' heads. Exact, because positions within a partition are
+ * gapless from 1, so a checkpoint counts the events applied up to it. Rounded
+ * down, so 100.0% means every event.
+ */
+function progress(lag: VersionLag): string {
+  if (lag.storedEvents === 0) return '100.0%';
+  return `${(Math.floor(((lag.storedEvents - lag.events) * 1000) / lag.storedEvents) / 10).toFixed(1)}%`;
+}
+
 function listRows(reports: VersionStatusReport[]): string[][] {
   return reports.map((r) => [
     r.projection,
@@ -42,6 +54,7 @@ function listRows(reports: VersionStatusReport[]): string[][] {
     r.live ? '*' : '',
     r.engine,
     String(r.eventsApplied),
+    progress(r.lag),
     String(r.lag.events),
     seconds(r.lag.seconds),
     r.codeRevision,
@@ -53,14 +66,16 @@ function listRows(reports: VersionStatusReport[]): string[][] {
 const list: OpsCommand = {
   name: 'list',
   args: [],
-  summary: 'every projection version: status, live (*), events applied, lag, code revision',
+  summary:
+    'every projection version: status, live (*), events applied, PROGRESS (share of the store applied: its checkpoints ' +
+    'over the partition heads, exact as positions are gapless), lag in events and seconds, code revision',
   async run(context) {
     const reports = await withConnection(context, projectionStatus);
     if (reports.length === 0) {
       context.out('no projection versions yet (the projector installs its version when it first starts)');
       return;
     }
-    const header = ['PROJECTION', 'VERSION', 'STATUS', 'LIVE', 'ENGINE', 'EVENTS', 'LAG_EVENTS', 'LAG_S', 'REVISION', 'STARTED', 'FINISHED'];
+    const header = ['PROJECTION', 'VERSION', 'STATUS', 'LIVE', 'ENGINE', 'EVENTS', 'PROGRESS', 'LAG_EVENTS', 'LAG_S', 'REVISION', 'STARTED', 'FINISHED'];
     for (const line of formatTable(header, listRows(reports))) context.out(line);
   },
 };

@@ -3,7 +3,9 @@ import { readPartitionCount } from '@app/event-store';
 import type { ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
+import { DEFAULT_MAX_LAG_SECONDS, isCaughtUp, measureLag, type VersionLag } from '../registry/promotion.js';
 import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
+import type { SqlClient } from '../sql-client.js';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
 import { bulkFoldPartition } from './bulk-fold.js';
 
@@ -166,4 +168,87 @@ async function withClients<T>(pool: pg.Pool, n: number, work: (clients: pg.PoolC
 async function lagByPartition(pool: pg.Pool, version: number): Promise<Map<number, number>> {
   const progress = await readPartitionProgress(pool, PROJECTION_NAME, version);
   return new Map(progress.map((p) => [p.partition, Math.max(0, p.head - p.checkpoint)]));
+}
+
+export interface CatchUpProgress {
+  lag: VersionLag;
+  /** Projector instances following the version now (members with an unexpired heartbeat). */
+  followers: number;
+  /** Seconds waited so far. */
+  seconds: number;
+}
+
+export interface CatchUpOptions {
+  version: number;
+  /** Promote's limit (default DEFAULT_MAX_LAG_SECONDS): the wait ends when promote would accept the version. */
+  maxLagSeconds?: number;
+  timeoutSeconds: number;
+  /**
+   * How long running projectors may take to start following the version
+   * (default 15 s): they look for `catching_up` versions every 2 s, then
+   * start a consumer per partition before their first heartbeat.
+   */
+  followerGraceSeconds?: number;
+  /** Between measurements (default 1,000 ms). */
+  pollMs?: number;
+  onProgress?: (progress: CatchUpProgress) => void;
+  /** Checked at least every 100 ms; the wait ends at once, nothing to undo. */
+  shouldStop?: () => boolean;
+}
+
+export interface CatchUpResult {
+  /**
+   * `no-projector`: no projector process follows the version (none runs, or
+   * none that follows it appeared within the grace period), so waiting could
+   * not end; the version catches up once one runs.
+   */
+  outcome: 'caught-up' | 'no-projector' | 'timed-out' | 'stopped';
+  lag: VersionLag;
+  seconds: number;
+  /** Projector instances following any version of the projection at the last look (not looked for when caught up at once: 0). */
+  projectorsRunning: number;
+}
+
+/**
+ * Projector instances following `version` and following any version of the
+ * projection, as their heartbeats in projections.members say (each renews
+ * its row every lease tick; a dead one's row expires after the lease).
+ */
+export async function countFollowers(client: SqlClient, version: number): Promise<{ version: number; projection: number }> {
+  const { rows } = await client.query<{ following: number; running: number }>(
+    `select count(*) filter (where version = $2)::int as following, count(*)::int as running
+     from projections.members where projection = $1 and expires_at > now()`,
+    [PROJECTION_NAME, version],
+  );
+  return { version: Number(rows[0].following), projection: Number(rows[0].running) };
+}
+
+/**
+ * After a rebuild hands a version over, waits until the projectors following
+ * it from JetStream have caught up by promote's rule (isCaughtUp), so that
+ * the operator can promote at once. Measures once per `pollMs`; gives up
+ * early when no projector follows the version, since nothing else moves its
+ * checkpoints.
+ */
+export async function waitForCatchUp(client: SqlClient, options: CatchUpOptions): Promise<CatchUpResult> {
+  const maxLag = options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS;
+  const graceMs = (options.followerGraceSeconds ?? 15) * 1000;
+  const pollMs = options.pollMs ?? 1000;
+  const stop = () => options.shouldStop?.() ?? false;
+  const started = performance.now();
+  const elapsedMs = () => performance.now() - started;
+  for (;;) {
+    const lag = await measureLag(client, PROJECTION_NAME, options.version);
+    if (isCaughtUp(lag, maxLag)) return { outcome: 'caught-up', lag, seconds: elapsedMs() / 1000, projectorsRunning: 0 };
+    const followers = await countFollowers(client, options.version);
+    const result = (outcome: CatchUpResult['outcome']): CatchUpResult =>
+      ({ outcome, lag, seconds: elapsedMs() / 1000, projectorsRunning: followers.projection });
+    options.onProgress?.({ lag, followers: followers.version, seconds: elapsedMs() / 1000 });
+    if (stop()) return result('stopped');
+    if (followers.version === 0 && (followers.projection === 0 || elapsedMs() >= graceMs)) return result('no-projector');
+    if (elapsedMs() >= options.timeoutSeconds * 1000) return result('timed-out');
+    const wake = performance.now() + pollMs;
+    while (!stop() && performance.now() < wake) await new Promise((r) => setTimeout(r, Math.min(100, wake - performance.now())));
+    if (stop()) return result('stopped');
+  }
 }

@@ -16,6 +16,8 @@ export interface VersionLag {
   seconds: number;
   /** Partitions with events not yet applied. */
   partitionsBehind: number;
+  /** Events in the store, summed over partitions (their heads: positions are gapless from 1). */
+  storedEvents: number;
 }
 
 export const DEFAULT_MAX_LAG_SECONDS = 5;
@@ -32,7 +34,8 @@ const LOCK_TIMEOUT = '10s';
  * applied; its recorded_at gives the lag in time (database clock only).
  */
 export async function measureLag(client: SqlClient, projection: string, version: number): Promise<VersionLag> {
-  const behind = (await readPartitionProgress(client, projection, version)).filter((p) => p.checkpoint < p.head);
+  const progress = await readPartitionProgress(client, projection, version);
+  const behind = progress.filter((p) => p.checkpoint < p.head);
   let events = 0;
   let seconds = 0;
   for (const p of behind) {
@@ -40,12 +43,21 @@ export async function measureLag(client: SqlClient, projection: string, version:
     // Absent although the head is past it: never expected with gapless positions; count it as infinitely late.
     seconds = Math.max(seconds, (await oldestWaitingAge(client, p.partition, p.checkpoint)) ?? Infinity);
   }
-  return { events, seconds, partitionsBehind: behind.length };
+  return { events, seconds, partitionsBehind: behind.length, storedEvents: progress.reduce((sum, p) => sum + p.head, 0) };
+}
+
+/**
+ * Promote's rule for a version that may serve: every partition at its head,
+ * or its oldest unapplied event younger than maxLagSeconds (under steady
+ * ingest a following version is never exactly at the heads).
+ */
+export function isCaughtUp(lag: VersionLag, maxLagSeconds: number): boolean {
+  return lag.partitionsBehind === 0 || lag.seconds < maxLagSeconds;
 }
 
 async function assertCaughtUp(client: SqlClient, projection: string, version: number, maxLagSeconds: number): Promise<void> {
   const lag = await measureLag(client, projection, version);
-  if (lag.seconds < maxLagSeconds || lag.partitionsBehind === 0) return;
+  if (isCaughtUp(lag, maxLagSeconds)) return;
   const age = Number.isFinite(lag.seconds) ? `${lag.seconds.toFixed(1)} s old` : 'missing from the store';
   throw new PromotionRefusedError(
     `${projection} v${version} has not caught up: ${lag.events} events in ${lag.partitionsBehind} partitions not applied yet, ` +
