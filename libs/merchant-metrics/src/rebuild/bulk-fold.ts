@@ -73,9 +73,9 @@ export async function bulkFoldPartition(
     // One snapshot of the positions after the checkpoint: they commit in order, so it has no holes.
     await client.query(
       `create temp table rebuild_events on commit drop as
-       select e.position, k.kind, e.merchant_id, ${BUCKET} as bucket,
-              b->'amount'->>'currency' as currency, ${METHOD} as payment_method, b->>'storeId' as store_id,
-              (b->'amount'->>'minorUnits')::bigint as amount, b->>'customerId' as customer_id, b->>'paymentId' as payment_id
+       select e.position, k.kind, e.merchant_id collate "C" as merchant_id, ${BUCKET} as bucket,
+              b->'amount'->>'currency' collate "C" as currency, (${METHOD}) collate "C" as payment_method, b->>'storeId' collate "C" as store_id,
+              (b->'amount'->>'minorUnits')::bigint as amount, b->>'customerId' collate "C" as customer_id, b->>'paymentId' collate "C" as payment_id
        from ${store} e
        cross join lateral (select case when e.payload ? 'paymentCompleted' then 'c' when e.payload ? 'paymentFailed' then 'f'
                                        when e.payload ? 'paymentRefunded' then 'r' end as kind) k

@@ -216,6 +216,28 @@ describe('diffVersions: the cells where two versions differ, with both values', 
     expect(await diff(2, 1, ALL)).toEqual({ cells: HAND_WRITTEN.length, merchants: 3, listed: swapped });
   });
 
+  // PostgreSQL lets an implicit non-default collation win over the default one, so no COLLATE is needed in the join.
+  it('compares with a version whose text columns have the default collation (installed before they were "C")', async () => {
+    await pool.query(`create schema diff_legacy`);
+    try {
+      await pool.query(
+        `create table diff_legacy.metrics_15m as
+         select merchant_id collate "default" as merchant_id, bucket, currency collate "default" as currency,
+                payment_method collate "default" as payment_method, store_id collate "default" as store_id,
+                completed_count, gross_amount, refund_count, refund_amount, failed_count
+         from ${schemas[1]}.metrics_15m`,
+      );
+      const { rows } = await pool.query(
+        `select count(*)::int as n from pg_attribute a join pg_collation c on c.oid = a.attcollation
+         where a.attrelid = 'diff_legacy.metrics_15m'::regclass and c.collname = 'default'`,
+      );
+      expect(rows).toEqual([{ n: 4 }]);
+      expect(await diffVersions(pool, 'diff_legacy', schemas[2]!, ALL)).toEqual({ cells: HAND_WRITTEN.length, merchants: 3, listed: HAND_WRITTEN });
+    } finally {
+      await pool.query(`drop schema diff_legacy cascade`);
+    }
+  });
+
   it('two builds of the same logic: no difference', async () => {
     expect(await diff(1, 3)).toEqual({ cells: 0, merchants: 0, listed: [] });
     expect(await diff(2, 4)).toEqual({ cells: 0, merchants: 0, listed: [] });
