@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
+import { jetstreamManager, type ConsumerInfo } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type pg from 'pg';
@@ -30,9 +30,9 @@ describe('projector processes killed with SIGKILL', () => {
     await h?.close();
   });
 
-  const startProjector = async (options: { waitReady?: boolean } = {}) => {
+  const startProjector = async (options: { waitReady?: boolean; env?: Record<string, string> } = {}) => {
     const p = await AppProcess.start(PROJECTOR, {
-      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '3', PROJECTOR_BATCH_EVENTS: '500',
+      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '3', PROJECTOR_BATCH_EVENTS: '500', ...options.env,
     }, options);
     processes.push(p);
     return p;
@@ -90,20 +90,18 @@ describe('projector processes killed with SIGKILL', () => {
     try {
       const jsm = await jetstreamManager(nc);
       const name = (p: number) => `merchant-metrics-v1-p${p}`;
-      // The projector keeps an existing durable consumer as it is: made here as the projector makes it, but with a
-      // 2 s ack wait instead of 30 s, so the redelivery this test waits for comes within seconds.
-      for (let p = 0; p < PARTITIONS; p++) {
-        await jsm.consumers.delete(PAYMENTS_STREAM, name(p)).catch(() => undefined);
-        await jsm.consumers.add(PAYMENTS_STREAM, {
-          durable_name: name(p), filter_subject: `payments.events.${p}`, ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.New, ack_wait: nanos(2000), max_ack_pending: 10_000,
-        });
-      }
       const consumers = (): Promise<ConsumerInfo[]> =>
         Promise.all(Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(PAYMENTS_STREAM, name(p))));
+      // A 2 s ack wait instead of 30 s, so the redelivery this test waits for comes within seconds. Consumers
+      // made with the default first: the setting must reach existing ones.
+      const shortAckWait = { PROJECTOR_ACK_WAIT_SECONDS: '2' };
+      const withDefaults = await startProjector();
+      await eventually(async () => expect((await consumers()).map((i) => i.config.ack_wait)).toEqual(new Array(PARTITIONS).fill(nanos(30_000))), 30_000);
+      await withDefaults.stop();
 
-      const first = await startProjector();
+      const first = await startProjector({ env: shortAckWait });
       await eventually(async () => expect((await owners()).map((o) => o.n)).toEqual([PARTITIONS]), 30_000);
+      await eventually(async () => expect((await consumers()).map((i) => i.config.ack_wait)).toEqual(new Array(PARTITIONS).fill(nanos(2000))), 30_000);
       // Holding every checkpoint row stops each batch at its first statement, inside its transaction: nothing commits, nothing is acked.
       await blocker.query('begin');
       await blocker.query(`select 1 from projections.checkpoints where version = 1 for update`);
@@ -138,7 +136,7 @@ describe('projector processes killed with SIGKILL', () => {
       expect(await readModelTotals(pool, schema, 'k3-')).toEqual(new Map());
       expect(await projectedEvents()).toBe(before);
 
-      await startProjector();
+      await startProjector({ env: shortAckWait });
       const expected = asStoredTotals(expectedTotals(events));
       await eventually(async () => expect(await readModelTotals(pool, schema, 'k3-')).toEqual(expected), 60_000);
       expect(await projectedEvents()).toBe(before + 3000);

@@ -149,7 +149,7 @@ export class Projector {
     await this.leases!.release(surplus);
     for (const partition of owned) {
       if (surplus.includes(partition) || this.workers.has(partition)) continue;
-      const consumer = new PartitionConsumer(this.nats, PROJECTION_NAME, this.target!.version, partition);
+      const consumer = new PartitionConsumer(this.nats, PROJECTION_NAME, this.target!.version, partition, this.config.ackWaitMs);
       const worker = new PartitionWorker(
         this.pool, consumer, this.target!, partition,
         { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000 },

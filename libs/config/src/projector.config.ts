@@ -12,6 +12,8 @@ export interface ProjectorConfig {
   batchEvents: number;
   /** Most JetStream messages fetched (and applied in one transaction) at once. */
   fetchMessages: number;
+  /** A message delivered and not acknowledged for this long is redelivered (to this process or to whoever owns the partition then). */
+  ackWaitMs: number;
   /** A partition lease not renewed for this long may be taken by another process. */
   leaseMs: number;
   /** A partition with waiting events and no progress for this long is reported stalled. */
@@ -30,6 +32,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     version: readInt(env, 'PROJECTOR_VERSION', 1, { min: 1, max: 1000 }),
     batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 5000, { min: 1, max: 100_000 }),
     fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),
+    ackWaitMs: readInt(env, 'PROJECTOR_ACK_WAIT_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
     leaseMs: readInt(env, 'PROJECTOR_LEASE_SECONDS', 10, { min: 1, max: 600 }) * 1000,
     stallMs: readInt(env, 'PROJECTOR_STALL_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
     rollupCheckMs: readInt(env, 'PROJECTOR_ROLLUP_CHECK_SECONDS', 60, { min: 1, max: 3600 }) * 1000,

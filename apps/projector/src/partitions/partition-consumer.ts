@@ -17,6 +17,8 @@ export interface FetchedBatch {
  * takes whatever has arrived: a fetch of N messages would wait for all N (or
  * for its expiry, at least a second), adding that to every event's freshness.
  */
+const MAX_ACK_PENDING = 10_000;
+
 export class PartitionConsumer {
   readonly name: string;
   private buffer: FetchedBatch[] = [];
@@ -31,6 +33,8 @@ export class PartitionConsumer {
     projection: string,
     version: number,
     private readonly partition: number,
+    /** How long a delivered, unacknowledged message waits before JetStream redelivers it. */
+    private readonly ackWaitMs = 30_000,
     private readonly bufferMessages = 256,
   ) {
     this.name = `${projection}-v${version}-p${partition}`;
@@ -78,15 +82,18 @@ export class PartitionConsumer {
       const jsm = this.nats.manager;
       if (!js || !jsm) return;
       const exists = await jsm.consumers.info(PAYMENTS_STREAM, this.name).catch(() => undefined);
+      const editable = { ack_wait: nanos(this.ackWaitMs), max_ack_pending: MAX_ACK_PENDING };
       if (!exists) {
         await jsm.consumers.add(PAYMENTS_STREAM, {
           durable_name: this.name,
           filter_subject: `payments.events.${this.partition}`,
           ack_policy: AckPolicy.Explicit,
           deliver_policy: DeliverPolicy.New,
-          ack_wait: nanos(30_000),
-          max_ack_pending: 10_000,
+          ...editable,
         });
+      } else if (exists.config.ack_wait !== editable.ack_wait || exists.config.max_ack_pending !== editable.max_ack_pending) {
+        // A durable consumer outlives the process that made it: settings changed since are applied to it.
+        await jsm.consumers.update(PAYMENTS_STREAM, this.name, editable);
       }
       const consumer = await js.consumers.get(PAYMENTS_STREAM, this.name);
       this.messages = await consumer.consume({ max_messages: this.bufferMessages });
