@@ -168,6 +168,31 @@ describe('RecordPaymentEvents over Connect', () => {
       await expectRejected(JSON.stringify({ events: many }), {}, 400, 'invalid_argument', /events: must contain 1 to 1000 events.*1001/);
     });
 
+    it('answers a body made of unknown fields with an error far smaller than the body', async () => {
+      // 10 events with 1,800 short unknown keys each, under this harness's 200 kB bound. Unbounded, every key would be
+      // echoed with its path: an answer larger than the body.
+      const events = Array.from({ length: 10 }, () => {
+        const event: Record<string, unknown> = completedEvent();
+        for (let k = 0; k < 1800; k++) event[`u${k}`] = 0;
+        return event;
+      });
+      const body = JSON.stringify({ events });
+      expect(body.length).toBeGreaterThan(150_000);
+      const before = await storedCount();
+      const res = await post(body);
+      expect(res.status).toBe(400);
+      const error = (await res.json()) as { code: string; message: string };
+      expect(error.code).toBe('invalid_argument');
+      // Per event: 8 fields named, then one error for the other 1,792.
+      const perEvent = (i: number) => [
+        ...Array.from({ length: 8 }, (_, k) => `events[${i}].u${k}: unknown field "u${k}"`),
+        `events[${i}]: has 1792 more unknown fields`,
+      ];
+      expect(error.message).toBe(`90 invalid fields: ${Array.from({ length: 10 }, (_, i) => perEvent(i)).flat().join('; ')}`);
+      expect(error.message.length).toBeLessThan(body.length / 20);
+      expect(await storedCount()).toBe(before);
+    });
+
     it('rejects bad JSON', async () => {
       await expectRejected('{"events": [', {}, 400, 'invalid_argument', /^request body is not valid JSON/);
     });

@@ -38,6 +38,21 @@ export class MessageShape {
   }
 }
 
+/**
+ * Unknown fields named per object; the rest are counted in one more error. Each unknown field
+ * would otherwise cost an error line (and a JSON key is echoed whole), so a body made of them
+ * could get an answer many times its own size.
+ */
+export const MAX_UNKNOWN_FIELDS_NAMED = 8;
+/** Longer unknown JSON keys are cut to this many characters in errors. */
+export const MAX_UNKNOWN_NAME_CHARS = 64;
+
+function shownName(key: string): string {
+  if (key.length <= MAX_UNKNOWN_NAME_CHARS) return key;
+  // By code point, so a cut never leaves half a surrogate pair.
+  return `${Array.from(key).slice(0, MAX_UNKNOWN_NAME_CHARS).join('')}…`;
+}
+
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -58,10 +73,14 @@ export function readMessageFields(
     return undefined;
   }
   const values: unknown[] = new Array(shape.jsonNames.length).fill(undefined);
+  let unknownFields = 0;
   for (const key in raw) {
     const slot = shape.slotOf(key);
     if (slot === undefined) {
-      report(errors, objectPath, key, `unknown field "${key}"`);
+      if (++unknownFields <= MAX_UNKNOWN_FIELDS_NAMED) {
+        const name = shownName(key);
+        report(errors, objectPath, name, `unknown field "${name}"`);
+      }
       continue;
     }
     const value = raw[key];
@@ -75,7 +94,13 @@ export function readMessageFields(
   }
   const unknown = (raw as WithUnknownFields)[UNKNOWN_FIELDS];
   if (unknown !== undefined) {
-    for (const { field, no } of unknown) report(errors, objectPath, field, `unknown field number ${no}`);
+    for (const { field, no } of unknown) {
+      if (++unknownFields <= MAX_UNKNOWN_FIELDS_NAMED) report(errors, objectPath, field, `unknown field number ${no}`);
+    }
+  }
+  if (unknownFields > MAX_UNKNOWN_FIELDS_NAMED) {
+    const more = unknownFields - MAX_UNKNOWN_FIELDS_NAMED;
+    report(errors, objectPath, undefined, `has ${more} more unknown field${more === 1 ? '' : 's'}`);
   }
   return values;
 }

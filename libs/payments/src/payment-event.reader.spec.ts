@@ -41,6 +41,21 @@ describe('PaymentEvent fields', () => {
     expect(errorsAfter(change)).toEqual([{ path, message }]);
   });
 
+  it('names 8 unknown fields of an object and counts the rest in one more error', () => {
+    const names = Array.from({ length: 20 }, (_, i) => `extra${String(i).padStart(2, '0')}`);
+    const errors = errorsAfter((e) => names.forEach((name) => (e[name] = 1)));
+    expect(errors).toEqual([
+      ...names.slice(0, 8).map((name) => ({ path: `events[0].${name}`, message: `unknown field "${name}"` })),
+      { path: 'events[0]', message: 'has 12 more unknown fields' },
+    ]);
+  });
+
+  it('cuts an unknown field name to 64 characters, never inside a surrogate pair', () => {
+    const long = `${'k'.repeat(63)}😀${'x'.repeat(10_000)}`;
+    const shown = `${'k'.repeat(63)}😀…`;
+    expect(errorsAfter((e) => (e[long] = 1))).toEqual([{ path: `events[0].${shown}`, message: `unknown field "${shown}"` }]);
+  });
+
   it('accepts any UUID version, in either case, and stores it in lower case', () => {
     expect(recordAfter((e) => (e.eventId = 'ABCDEF01-2345-1789-ABCD-EF0123456789')).eventId).toBe('abcdef01-2345-1789-abcd-ef0123456789');
     expect(recordAfter((e) => (e.eventId = '00000000-0000-0000-0000-000000000000')).eventId).toBe('00000000-0000-0000-0000-000000000000');

@@ -170,6 +170,22 @@ describe('requestFromProto', () => {
     expect(errorsOf(requestFromProto(overTheWire({ events })))).toEqual([{ path: 'events', message: 'must contain 1 to 1000 events, got 1001' }]);
   });
 
+  it('names 8 unknown field numbers of a message and counts the rest in one more error', () => {
+    const known = toBinary(PaymentEventSchema, create(PaymentEventSchema, completedInit()));
+    const writer = new BinaryWriter();
+    for (let no = 100; no < 130; no++) writer.tag(no, WireType.Varint).uint32(1);
+    const extra = writer.finish();
+    const bytes = new Uint8Array(known.length + extra.length);
+    bytes.set(known);
+    bytes.set(extra, known.length);
+    const event = fromBinary(PaymentEventSchema, bytes);
+    const decoded = fromBinary(RecordPaymentEventsRequestSchema, toBinary(RecordPaymentEventsRequestSchema, create(RecordPaymentEventsRequestSchema, { events: [event] })));
+    expect(errorsOf(requestFromProto(decoded))).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => ({ path: 'events[0]', message: `unknown field number ${100 + i}` })),
+      { path: 'events[0]', message: 'has 22 more unknown fields' },
+    ]);
+  });
+
   it('reports unknown fields by number at every depth', () => {
     const event = create(PaymentEventSchema, {
       ...withUnknownField(PaymentEventSchema, completedInit(), 99),
