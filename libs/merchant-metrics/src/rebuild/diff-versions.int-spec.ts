@@ -216,6 +216,29 @@ describe('diffVersions: the cells where two versions differ, with both values', 
     expect(await diff(2, 1, ALL)).toEqual({ cells: HAND_WRITTEN.length, merchants: 3, listed: swapped });
   });
 
+  it('lists a cell whose distinct customers differ, even when its sums agree', async () => {
+    const s3 = schemas[3]!;
+    const { rows: [cell] } = await pool.query(
+      `select merchant_id, bucket, currency, payment_method, store_id, count(*)::int as n, min(customer_id) as customer
+       from ${s3}.customers_15m group by 1, 2, 3, 4, 5 order by n desc, 1, 2, 3, 4, 5 limit 1`,
+    );
+    const key = [cell.merchant_id, cell.bucket, cell.currency, cell.payment_method, cell.store_id];
+    const match = `merchant_id = $1 and bucket = $2 and currency = $3 and payment_method = $4 and store_id = $5`;
+    expect((await pool.query(`delete from ${s3}.customers_15m where ${match} and customer_id = $6`, [...key, cell.customer])).rowCount).toBe(1);
+    try {
+      expect(await diff(1, 3)).toEqual({
+        cells: 1, merchants: 1,
+        listed: [{
+          merchantId: cell.merchant_id, bucket: cell.bucket, currency: cell.currency, paymentMethod: cell.payment_method, storeId: cell.store_id,
+          fields: { unique_customers: [String(cell.n), String(cell.n - 1)] },
+        }],
+      });
+    } finally {
+      await pool.query(`insert into ${s3}.customers_15m (merchant_id, bucket, currency, payment_method, store_id, customer_id) values ($1, $2, $3, $4, $5, $6)`, [...key, cell.customer]);
+    }
+    expect(await diff(1, 3)).toEqual({ cells: 0, merchants: 0, listed: [] });
+  });
+
   // PostgreSQL lets an implicit non-default collation win over the default one, so no COLLATE is needed in the join.
   it('compares with a version whose text columns have the default collation (installed before they were "C")', async () => {
     await pool.query(`create schema diff_legacy`);
@@ -226,6 +249,13 @@ describe('diffVersions: the cells where two versions differ, with both values', 
                 payment_method collate "default" as payment_method, store_id collate "default" as store_id,
                 completed_count, gross_amount, refund_count, refund_amount, failed_count
          from ${schemas[1]}.metrics_15m`,
+      );
+      await pool.query(
+        `create table diff_legacy.customers_15m as
+         select merchant_id collate "default" as merchant_id, bucket, currency collate "default" as currency,
+                payment_method collate "default" as payment_method, store_id collate "default" as store_id,
+                customer_id collate "default" as customer_id
+         from ${schemas[1]}.customers_15m`,
       );
       const { rows } = await pool.query(
         `select count(*)::int as n from pg_attribute a join pg_collation c on c.oid = a.attcollation

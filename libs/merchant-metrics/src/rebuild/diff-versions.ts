@@ -25,13 +25,17 @@ export interface VersionDiff {
   listed: CellDifference[];
 }
 
-const FIELDS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count'] as const;
+const FIELDS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count', 'unique_customers'] as const;
+const CELL = 'merchant_id, bucket, currency, payment_method, store_id';
 
 /**
  * Compares two versions' base tables (15-minute cells; rollups derive from
  * them) cell by cell: every (merchant, bucket, currency, method, store) whose
- * sums differ, a missing cell counting as zeros. PostHog-style check before a
- * promote: the differences should be exactly the ones the new logic intends.
+ * sums or number of distinct customers differ, a missing cell counting as
+ * zeros. The customer count per cell is what every unique-customers answer is
+ * built from, so a version that changes only who counts as a customer shows
+ * up too. PostHog-style check before a promote: the differences should be
+ * exactly the ones the new logic intends.
  */
 export async function diffVersions(client: SqlClient, fromSchema: string, toSchema: string, filter: DiffFilter = {}): Promise<VersionDiff> {
   const a = assertSchemaName(fromSchema);
@@ -39,19 +43,22 @@ export async function diffVersions(client: SqlClient, fromSchema: string, toSche
   const where = `($1::text is null or merchant_id = $1) and ($2::timestamptz is null or bucket >= $2) and ($3::timestamptz is null or bucket < $3)`;
   const values = [filter.merchantId ?? null, filter.from?.toISOString() ?? null, filter.to?.toISOString() ?? null];
   const differs = FIELDS.map((f) => `coalesce(a.${f}, 0) <> coalesce(b.${f}, 0)`).join(' or ');
+  const side = (schema: string) => `
+    (select * from (select * from ${schema}.metrics_15m where ${where}) m
+     full join (select ${CELL}, count(*) as unique_customers from ${schema}.customers_15m where ${where} group by ${CELL}) c using (${CELL}))`;
   const joined = `
-    from (select * from ${a}.metrics_15m where ${where}) a
-    full join (select * from ${b}.metrics_15m where ${where}) b using (merchant_id, bucket, currency, payment_method, store_id)
+    from ${side(a)} a
+    full join ${side(b)} b using (${CELL})
     where ${differs}`;
   const { rows: counts } = await client.query<{ cells: string; merchants: string }>(
     `select count(*) as cells, count(distinct merchant_id) as merchants ${joined}`,
     values,
   );
   const { rows } = await client.query<Record<string, string | Date>>(
-    `select merchant_id, bucket, currency, payment_method, store_id,
+    `select ${CELL},
             ${FIELDS.map((f) => `coalesce(a.${f}, 0)::text as a_${f}, coalesce(b.${f}, 0)::text as b_${f}`).join(', ')}
      ${joined}
-     order by merchant_id, bucket, currency, payment_method, store_id
+     order by ${CELL}
      limit $4`,
     [...values, filter.limit ?? 50],
   );
