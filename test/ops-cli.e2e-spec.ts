@@ -137,6 +137,40 @@ describe('ops CLI', () => {
     }
   });
 
+  it('db login makes a payments_writer login from LOGIN_PASSWORD, which never shows in its output', async () => {
+    const role = `login_${randomBytes(5).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    try {
+      const result = await ops(['db', 'login', role, '--member-of', 'payments_writer'], { ...env, LOGIN_PASSWORD: password });
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(lastLine(result.stdout)).toBe(`login ${role} is a member of payments_writer; connect as it with the password in LOGIN_PASSWORD`);
+      expect(result.stdout).not.toContain(password);
+      const url = new URL(database.url);
+      url.username = role;
+      url.password = password;
+      const login = new pg.Client({ connectionString: url.toString() });
+      await login.connect();
+      try {
+        const { rows } = await login.query(
+          `select current_user as name, r.rolsuper as superuser, array(select g.rolname from pg_auth_members m join pg_roles g on g.oid = m.roleid where m.member = r.oid)::text[] as groups
+           from pg_roles r where r.rolname = current_user`,
+        );
+        expect(rows).toEqual([{ name: role, superuser: false, groups: ['payments_writer'] }]);
+        await expect(login.query('delete from event_store.events')).rejects.toThrow('permission denied for table events');
+      } finally {
+        await login.end();
+      }
+
+      const noPassword = await ops(['db', 'login', role, '--member-of', 'payments_writer'], { ...env, LOGIN_PASSWORD: undefined });
+      expect([noPassword.code, noPassword.stderr.trim()]).toEqual([1, 'ops: set LOGIN_PASSWORD to the password of the login (it is not taken from the command line, where other users could see it)']);
+      const badGroup = await ops(['db', 'login', role, '--member-of', 'postgres'], { ...env, LOGIN_PASSWORD: password });
+      expect(badGroup.code).toBe(2);
+      expect(badGroup.stderr).toContain('GROUP is one of payments_writer, analyst');
+    } finally {
+      await client.query(`drop role if exists ${role}`);
+    }
+  });
+
   it('an unknown command exits 2 with the usage on stderr', async () => {
     const result = await ops(['apps', 'frobnicate'], env);
     expect(result.code).toBe(2);
