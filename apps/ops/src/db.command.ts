@@ -23,7 +23,7 @@ export const dbCommands: CommandGroup = {
       name: 'login',
       args: ['ROLE'],
       options: { 'member-of': 'GROUP' },
-      summary: `create a login ROLE in group GROUP with no other rights (or set an existing login's password) (${GROUP_ROLES.join(' or ')}); the password is read from LOGIN_PASSWORD, never from the command line`,
+      summary: `create a login ROLE in group GROUP (${GROUP_ROLES.join(' or ')}) with no other rights, or set an existing login's password; the password is read from LOGIN_PASSWORD, never from the command line`,
       async run(context, [role], options) {
         const group = options['member-of'];
         if (group === undefined || !GROUP_ROLES.includes(group)) {
