@@ -16,7 +16,7 @@ export class MetricValuesModel {
   @Field(() => String, { description: 'Sum of completed payments, in integer minor units.' })
   grossAmount!: string;
 
-  @Field(() => Int, { description: 'Refunds recorded in the bucket (by when the refund happened, not the original payment).' })
+  @Field(() => Int, { description: 'Refunds counted in the bucket. Version 1 counts a refund when it happened; version 2 (a fix) in the bucket of the payment it refunds, when that payment is known. freshness.version says which answered.' })
   refundCount!: number;
 
   @Field(() => String, { description: 'Sum of refunds, in integer minor units.' })
