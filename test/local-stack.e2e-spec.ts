@@ -5,8 +5,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withClient } from '@app/database';
 import { eventually, freePort, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import { ops } from './support/ops-cli.js';
 
@@ -104,27 +104,17 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ accepted: 1, duplicates: 0 });
 
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query(`select merchant_id, payload->'paymentCompleted'->'amount'->>'minorUnits' as amount from event_store.events where event_id = $1`, [event.eventId]);
-      expect(rows).toEqual([{ merchant_id: 'm-local-stack', amount: '1200' }]);
-    } finally {
-      await client.end();
-    }
+    const { rows } = await withClient(database.url, (client) => client.query(
+      `select merchant_id, payload->'paymentCompleted'->'amount'->>'minorUnits' as amount from event_store.events where event_id = $1`, [event.eventId]));
+    expect(rows).toEqual([{ merchant_id: 'm-local-stack', amount: '1200' }]);
   });
 
   it('lets the ops CLI find the running stack without DATABASE_URL', async () => {
     const name = `found-${randomUUID().slice(0, 8)}`;
     const result = await ops(['apps', 'create', name], { DATABASE_URL: undefined, LOCAL_DATA_DIR: dataDir });
     expect(result.code).toBe(0);
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      expect((await client.query('select count(*)::int as n from access.producer_apps where name = $1', [name])).rows).toEqual([{ n: 1 }]);
-    } finally {
-      await client.end();
-    }
+    const { rows } = await withClient(database.url, (client) => client.query('select count(*)::int as n from access.producer_apps where name = $1', [name]));
+    expect(rows).toEqual([{ n: 1 }]);
   });
 
   it('stops everything on Ctrl-C and removes its state file', async () => {

@@ -21,6 +21,17 @@ export function createPool(options: PoolOptions): pg.Pool {
   return pool;
 }
 
+/** One connection for `fn`, closed afterwards whatever `fn` does. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export function createKysely(pool: pg.Pool): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

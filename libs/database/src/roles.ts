@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { withClient } from './database.js';
 
 const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -22,9 +22,7 @@ export async function ensureMemberLogin(adminUrl: string, login: MemberLogin): P
   for (const name of [login.role, login.memberOf]) {
     if (!ROLE_NAME.test(name)) throw new Error(`invalid role name "${name}": lower-case letters, digits and _ only`);
   }
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
+  await withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ exists: boolean }>('select exists (select from pg_roles where rolname = $1) as exists', [login.role]);
     // Quoted by the server (format's %I and %L): the password never meets string concatenation here.
     const statement = rows[0].exists
@@ -34,9 +32,7 @@ export async function ensureMemberLogin(adminUrl: string, login: MemberLogin): P
     await client.query(built.rows[0].sql);
     const grant = await client.query<{ sql: string }>(`select format('grant %I to %I', $1::text, $2::text) as sql`, [login.memberOf, login.role]);
     await client.query(grant.rows[0].sql);
-  } finally {
-    await client.end();
-  }
+  });
   const url = new URL(adminUrl);
   url.username = login.role;
   url.password = login.password;

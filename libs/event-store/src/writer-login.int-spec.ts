@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, ensureMemberLogin } from '@app/database';
+import { createPool, ensureMemberLogin, withClient } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { EventStore } from './event-store.js';
 import { sampleEvent } from './testing/sample-events.js';
@@ -23,16 +23,6 @@ describe('a writer login (ensureMemberLogin … payments_writer)', () => {
     await database?.drop();
   });
 
-  async function withLogin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  }
-
   it('appends events, and can neither change them nor switch the immutability triggers off', async () => {
     const password = randomBytes(12).toString('hex');
     const url = await ensureMemberLogin(database.url, { role, password, memberOf: 'payments_writer' });
@@ -47,7 +37,7 @@ describe('a writer login (ensureMemberLogin … payments_writer)', () => {
       await pool.end();
     }
 
-    await withLogin(url, async (writer) => {
+    await withClient(url, async (writer) => {
       expect((await writer.query(`select current_user as name, rolsuper as superuser from pg_roles where rolname = current_user`)).rows)
         .toEqual([{ name: role, superuser: false }]);
       const refused: Array<[string, RegExp]> = [
@@ -64,8 +54,8 @@ describe('a writer login (ensureMemberLogin … payments_writer)', () => {
   it('sets a new password on an existing login, so the old one stops working', async () => {
     const first = await ensureMemberLogin(database.url, { role, password: randomBytes(12).toString('hex'), memberOf: 'payments_writer' });
     const second = await ensureMemberLogin(database.url, { role, password: randomBytes(12).toString('hex'), memberOf: 'payments_writer' });
-    await expect(withLogin(first, (c) => c.query('select 1'))).rejects.toThrow(/password authentication failed/);
-    expect((await withLogin(second, (c) => c.query('select current_user as name'))).rows).toEqual([{ name: role }]);
+    await expect(withClient(first, (c) => c.query('select 1'))).rejects.toThrow(/password authentication failed/);
+    expect((await withClient(second, (c) => c.query('select current_user as name'))).rows).toEqual([{ name: role }]);
   });
 
   it('refuses role names it would have to quote', async () => {

