@@ -7,6 +7,8 @@ export interface FetchedBatch {
   msg: JsMsg;
 }
 
+const MAX_ACK_PENDING = 10_000;
+
 /**
  * The durable pull consumer of one partition for one projection version
  * (`merchant-metrics-v1-p3` on `payments.events.3`). It starts at new
@@ -17,8 +19,6 @@ export interface FetchedBatch {
  * takes whatever has arrived: a fetch of N messages would wait for all N (or
  * for its expiry, at least a second), adding that to every event's freshness.
  */
-const MAX_ACK_PENDING = 10_000;
-
 export class PartitionConsumer {
   readonly name: string;
   private buffer: FetchedBatch[] = [];
