@@ -32,7 +32,6 @@ export interface BulkFoldResult {
   events: number;
 }
 
-
 /**
  * Folds the next `maxEvents` events of a partition after its checkpoint
  * `from` inside PostgreSQL, set-based, into the version's tables, in one

@@ -1,4 +1,4 @@
-import { assertSchemaName } from '../schema/read-model-tables.js';
+import { assertSchemaName, CELL_KEY as CELL } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
 export interface DiffFilter {
@@ -26,7 +26,6 @@ export interface VersionDiff {
 }
 
 const FIELDS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count', 'unique_customers'] as const;
-const CELL = 'merchant_id, bucket, currency, payment_method, store_id';
 
 /**
  * Compares two versions' base tables (15-minute cells; rollups derive from
