@@ -28,15 +28,13 @@ import { EventStore, PartitionRouter, type NewEvent } from '@app/event-store';
 import { validateRecordRequest } from '@app/payments';
 import { cpuBetween, cpuSnapshot } from './cpu.js';
 import { Resources, startPostgres, withClient } from './stack.js';
+import { numberFlag } from './args.js';
 import { EventFactory } from './workload.js';
 
 type Row = NewEvent;
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const flag = (name: string, fallback: number) => numberFlag(args, name, fallback);
 const BATCHES = flag('--batches', 100);
 const CLIENTS = flag('--clients', 8);
 const POOL = flag('--pool', 8);

@@ -101,6 +101,12 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   return settings;
 }
 
+/** The number after `name` in `argv` (`--clients 8`), or `fallback` when `name` is absent. */
+export function numberFlag(argv: readonly string[], name: string, fallback: number): number {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : fallback;
+}
+
 /**
  * Adds the value of a repeatable `NAME=VALUE` option (`--pg shared_buffers=4GB`, `--api-env K=V`)
  * to `into`; `what` names the option in the error ("--pg takes NAME=VALUE (a PostgreSQL setting)").

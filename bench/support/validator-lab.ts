@@ -39,13 +39,11 @@ import {
   type ValidatorOptions,
 } from 'class-validator';
 import { ACTIVE_CURRENCIES, validateRecordRequest } from '@app/payments';
+import { numberFlag } from './args.js';
 import { EventFactory } from './workload.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+const flag = (name: string, fallback: number) => numberFlag(args, name, fallback);
 const BODIES = flag('--bodies', 20);
 const ROUNDS = flag('--rounds', 7);
 const VERBOSE = args.includes('--verbose');
