@@ -125,7 +125,8 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
   let projector: AppProcess;
   let queryApi: AppProcess;
   let producer: PacedProducer | undefined;
-  const env = () => ({ DATABASE_URL: h.database.url, NATS_URL: h.nats.url, MERCHANT_JWT_SECRET: SECRET });
+  // An installation that started on v1 (before v3 was the default), reprocessed into v2.
+  const env = () => ({ DATABASE_URL: h.database.url, NATS_URL: h.nats.url, MERCHANT_JWT_SECRET: SECRET, PROJECTOR_VERSION: '1' });
 
   beforeAll(async () => {
     h = await startCommandApiHarness();

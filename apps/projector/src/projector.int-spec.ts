@@ -30,6 +30,8 @@ describe('projector', () => {
     const config = loadProjectorConfig({
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
       PROJECTOR_ROLLUP_CHECK_SECONDS: '1',
+      // v1: this spec covers the native rollup watermark, which v3's complete rollups do without.
+      PROJECTOR_VERSION: '1',
     });
     projector = new ProjectorSet(pool, config, { ...quiet, warn: (m: string) => warnings.push(m) });
     await projector.start();

@@ -2,12 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
-import type { QueryApiConfig } from '@app/config';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { GraphQLErrorPassthrough } from './graphql/graphql-error.filter.js';
 import { DrainState } from './health/drain-state.js';
 import { HealthController } from './health/health.controller.js';
-import { QueryApiConfigRef } from './infrastructure/config.provider.js';
+import { QueryApiConfigRef, type QueryApiSettings } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { LIVE_VERSION_CACHE, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
@@ -16,7 +15,7 @@ import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
 @Module({})
 export class QueryApiModule {
-  static forConfig(config: QueryApiConfig, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory }): DynamicModule {
+  static forConfig(config: QueryApiSettings, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory }): DynamicModule {
     const configRef = { provide: QueryApiConfigRef, useValue: new QueryApiConfigRef(config) };
     const liveVersionCache = { provide: LIVE_VERSION_CACHE, useValue: shared.liveVersionCache };
     return {

@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { redactUrl, type QueryApiConfig } from '@app/config';
+import { redactUrl } from '@app/config';
 import { LiveVersionCache } from '@app/merchant-metrics';
 import { QueryApiModule } from './app.module.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
 import { GRAPHQL_PATH } from './graphql/graphql-options.js';
 import { DrainState } from './health/drain-state.js';
+import type { QueryApiSettings } from './infrastructure/config.provider.js';
 import type { LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
@@ -23,7 +24,7 @@ export interface StartOptions {
 }
 
 /** Builds and starts the query API; main.ts and the tests both start it this way. */
-export async function startQueryApi(config: QueryApiConfig, options: StartOptions = {}): Promise<NestFastifyApplication> {
+export async function startQueryApi(config: QueryApiSettings, options: StartOptions = {}): Promise<NestFastifyApplication> {
   // While draining, requests already received are served (return503OnClosing: false); idle
   // keep-alive connections are closed so clients reconnect to another instance.
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });

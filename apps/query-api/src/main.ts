@@ -1,6 +1,7 @@
 import { runClustered } from '@app/cluster';
-import { ConfigError, loadQueryApiConfig, readInt } from '@app/config';
+import { ConfigError, readInt } from '@app/config';
 import { startQueryApi } from './bootstrap.js';
+import { loadQueryApiSettings } from './infrastructure/config.provider.js';
 
 /**
  * The merchants' GraphQL API. Stateless: scale out by running more instances
@@ -12,7 +13,7 @@ import { startQueryApi } from './bootstrap.js';
  */
 try {
   const workers = readInt(process.env, 'QUERY_API_WORKERS', 1, { min: 1, max: 64 });
-  const config = loadQueryApiConfig();
+  const config = loadQueryApiSettings();
   await runClustered('query-api', workers, () => startQueryApi(config));
 } catch (error) {
   console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);

@@ -17,15 +17,19 @@ const VALUES_FRAGMENT = 'fragment V on MetricValues { currency transactionCount 
 /** The agreed contract, by hand; descriptions are checked separately. */
 const CONTRACT = `type MetricValues {
   currency: String!
-  transactionCount: Int!
+  transactionCount: SafeInt!
   grossAmount: String!
-  refundCount: Int!
+  refundCount: SafeInt!
   refundAmount: String!
   netAmount: String!
-  failedCount: Int!
+  failedCount: SafeInt!
   averageTicket: String
-  uniqueCustomers: Int!
+  uniqueCustomers: SafeInt!
+  uniqueCustomersExact: Boolean!
+  uniqueCustomersStandardError: Float!
 }
+
+scalar SafeInt
 
 type Freshness {
   asOf: DateTime!
@@ -63,6 +67,8 @@ enum Granularity {
   DAY
   WEEK
   MONTH
+  QUARTER
+  YEAR
 }
 
 enum Dimension {

@@ -17,6 +17,12 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** The read model has no live version yet (no projector has caught up): retry later. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /**
+   * The database cancelled the question after QUERY_STATEMENT_TIMEOUT_MS. Unlike
+   * UNAVAILABLE, asking the same again rarely helps: ask a smaller question
+   * (shorter range, coarser granularity, fewer groupBy dimensions).
+   */
+  QUERY_TIMEOUT: 'QUERY_TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

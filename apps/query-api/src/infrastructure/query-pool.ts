@@ -1,26 +1,47 @@
 import pg from 'pg';
-import type { QueryApiConfig } from '@app/config';
+import type { QueryApiSettings } from './config.provider.js';
+
+/** QUERY_STATEMENT_TIMEOUT_MS's default: p99 answers take well under 100 ms. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
 
 /**
  * The query API's connections. Like every pool of the system (createPool in
- * @app/database), plus `plan_cache_mode = force_generic_plan`: the reader runs
- * its statements prepared (PreparedStatementClient), and their tables are
- * partitioned by merchant. PostgreSQL's default would keep re-planning them,
- * because a generic plan's estimate counts every partition while execution
- * prunes to the merchant's one at start-up; the generic plan costs a fifth of
- * the planning for the short questions. Behind PgBouncer, which drops startup
- * options, the answers stay the same, only slower.
+ * @app/database), plus two settings sent at connection start-up:
+ *
+ * - `plan_cache_mode = force_generic_plan`: the reader runs its statements
+ *   prepared (PreparedStatementClient), and their tables are partitioned by
+ *   merchant. PostgreSQL's default would keep re-planning them, because a
+ *   generic plan's estimate counts every partition while execution prunes to
+ *   the merchant's one at start-up; the generic plan costs a fifth of the
+ *   planning for the short questions.
+ * - `statement_timeout`: a runaway question (a decade of 15-minute rows, a
+ *   lock held by a migration) is cancelled by the server, which frees its
+ *   connection and its CPU, instead of holding both until the client gives up.
+ *
+ * Behind PgBouncer, which drops startup options, both are lost: the answers
+ * stay the same, only slower, and the timeout must then be set on the role
+ * (`alter role … set statement_timeout`).
  */
-export function createQueryPool(config: Pick<QueryApiConfig, 'databaseUrl' | 'databasePoolSize'>, applicationName = 'query-api'): pg.Pool {
+export function createQueryPool(
+  config: Pick<QueryApiSettings, 'databaseUrl' | 'databasePoolSize'> & Partial<Pick<QueryApiSettings, 'statementTimeoutMs'>>,
+  applicationName = 'query-api',
+): pg.Pool {
+  const timeout = config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
   const pool = new pg.Pool({
     connectionString: config.databaseUrl,
     max: config.databasePoolSize,
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-    options: '-c plan_cache_mode=force_generic_plan',
+    options: `-c plan_cache_mode=force_generic_plan -c statement_timeout=${timeout}`,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/** True for the error of a statement cancelled by statement_timeout (SQLSTATE 57014, query_canceled). */
+export function isStatementTimeout(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === '57014' && typeof e.message === 'string' && e.message.includes('statement timeout');
 }

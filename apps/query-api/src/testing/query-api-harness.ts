@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type pg from 'pg';
 import { signMerchantToken, type MerchantPrincipal } from '@app/access';
-import { loadQueryApiConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { startQueryApi, type StartOptions } from '../bootstrap.js';
+import { loadQueryApiSettings } from '../infrastructure/config.provider.js';
 
 export const TEST_SECRET = 'query-api-test-secret-0123456789abcdef';
 
@@ -29,7 +29,7 @@ export interface QueryApiHarness {
 export async function startQueryApiHarness(env: Record<string, string> = {}, options: Omit<StartOptions, 'logger'> = {}): Promise<QueryApiHarness> {
   const database = await testDatabase();
   const pool = createPool({ connectionString: database.url, max: 4 });
-  const config = loadQueryApiConfig({ DATABASE_URL: database.url, QUERY_API_PORT: '0', MERCHANT_JWT_SECRET: TEST_SECRET, ...env });
+  const config = loadQueryApiSettings({ DATABASE_URL: database.url, QUERY_API_PORT: '0', MERCHANT_JWT_SECRET: TEST_SECRET, ...env });
   const app = await startQueryApi(config, { ...options, logger: process.env.TEST_LOGS === '1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const opsToken = await signMerchantToken(TEST_SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });

@@ -4,6 +4,7 @@ import type { SqlClient } from '../sql-client.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
 import { writeDelta } from './metrics-writer.js';
+import { writeSketchDelta } from './sketch-writer.js';
 import type { PositionedEvent } from './payment-event.json.js';
 
 /** Where a projector writes: one version of one projection. */
@@ -54,7 +55,8 @@ export async function applyEvents(
   await client.query('begin');
   try {
     await advanceCheckpoint(client, { ...target, partition }, checkpoint, { position, recordedAt, events: applied });
-    await writeDelta(client, target.schemaName, target.engine, delta, partition);
+    if (target.logic.layout === 'sketches') await writeSketchDelta(client, target.schemaName, target.engine, delta);
+    else await writeDelta(client, target.schemaName, target.engine, delta, partition);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);

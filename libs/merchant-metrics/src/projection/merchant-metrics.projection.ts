@@ -1,3 +1,4 @@
+import type { ReadModelLayout } from '../schema/read-model-tables.js';
 import { paymentKey, type MetricsDelta } from './metrics-delta.js';
 import { shortMethod, type PaymentEventJson } from './payment-event.json.js';
 
@@ -21,6 +22,8 @@ export interface MerchantMetricsLogic {
   readonly version: number;
   /** What this version changed, for `projections list` and the docs. */
   readonly description: string;
+  /** The tables it keeps (schema/read-model-tables.ts). */
+  readonly layout: ReadModelLayout;
   /**
    * True when refunds need their payment's bucket: completed payments are
    * then recorded in the version's `payments` table, and before a batch is
@@ -45,6 +48,7 @@ export interface MerchantMetricsLogic {
 export const merchantMetricsV1: MerchantMetricsLogic = {
   version: 1,
   description: 'completed, failed and refunded payments, each in the bucket of its own occurredAt',
+  layout: 'customer-sets',
   paymentIndex: false,
   bulkFold: { refundBucket: 'own' },
   apply(delta, event) {
@@ -82,6 +86,7 @@ export const merchantMetricsV1: MerchantMetricsLogic = {
 export const merchantMetricsV2: MerchantMetricsLogic = {
   version: 2,
   description: "refunds count in the bucket of the payment they refund (v1: the refund's own occurredAt)",
+  layout: 'customer-sets',
   paymentIndex: true,
   bulkFold: { refundBucket: 'payment' },
   apply(delta, event, known) {
@@ -100,7 +105,24 @@ export const merchantMetricsV2: MerchantMetricsLogic = {
   },
 };
 
-const versions = new Map<number, MerchantMetricsLogic>([[1, merchantMetricsV1], [2, merchantMetricsV2]]);
+/**
+ * Version 3 counts exactly as v2 does; what changes is the read model's grain
+ * (the `sketches` layout): unique customers come from mergeable sketches kept
+ * in every row, and rollups without dimensions sit beside the dimensioned
+ * ones, so an answer costs what its buckets and series cost, not what the
+ * events behind them cost (docs/decisions/0008-customer-sketches.md).
+ */
+export const merchantMetricsV3: MerchantMetricsLogic = {
+  ...merchantMetricsV2,
+  version: 3,
+  description: "v2's rules; unique customers from sketches in hourly and daily rollups, with and without dimensions",
+  layout: 'sketches',
+};
+
+/** The version a new installation starts on. */
+export const DEFAULT_MERCHANT_METRICS_VERSION = 3;
+
+const versions = new Map<number, MerchantMetricsLogic>([[1, merchantMetricsV1], [2, merchantMetricsV2], [3, merchantMetricsV3]]);
 
 /** Every version this code can project. */
 export function knownMerchantMetricsVersions(): number[] {

@@ -1,6 +1,7 @@
 import { ADD_TO_CELLS, CELL_COLUMNS, rollUpSql, type ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { CustomerCell, MetricCell, MetricsDelta, PaymentCell } from './metrics-delta.js';
+import { iso, numberArray, textArray } from './sql-arrays.js';
 
 const INPUT = `unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[],
                       $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[]) as u(${CELL_COLUMNS})`;
@@ -27,40 +28,6 @@ const upsertWithRollupsSql = (schema: string) => {
           hourly as (${rollup('metrics_hourly', '1 hour')})
           ${rollup('metrics_daily', '1 day')}`;
 };
-
-/** Bucket starts repeat a lot (15-minute grid): format each once. */
-const isoCache = new Map<number, string>();
-
-function iso(ms: number): string {
-  let text = isoCache.get(ms);
-  if (text === undefined) {
-    if (isoCache.size >= 200_000) isoCache.clear();
-    text = new Date(ms).toISOString();
-    isoCache.set(ms, text);
-  }
-  return text;
-}
-
-/**
- * Array parameters are sent as PostgreSQL array literals built here: the
- * driver's generic array serialisation (escape every element, recursively)
- * was a tenth of the projector's CPU.
- */
-function textArray<T>(items: readonly T[], field: (item: T) => string): string {
-  let out = '{';
-  for (let i = 0; i < items.length; i++) {
-    const v = field(items[i]);
-    const escaped = v.includes('"') || v.includes('\\') ? v.replace(/[\\"]/g, '\\$&') : v;
-    out += i === 0 ? `"${escaped}"` : `,"${escaped}"`;
-  }
-  return out + '}';
-}
-
-function numberArray<T>(items: readonly T[], field: (item: T) => number | bigint): string {
-  let out = '{';
-  for (let i = 0; i < items.length; i++) out += i === 0 ? String(field(items[i])) : `,${field(items[i])}`;
-  return out + '}';
-}
 
 async function upsertCells(client: SqlClient, sql: string, cells: MetricCell[], ...extra: unknown[]): Promise<void> {
   if (cells.length === 0) return;
@@ -98,7 +65,7 @@ async function insertCustomers(client: SqlClient, table: string, customers: Cust
   );
 }
 
-async function insertPayments(client: SqlClient, table: string, payments: PaymentCell[]): Promise<void> {
+export async function insertPayments(client: SqlClient, table: string, payments: PaymentCell[]): Promise<void> {
   if (payments.length === 0) return;
   await client.query(
     `insert into ${table} (merchant_id, payment_id, bucket)

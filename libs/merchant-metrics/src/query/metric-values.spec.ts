@@ -16,7 +16,7 @@ describe('metric values', () => {
     const sums = { transactionCount: 3, grossAmount: 1000n, refundCount: 1, refundAmount: 250n, failedCount: 2 };
     expect(metricValues('JPY', sums, 2)).toEqual({
       currency: 'JPY', transactionCount: 3, grossAmount: 1000n, refundCount: 1, refundAmount: 250n,
-      netAmount: 750n, failedCount: 2, averageTicket: 333n, uniqueCustomers: 2,
+      netAmount: 750n, failedCount: 2, averageTicket: 333n, uniqueCustomers: 2, uniqueCustomersExact: true,
     });
     expect(metricValues('JPY', { ...sums, transactionCount: 0, grossAmount: 0n }, 0).averageTicket).toBeNull();
   });

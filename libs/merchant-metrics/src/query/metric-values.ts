@@ -30,7 +30,7 @@ export function roundedAverage(total: bigint, count: number): bigint | null {
   return total < 0n ? -rounded : rounded;
 }
 
-export function metricValues(currency: string, sums: MetricSums, uniqueCustomers: number): MetricValues {
+export function metricValues(currency: string, sums: MetricSums, uniqueCustomers: number, uniqueCustomersExact = true): MetricValues {
   return {
     currency,
     transactionCount: sums.transactionCount,
@@ -41,5 +41,6 @@ export function metricValues(currency: string, sums: MetricSums, uniqueCustomers
     failedCount: sums.failedCount,
     averageTicket: roundedAverage(sums.grossAmount, sums.transactionCount),
     uniqueCustomers,
+    uniqueCustomersExact,
   };
 }

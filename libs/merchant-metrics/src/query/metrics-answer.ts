@@ -2,6 +2,7 @@ import type { BucketPlan } from './bucket-plan.js';
 import { addSums, emptySums, metricValues, type MetricSums } from './metric-values.js';
 import type { Dimension, MetricsAnswer, MetricsSeries, MetricValues } from './metrics-query.js';
 import type { MetricsCell, MetricsResult } from './metrics-sql.js';
+import { assertSeriesWithinCap, type QueryLimits } from './query-limits.js';
 
 interface SeriesData {
   currency: string;
@@ -9,6 +10,7 @@ interface SeriesData {
   store: string | null;
   sums: Map<number, MetricSums>;
   customers: Map<number, number>;
+  exact: Map<number, boolean>;
 }
 
 function compareKeys(a: SeriesData, b: SeriesData): number {
@@ -29,7 +31,9 @@ function sumsOf(cell: MetricsCell): MetricSums {
 }
 
 /** Turns the result of metricsSql into the answer: zero-filled series in order, totals per currency. */
-export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: MetricsResult): Omit<MetricsAnswer, 'freshness'> {
+export function assembleAnswer(
+  plan: BucketPlan, groupBy: Dimension[], result: MetricsResult, limits?: Pick<QueryLimits, 'maxSeries'>,
+): Omit<MetricsAnswer, 'freshness'> {
   const byMethod = groupBy.includes('PAYMENT_METHOD');
   const byStore = groupBy.includes('STORE');
   const series = new Map<string, SeriesData>();
@@ -38,15 +42,18 @@ export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: M
     const key = `${currency}\u0000${method}\u0000${store}`;
     let data = series.get(key);
     if (data === undefined) {
-      data = { currency, method: byMethod ? method : null, store: byStore ? store : null, sums: new Map(), customers: new Map() };
+      data = { currency, method: byMethod ? method : null, store: byStore ? store : null, sums: new Map(), customers: new Map(), exact: new Map() };
       series.set(key, data);
     }
     // width_bucket numbers boundaries from 1: bucket i begins at grid[i - 1].
     const start = plan.gridStarts[i - 1];
     data.sums.set(start, sumsOf(cell));
     data.customers.set(start, Number(cell[9]));
+    if (cell[10] === false) data.exact.set(start, false);
   }
 
+  // Before the zero-filled points are built: their size is series × buckets.
+  if (limits) assertSeriesWithinCap(series.size, limits);
   const ordered = [...series.values()].sort(compareKeys);
   // Most points of a sparse series are empty: they share one zero value per currency, and points share start dates.
   const zeros = new Map<string, MetricValues>();
@@ -58,7 +65,7 @@ export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: M
   const valuesAt = (data: SeriesData, start: number): MetricValues => {
     const sums = data.sums.get(start);
     // Customers are counted only where there are sums (they come with a completed payment).
-    return sums === undefined ? zero(data.currency) : metricValues(data.currency, sums, data.customers.get(start) ?? 0);
+    return sums === undefined ? zero(data.currency) : metricValues(data.currency, sums, data.customers.get(start) ?? 0, data.exact.get(start) ?? true);
   };
   const startDates = plan.starts.map((start) => new Date(start));
 
@@ -85,7 +92,7 @@ export function assembleAnswer(plan: BucketPlan, groupBy: Dimension[], result: M
   }
   return {
     // Series are sorted by currency first, so totals come out in currency order too.
-    totals: [...totals].map(([currency, sums]) => metricValues(currency, sums, Number(result.totals[currency] ?? 0))),
+    totals: [...totals].map(([currency, sums]) => metricValues(currency, sums, Number(result.totals[currency] ?? 0), result.totalsExact?.[currency] ?? true)),
     series: answerSeries,
   };
 }

@@ -2,7 +2,8 @@
  * The read side's question and answer, independent of GraphQL. The query API
  * maps GraphQL arguments to a MetricsQuery and a MetricsAnswer back to types.
  */
-export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
+/** Bucket widths, in the query's zone: weeks start on Monday, quarters in January, April, July and October. */
+export type Granularity = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH' | 'QUARTER' | 'YEAR';
 export type Dimension = 'PAYMENT_METHOD' | 'STORE';
 export type Comparison = 'PREVIOUS_PERIOD' | 'PREVIOUS_YEAR';
 
@@ -31,6 +32,11 @@ export interface MetricValues {
   /** grossAmount / transactionCount rounded half away from zero; null when no transaction. */
   averageTicket: bigint | null;
   uniqueCustomers: number;
+  /**
+   * False when uniqueCustomers is a sketch's estimate (v3, sets past 256
+   * customers), whose relative standard error is SKETCH_STANDARD_ERROR.
+   */
+  uniqueCustomersExact: boolean;
 }
 
 export interface MetricsPoint {

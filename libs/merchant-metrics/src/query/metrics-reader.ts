@@ -6,7 +6,11 @@ import { freshnessFrom } from './freshness-reader.js';
 import { assembleAnswer } from './metrics-answer.js';
 import type { MetricsAnswer, MetricsQuery } from './metrics-query.js';
 import { metricsSql, type FreshnessColumns, type MetricsResult } from './metrics-sql.js';
-import { queryLimits, validateQuery, type QueryLimitsInput } from './query-limits.js';
+import { queryLimits, validateQuery, type QueryLimits, type QueryLimitsInput } from './query-limits.js';
+import { layoutOfSchema } from '../registry/projection-registry.js';
+import { sketchMetricsSql, type SketchSqlRow } from './sketch-metrics-sql.js';
+import { planGrainSpans } from './sketch-plan.js';
+import { sketchResult } from './sketch-result.js';
 
 /** ISO strings of instants: the same bucket boundaries come back query after query. */
 const isoCache = new Map<number, string>();
@@ -29,16 +33,26 @@ export interface ReadOptions {
   uniqueCustomers?: boolean;
 }
 
+interface Statement {
+  plan: BucketPlan;
+  limits: QueryLimits;
+  text: string;
+  values: unknown[];
+  /** The statement's rows as a MetricsResult (and the freshness columns of its first row). */
+  result(rows: unknown[]): MetricsResult & Partial<FreshnessColumns>;
+}
+
 function statement(
   schemaName: string,
   query: MetricsQuery,
   input: QueryLimitsInput,
   options: ReadOptions,
   freshness?: { version: number; partition: number },
-): { plan: BucketPlan; text: string; values: unknown[] } {
+): Statement {
   const limits = queryLimits(input);
   validateQuery(query, limits);
   const plan = planBuckets(query, limits);
+  if (layoutOfSchema(schemaName) === 'sketches') return { limits, ...sketchStatement(schemaName, query, plan, options, freshness) };
   const text = metricsSql({
     schemaName,
     source: plan.source,
@@ -50,14 +64,36 @@ function statement(
   const values: unknown[] = [query.merchantId, plan.grid.map(iso), iso(plan.range[0]), iso(plan.range[1])];
   for (const [from, to] of plan.ranges) values.push(iso(from), iso(to));
   if (freshness) values.push(PROJECTION_NAME, freshness.version, freshness.partition);
-  return { plan, text, values };
+  return { plan, limits, text, values, result: (rows) => rows[0] as MetricsResult & FreshnessColumns };
+}
+
+/** The statement for a `sketches`-layout version (v3): the coarsest rows per span, sketches merged here. */
+function sketchStatement(
+  schemaName: string,
+  query: MetricsQuery,
+  plan: BucketPlan,
+  options: ReadOptions,
+  freshness?: { version: number; partition: number },
+): Omit<Statement, 'limits'> {
+  const customers = options.uniqueCustomers ?? true;
+  const text = sketchMetricsSql({ schemaName, groupBy: query.groupBy ?? [], customers, freshness: freshness !== undefined });
+  const spans = planGrainSpans(plan);
+  const values: unknown[] = [query.merchantId, plan.grid.map(iso)];
+  for (const grain of [spans.daily, spans.hourly, spans.quarter]) values.push(grain.map(([from]) => iso(from)), grain.map(([, to]) => iso(to)));
+  if (freshness) values.push(PROJECTION_NAME, freshness.version, freshness.partition);
+  return {
+    plan,
+    text,
+    values,
+    result: (rows) => ({ ...(rows[0] as Partial<FreshnessColumns>), ...sketchResult(plan, rows as SketchSqlRow[], customers) }),
+  };
 }
 
 /**
  * Answers a metrics query from the read model in `schemaName` (one version's
  * schema, e.g. rm_merchant_metrics_v1) with one SQL statement.
  *
- * Buckets are the merchant's local HOUR/DAY/WEEK(Monday)/MONTH in
+ * Buckets are the merchant's local HOUR/DAY/WEEK(Monday)/MONTH/QUARTER/YEAR in
  * query.timeZone, with PostgreSQL's date_trunc semantics across DST changes;
  * the range is widened to whole buckets. Rows come from the coarsest stored
  * grid (daily, hourly, 15-minute UTC buckets) on which every boundary lies, so
@@ -78,9 +114,9 @@ export async function readMetrics(
   input: QueryLimitsInput = {},
   options: ReadOptions = {},
 ): Promise<Omit<MetricsAnswer, 'freshness'>> {
-  const { plan, text, values } = statement(schemaName, query, input, options);
-  const { rows } = await client.query<MetricsResult>(text, values);
-  return assembleAnswer(plan, query.groupBy ?? [], rows[0]);
+  const s = statement(schemaName, query, input, options);
+  const { rows } = await client.query(s.text, s.values);
+  return assembleAnswer(s.plan, query.groupBy ?? [], s.result(rows), s.limits);
 }
 
 /**
@@ -100,10 +136,10 @@ export async function readMetricsWithFreshness(
   options: ReadOptions = {},
 ): Promise<MetricsAnswer> {
   const partition = partitionOf(query.merchantId, partitions);
-  const { plan, text, values } = statement(live.schemaName, query, input, options, { version: live.version, partition });
-  const { rows } = await client.query<MetricsResult & FreshnessColumns>(text, values);
-  const row = rows[0];
-  if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
-  const freshness = await freshnessFrom(client, partition, live.version, row);
-  return { freshness, ...assembleAnswer(plan, query.groupBy ?? [], row) };
+  const s = statement(live.schemaName, query, input, options, { version: live.version, partition });
+  const { rows } = await client.query(s.text, s.values);
+  if (rows[0] === undefined) throw new Error(`event store partition ${partition} has no head row`);
+  const result = s.result(rows);
+  const freshness = await freshnessFrom(client, partition, live.version, result as FreshnessColumns);
+  return { freshness, ...assembleAnswer(s.plan, query.groupBy ?? [], result, s.limits) };
 }

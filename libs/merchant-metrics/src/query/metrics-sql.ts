@@ -43,13 +43,18 @@ export interface MetricsSqlShape {
   freshness?: boolean;
 }
 
-/** [bucket index (1-based, width_bucket's), currency, method, store, completed, gross, refunds, refunded, failed, customers]. */
-export type MetricsCell = [number, string, string, string, string, string, string, string, string, number];
+/**
+ * [bucket index (1-based, width_bucket's), currency, method, store, completed, gross, refunds, refunded, failed, customers,
+ * whether customers is exact (absent: exact)].
+ */
+export type MetricsCell = [number, string, string, string, string, string, string, string, string, number, boolean?];
 
 export interface MetricsResult {
   cells: MetricsCell[];
   /** Distinct customers over the whole range, per currency. */
   totals: Record<string, number>;
+  /** Whether each of `totals` is exact (absent: exact). */
+  totalsExact?: Record<string, boolean>;
 }
 
 /** The extra columns of a statement built with `freshness`. */

@@ -10,18 +10,29 @@ export interface QueryLimits {
   maxRangeDays: Record<Granularity, number>;
   /** Most groupBy dimensions. */
   maxGroupBy: number;
+  /** Most series in one answer: currencies × payment methods × stores seen in the range. */
+  maxSeries: number;
 }
 
+/**
+ * HOUR reads the finest rows, hence its month. DAY, WEEK and MONTH cover 13
+ * months (a year compared with the one before); QUARTER 5 years and YEAR 10
+ * (366-day years): longer ranges for coarser buckets, whose answers stay short
+ * (at most 21 quarters or 11 years) while the rows read grow with the range.
+ */
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxBuckets: 1000,
-  maxRangeDays: { HOUR: 31, DAY: 400, WEEK: 400, MONTH: 400 },
+  maxRangeDays: { HOUR: 31, DAY: 400, WEEK: 400, MONTH: 400, QUARTER: 1830, YEAR: 3660 },
   maxGroupBy: 2,
+  maxSeries: 1000,
 };
 
 /**
  * Limits as configured: any part may be left out, and maxRangeDays may be one
- * number, which bounds DAY, WEEK and MONTH ranges and HOUR ranges only up to
- * HOUR's own default (hourly answers read the finest rows).
+ * number N, which bounds DAY, WEEK and MONTH ranges to N days, HOUR ranges to
+ * N only up to HOUR's own default (hourly answers read the finest rows), and
+ * QUARTER and YEAR ranges to their defaults or N if longer (a coarser bucket
+ * is never refused a range a finer one is allowed).
  */
 export type QueryLimitsInput = Partial<Omit<QueryLimits, 'maxRangeDays'>> & {
   maxRangeDays?: number | Partial<Record<Granularity, number>>;
@@ -30,18 +41,23 @@ export type QueryLimitsInput = Partial<Omit<QueryLimits, 'maxRangeDays'>> & {
 export function queryLimits(input: QueryLimitsInput = {}): QueryLimits {
   const days = input.maxRangeDays;
   const defaults = DEFAULT_QUERY_LIMITS.maxRangeDays;
-  const maxRangeDays =
+  const maxRangeDays: Record<Granularity, number> =
     typeof days === 'number'
-      ? { HOUR: Math.min(days, defaults.HOUR), DAY: days, WEEK: days, MONTH: days }
-      : { HOUR: days?.HOUR ?? defaults.HOUR, DAY: days?.DAY ?? defaults.DAY, WEEK: days?.WEEK ?? defaults.WEEK, MONTH: days?.MONTH ?? defaults.MONTH };
+      ? { HOUR: Math.min(days, defaults.HOUR), DAY: days, WEEK: days, MONTH: days, QUARTER: Math.max(days, defaults.QUARTER), YEAR: Math.max(days, defaults.YEAR) }
+      : { ...defaults, ...definedOnly(days ?? {}) };
   return {
     maxBuckets: input.maxBuckets ?? DEFAULT_QUERY_LIMITS.maxBuckets,
     maxGroupBy: input.maxGroupBy ?? DEFAULT_QUERY_LIMITS.maxGroupBy,
+    maxSeries: input.maxSeries ?? DEFAULT_QUERY_LIMITS.maxSeries,
     maxRangeDays,
   };
 }
 
-const GRANULARITIES: readonly string[] = ['HOUR', 'DAY', 'WEEK', 'MONTH'];
+function definedOnly(days: Partial<Record<Granularity, number>>): Partial<Record<Granularity, number>> {
+  return Object.fromEntries(Object.entries(days).filter(([, value]) => value !== undefined));
+}
+
+const GRANULARITIES: readonly string[] = ['HOUR', 'DAY', 'WEEK', 'MONTH', 'QUARTER', 'YEAR'];
 const DIMENSIONS: readonly string[] = ['PAYMENT_METHOD', 'STORE'];
 const COMPARISONS: readonly string[] = ['PREVIOUS_PERIOD', 'PREVIOUS_YEAR'];
 // Payment data starts long after 1970; the bound also keeps comparisons away from
@@ -87,4 +103,18 @@ export function validateQuery(query: MetricsQuery, input: QueryLimitsInput = {})
   if (query.compareTo !== undefined && query.compareTo !== null && !COMPARISONS.includes(query.compareTo)) {
     reject(`unknown compareTo "${query.compareTo}"`);
   }
+}
+
+/**
+ * Refuses an answer with more series than limits.maxSeries. How many series a
+ * question has is known only from the data (each store and method seen in the
+ * range makes one per currency), so this runs once the rows are grouped,
+ * before the zero-filled points are built. Throws QueryRejectedError.
+ */
+export function assertSeriesWithinCap(seriesCount: number, limits: Pick<QueryLimits, 'maxSeries'>): void {
+  if (seriesCount <= limits.maxSeries) return;
+  reject(
+    `the answer would have ${seriesCount} series (one per currency, payment method and store seen in the range); at most ${limits.maxSeries} are allowed: ` +
+      'ask with fewer groupBy dimensions (each store makes its own series) or for a shorter range',
+  );
 }

@@ -71,6 +71,25 @@ describe('America/New_York across both 2026 DST changes', () => {
       '2026-12-01T05:00:00Z', '2027-01-01T05:00:00Z',
     ]);
   });
+
+  it('QUARTER starts on 1 January, April, July and October at local midnight, in EST or EDT', () => {
+    // 1 April is in summer time (04:00Z), 1 January in winter time (05:00Z).
+    expect(isos([floorToBucket(t('2026-04-01T03:59Z'), 'QUARTER', NY), floorToBucket(t('2026-04-01T04:00Z'), 'QUARTER', NY)])).toEqual([
+      '2026-01-01T05:00:00Z', '2026-04-01T04:00:00Z',
+    ]);
+    expect(isos(bucketBoundaries(t('2026-02-01T00:00Z'), t('2027-01-15T00:00Z'), 'QUARTER', NY))).toEqual([
+      '2026-01-01T05:00:00Z', '2026-04-01T04:00:00Z', '2026-07-01T04:00:00Z', '2026-10-01T04:00:00Z', '2027-01-01T05:00:00Z', '2027-04-01T04:00:00Z',
+    ]);
+  });
+
+  it('YEAR starts on 1 January at local midnight', () => {
+    expect(isos([floorToBucket(t('2027-01-01T04:59Z'), 'YEAR', NY), floorToBucket(t('2027-01-01T05:00Z'), 'YEAR', NY)])).toEqual([
+      '2026-01-01T05:00:00Z', '2027-01-01T05:00:00Z',
+    ]);
+    expect(isos(bucketBoundaries(t('2025-06-01T00:00Z'), t('2027-02-01T00:00Z'), 'YEAR', NY))).toEqual([
+      '2025-01-01T05:00:00Z', '2026-01-01T05:00:00Z', '2027-01-01T05:00:00Z', '2028-01-01T05:00:00Z',
+    ]);
+  });
 });
 
 describe('other zones', () => {
@@ -101,6 +120,19 @@ describe('other zones', () => {
       '2026-02-28T00:00:00Z', '2028-02-29T00:00:00Z',
     ]);
     expect(isos([addInterval(t('2028-02-29T00:00Z'), 'YEAR', -1, 'UTC')])).toEqual(['2027-02-28T00:00:00Z']);
+    // A quarter is three months: 30 November + 1 quarter = 28 February; 31 May - 1 quarter = 28 February.
+    expect(isos([addInterval(t('2026-11-30T00:00Z'), 'QUARTER', 1, 'UTC'), addInterval(t('2026-05-31T00:00Z'), 'QUARTER', -1, 'UTC')])).toEqual([
+      '2027-02-28T00:00:00Z', '2026-02-28T00:00:00Z',
+    ]);
+  });
+
+  it('Asia/Tokyo QUARTER and YEAR (UTC+9): the new year starts at 15:00Z the day before', () => {
+    expect(isos([floorToBucket(t('2026-12-31T14:59Z'), 'YEAR', 'Asia/Tokyo'), floorToBucket(t('2026-12-31T15:00Z'), 'YEAR', 'Asia/Tokyo')])).toEqual([
+      '2025-12-31T15:00:00Z', '2026-12-31T15:00:00Z',
+    ]);
+    expect(isos([floorToBucket(t('2026-06-30T14:59Z'), 'QUARTER', 'Asia/Tokyo'), floorToBucket(t('2026-06-30T15:00Z'), 'QUARTER', 'Asia/Tokyo')])).toEqual([
+      '2026-03-31T15:00:00Z', '2026-06-30T15:00:00Z',
+    ]);
   });
 });
 
@@ -127,5 +159,28 @@ describe('comparison buckets', () => {
     expect(isos(boundaries)).toEqual([...isos(starts), '2025-03-10T04:00:00Z']);
     const leap = bucketBoundaries(t('2028-02-28T00:00Z'), t('2028-03-01T00:00Z'), 'DAY', 'UTC').slice(0, -1);
     expect(isos(comparisonBuckets(leap, 'DAY', 'UTC', 'PREVIOUS_YEAR').starts)).toEqual(['2027-02-28T00:00:00Z', '2027-02-28T00:00:00Z']);
+  });
+
+  it('QUARTER: the two quarters before, or the same quarters a year earlier', () => {
+    // The second and third quarters of 2026 in New York.
+    const quarters = bucketBoundaries(t('2026-04-15T00:00Z'), t('2026-08-01T00:00Z'), 'QUARTER', NY).slice(0, -1);
+    expect(isos(quarters)).toEqual(['2026-04-01T04:00:00Z', '2026-07-01T04:00:00Z']);
+    const previous = comparisonBuckets(quarters, 'QUARTER', NY, 'PREVIOUS_PERIOD');
+    expect(isos(previous.starts)).toEqual(['2025-10-01T04:00:00Z', '2026-01-01T05:00:00Z']);
+    expect(isos(previous.boundaries)).toEqual([...isos(previous.starts), '2026-04-01T04:00:00Z']);
+    const lastYear = comparisonBuckets(quarters, 'QUARTER', NY, 'PREVIOUS_YEAR');
+    expect(isos(lastYear.starts)).toEqual(['2025-04-01T04:00:00Z', '2025-07-01T04:00:00Z']);
+    expect(isos(lastYear.boundaries)).toEqual([...isos(lastYear.starts), '2025-10-01T04:00:00Z']);
+  });
+
+  it('YEAR: the years just before, or each year with the one before it', () => {
+    const years = bucketBoundaries(t('2026-03-01T00:00Z'), t('2027-03-01T00:00Z'), 'YEAR', 'Asia/Tokyo').slice(0, -1);
+    expect(isos(years)).toEqual(['2025-12-31T15:00:00Z', '2026-12-31T15:00:00Z']);
+    const previous = comparisonBuckets(years, 'YEAR', 'Asia/Tokyo', 'PREVIOUS_PERIOD');
+    expect(isos(previous.boundaries)).toEqual(['2023-12-31T15:00:00Z', '2024-12-31T15:00:00Z', '2025-12-31T15:00:00Z']);
+    expect(isos(previous.starts)).toEqual(isos(previous.boundaries.slice(0, -1)));
+    const lastYear = comparisonBuckets(years, 'YEAR', 'Asia/Tokyo', 'PREVIOUS_YEAR');
+    expect(isos(lastYear.starts)).toEqual(['2024-12-31T15:00:00Z', '2025-12-31T15:00:00Z']);
+    expect(isos(lastYear.boundaries)).toEqual(['2024-12-31T15:00:00Z', '2025-12-31T15:00:00Z', '2026-12-31T15:00:00Z']);
   });
 });

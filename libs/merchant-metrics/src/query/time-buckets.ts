@@ -11,7 +11,11 @@ export const QUARTER_HOUR_MS = 900_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export type IntervalUnit = Granularity | 'YEAR';
+/** The units addInterval steps by: every granularity (PREVIOUS_YEAR steps by YEAR whatever the granularity). */
+export type IntervalUnit = Granularity;
+
+/** Months in one step of the calendar units (PostgreSQL adds '3 months' for a quarter). */
+const MONTHS = { MONTH: 1, QUARTER: 3, YEAR: 12 } as const;
 
 /**
  * The instant a local wall-clock time denotes, as PostgreSQL's
@@ -38,7 +42,7 @@ function floorDiv(a: number, b: number): number {
   return Math.floor(a / b);
 }
 
-/** date_trunc(unit, t, zone); weeks start on Monday. */
+/** date_trunc(unit, t, zone); weeks start on Monday, quarters in January, April, July and October. */
 export function floorToBucket(t: number, unit: Granularity, zone: string): number {
   const offsets = zoneOffsets(zone);
   const offset = offsets.offsetAt(t);
@@ -55,9 +59,13 @@ export function floorToBucket(t: number, unit: Granularity, zone: string): numbe
       const sinceMonday = (((day + 3) % 7) + 7) % 7;
       return localToInstant((day - sinceMonday) * DAY_MS, offsets);
     }
-    case 'MONTH': {
+    case 'MONTH':
+    case 'QUARTER':
+    case 'YEAR': {
+      // Like date_trunc: the local date's first day of the month, quarter or year at 00:00, read as DAY is.
       const date = new Date(local);
-      return localToInstant(civilToMs(date.getUTCFullYear(), date.getUTCMonth() + 1, 1), offsets);
+      const month = unit === 'YEAR' ? 0 : unit === 'QUARTER' ? date.getUTCMonth() - (date.getUTCMonth() % 3) : date.getUTCMonth();
+      return localToInstant(civilToMs(date.getUTCFullYear(), month + 1, 1), offsets);
     }
   }
 }
@@ -72,7 +80,7 @@ export function addInterval(t: number, unit: IntervalUnit, n: number, zone: stri
     return localToInstant(local + n * (unit === 'WEEK' ? 7 : 1) * DAY_MS, offsets);
   }
   const date = new Date(local);
-  const months = date.getUTCFullYear() * 12 + date.getUTCMonth() + n * (unit === 'YEAR' ? 12 : 1);
+  const months = date.getUTCFullYear() * 12 + date.getUTCMonth() + n * MONTHS[unit];
   const year = floorDiv(months, 12);
   const month = months - year * 12 + 1;
   // Like PostgreSQL, clamp the day to the target month's length (Jan 31 + 1 month = Feb 28/29).
@@ -113,7 +121,8 @@ export interface ComparisonBuckets {
  * PREVIOUS_PERIOD: the same number of buckets immediately before the range.
  * PREVIOUS_YEAR: the bucket holding the same local wall-clock start a year
  * earlier (29 February compares with 28 February; a week with the Monday-based
- * week holding its Monday's date a year earlier).
+ * week holding its Monday's date a year earlier; a quarter or a year with the
+ * same quarter of, or the whole, previous year).
  */
 export function comparisonBuckets(starts: number[], unit: Granularity, zone: string, comparison: Comparison): ComparisonBuckets {
   if (starts.length === 0) return { starts: [], boundaries: [] };

@@ -10,17 +10,43 @@ import type { PaymentEventJson, PositionedEvent } from '../projection/payment-ev
 import { readCheckpoints } from '../registry/checkpoints.js';
 import { installVersion } from '../registry/projection-registry.js';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
+import { SKETCH_TABLES, sketchTableColumnList } from '../schema/sketch-tables.js';
 import { generateEvents } from '../testing/generated-events.js';
 import { startTimescalePglite, type TimescalePglite } from '../testing/timescale-pglite.js';
 import { bulkFoldPartition } from './bulk-fold.js';
 
-const TABLES: Record<string, string> = {
+const CUSTOMER_SET_TABLES: Record<string, string> = {
   metrics_15m: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
   metrics_hourly: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
   metrics_daily: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
   customers_15m: 'merchant_id, bucket, currency, payment_method, store_id, customer_id',
   payments: 'merchant_id, payment_id, bucket',
 };
+
+/** v3's tables, each row with its customer sketch's bytes in hex. */
+const SKETCH_LAYOUT_TABLES: Record<string, string> = {
+  ...Object.fromEntries(SKETCH_TABLES.map((t) => [t.name, [...sketchTableColumnList(t).filter((c) => c !== 'customers'), `encode(customers, 'hex')`].join(', ')])),
+  payments: 'merchant_id, payment_id, bucket',
+};
+
+const tablesOf = (logicVersion: number) =>
+  merchantMetricsLogic(logicVersion).layout === 'sketches' ? SKETCH_LAYOUT_TABLES : CUSTOMER_SET_TABLES;
+
+/**
+ * Merchant `whale`: 5,000 customers paying on one UTC day, 1,000 of them in
+ * one hour, so that its sketches take every form (explicit in 15-minute rows,
+ * sparse in that hour's, dense in the day's totals) and chunks merge them.
+ */
+function whaleEvents(): PaymentEventJson[] {
+  return Array.from({ length: 5000 }, (_, i) => {
+    const minute = i < 1000 ? 600 + (i % 60) : (i * 7) % 1440;
+    const at = new Date(Date.UTC(2026, 9, 5) + minute * 60_000 + (i % 60) * 1000).toISOString();
+    return {
+      eventId: crypto.randomUUID(), merchantId: 'whale', occurredAt: at,
+      paymentCompleted: { paymentId: `w-${i}`, customerId: `wc-${i}`, storeId: `s-${i % 3}`, method: card, amount: yen(String(100 + (i % 7))) },
+    };
+  });
+}
 
 const card = 'PAYMENT_METHOD_CARD';
 const yen = (minorUnits: string) => ({ currency: 'JPY', minorUnits });
@@ -86,7 +112,7 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
       const sale = generated[i].paymentCompleted;
       if (sale) generated.push({ ...refundedAt('2026-11-02T00:00:00Z', sale.paymentId, '1'), merchantId: generated[i].merchantId });
     }
-    stored = [...EDGE, ...generated];
+    stored = [...EDGE, ...generated, ...whaleEvents()];
     for (let i = 0; i < stored.length; i += 500) {
       await store.append(stored.slice(i, i + 500).map((e) => {
         const payloadJson = JSON.stringify(e);
@@ -100,9 +126,9 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
     await database?.drop();
   });
 
-  const dump = async (schema: string) => {
+  const dump = async (schema: string, logicVersion: number) => {
     const out: Record<string, string[]> = {};
-    for (const [table, columns] of Object.entries(TABLES)) {
+    for (const [table, columns] of Object.entries(tablesOf(logicVersion))) {
       const { rows } = await pool.query(`select concat_ws('|', ${columns}) as row from ${schema}.${table} order by 1`);
       out[table] = rows.map((r) => r.row as string);
     }
@@ -111,7 +137,7 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
   const install = async (version: number, logicVersion: number, deferKeys: boolean): Promise<ProjectionTarget> => {
     const client = await pool.connect();
     try {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres', deferKeys });
+      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres', deferKeys, layout: merchantMetricsLogic(logicVersion).layout });
       return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsLogic(logicVersion) };
     } finally {
       client.release();
@@ -126,17 +152,17 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
       for (let p = 0; p < partitions; p++) {
         let checkpoint = 0;
         for (;;) {
-          const rows = await readPartition(pool, p, checkpoint, 7);
+          const rows = await readPartition(pool, p, checkpoint, 25);
           if (rows.length === 0) break;
           checkpoint = await applyEvents(client, applied, p, checkpoint,
             rows.map((r) => ({ position: r.position, recordedAt: r.recordedAt, event: JSON.parse(r.payloadJson) as PaymentEventJson })));
         }
       }
 
-      const expected = await dump(applied.schemaName);
+      const expected = await dump(applied.schemaName, logicVersion);
       expect(expected.metrics_15m.length).toBeGreaterThan(1000);
       const payments = new Set(stored.filter((e) => e.paymentCompleted).map((e) => `${e.merchantId}/${e.paymentCompleted!.paymentId}`));
-      expect(expected.payments.length).toBe(logicVersion === 2 ? payments.size : 0);
+      expect(expected.payments.length).toBe(merchantMetricsLogic(logicVersion).paymentIndex ? payments.size : 0);
 
       // Set-based, into tables created without keys: each partition whole, or a first chunk of 40
       // events, then chunks of 33 added to what is there (refunds cross chunks); the keys built by
@@ -150,34 +176,54 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
         const folded = await install(offset + logicVersion, logicVersion, true);
         expect(await hasReadModelKeys(client, folded.schemaName)).toBe(false);
         let events = 0;
+        // The whale's partition in chunks 30 times larger: still several, each merging into sketches of every form.
+        const scale = (p: number) => (p === partitionOf('whale', partitions) ? 30 : 1);
         for (let p = 0; p < partitions; p++) {
-          events += (await bulkFoldPartition(client, folded, p, { from: 0, maxEvents: first, buildKeys })).events;
+          events += (await bulkFoldPartition(client, folded, p, { from: 0, maxEvents: first * scale(p), buildKeys })).events;
         }
-        await addMissingReadModelKeys([client], folded.schemaName, 'postgres');
+        await addMissingReadModelKeys([client], folded.schemaName, 'postgres', folded.logic.layout);
         expect(await hasReadModelKeys(client, folded.schemaName)).toBe(true);
         for (let p = 0; p < partitions; p++) {
           for (let from = (await readCheckpoints(pool, PROJECTION_NAME, folded.version))[p].position; ;) {
-            const chunk = await bulkFoldPartition(client, folded, p, { from, maxEvents: rest, buildKeys: false });
+            const chunk = await bulkFoldPartition(client, folded, p, { from, maxEvents: rest * scale(p), buildKeys: false });
             events += chunk.events;
             if (chunk.events === 0) break;
             from = chunk.position;
           }
         }
         expect(events).toBe(stored.length);
-        expect(await dump(folded.schemaName)).toEqual(expected);
+        expect(await dump(folded.schemaName, logicVersion)).toEqual(expected);
       }
 
       const { rows } = await pool.query(
         `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
          from ${applied.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,
       );
-      expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[logicVersion]);
-      const customers = await pool.query(`select count(*)::int as n from ${applied.schemaName}.customers_15m where merchant_id = 'edge'`);
-      expect(customers.rows[0].n).toBe(2); // c-1 once at 08:00 (paid twice there), c-2 at 10:30
+      expect(rows.map((r) => r.cell)).toEqual(EDGE_CELLS[Math.min(logicVersion, 2)]); // v3 counts as v2
+      // c-1 once at 08:00 (paid twice there), c-2 at 10:30
+      const customers = applied.logic.layout === 'sketches'
+        ? `select sum(${applied.schemaName}.sketch_estimate(customers))::int as n from ${applied.schemaName}.metrics_15m where merchant_id = 'edge'`
+        : `select count(*)::int as n from ${applied.schemaName}.customers_15m where merchant_id = 'edge'`;
+      expect((await pool.query(customers)).rows[0].n).toBe(2);
+      if (applied.logic.layout === 'sketches') {
+        // The whale's sketches take every form, and the day's totals estimate its 5,000 customers within 3%.
+        const { rows: forms } = await pool.query<{ t: string; form: number; n: number }>(
+          `select t, get_byte(customers, 0) as form, count(*)::int as n from (
+             select 'quarter' as t, customers from ${applied.schemaName}.metrics_15m where merchant_id = 'whale'
+             union all select 'hour', customers from ${applied.schemaName}.totals_hourly where merchant_id = 'whale'
+             union all select 'day', customers from ${applied.schemaName}.totals_daily where merchant_id = 'whale') x
+           group by 1, 2 order by 1, 2`,
+        );
+        expect(forms.map((f) => `${f.t}:${f.form}`)).toEqual(expect.arrayContaining(['quarter:1', 'hour:1', 'hour:2', 'day:3']));
+        const { rows: day } = await pool.query<{ n: number }>(
+          `select ${applied.schemaName}.sketch_estimate(customers)::int as n from ${applied.schemaName}.totals_daily where merchant_id = 'whale'`,
+        );
+        expect(Math.abs(day[0].n - 5000)).toBeLessThan(150);
+      }
     } finally {
       client.release();
     }
-  });
+  }, 240_000);
 
   it('refuses to fold a partition whose checkpoint has moved, and stores nothing', async () => {
     const target = await install(501, 1, true);
@@ -222,9 +268,9 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
     await timescale?.close();
   });
 
-  const dumpTs = async (schema: string) => {
+  const dumpTs = async (schema: string, logicVersion: number) => {
     const out: Record<string, string[]> = {};
-    for (const [table, columns] of Object.entries(TABLES)) {
+    for (const [table, columns] of Object.entries(tablesOf(logicVersion))) {
       const { rows } = await timescale.client.query<{ row: string }>(
         `select concat_ws('|', ${columns.replace('bucket', `to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI')`)}) as row from ${schema}.${table} order by 1`,
       );
@@ -233,13 +279,13 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
     return out;
   };
 
-  it('v2: identical base tables, customer sets, payments and rollups', async () => {
+  it.each([2, 3])('v%i: identical base tables, customers, payments and rollups', async (logicVersion) => {
     const target = async (version: number): Promise<ProjectionTarget> => {
-      const installed = await installVersion(timescale.client, { projection: PROJECTION_NAME, version, partitions: PARTITIONS, codeRevision: 'test', engine: 'timescaledb' });
-      return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'timescaledb', logic: merchantMetricsLogic(2) };
+      const installed = await installVersion(timescale.client, { projection: PROJECTION_NAME, version, partitions: PARTITIONS, codeRevision: 'test', engine: 'timescaledb', layout: merchantMetricsLogic(logicVersion).layout });
+      return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'timescaledb', logic: merchantMetricsLogic(logicVersion) };
     };
-    const applied = await target(102);
-    const folded = await target(202);
+    const applied = await target(100 + logicVersion);
+    const folded = await target(200 + logicVersion);
     for (let p = 0; p < PARTITIONS; p++) {
       for (let i = 0, checkpoint = 0; i < byPartition[p].length; i += 7) {
         checkpoint = await applyEvents(timescale.client, applied, p, checkpoint, byPartition[p].slice(i, i + 7));
@@ -251,10 +297,10 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
         from = chunk.position;
       }
     }
-    const expected = await dumpTs(applied.schemaName);
+    const expected = await dumpTs(applied.schemaName, logicVersion);
     expect(expected.metrics_15m.length).toBeGreaterThan(500);
     expect(expected.metrics_daily.length).toBeGreaterThan(50);
-    expect(await dumpTs(folded.schemaName)).toEqual(expected);
+    expect(await dumpTs(folded.schemaName, logicVersion)).toEqual(expected);
     const { rows } = await timescale.client.query<{ cell: string }>(
       `select concat_ws('|', to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI'), completed_count, gross_amount, refund_count, refund_amount, failed_count) as cell
        from ${applied.schemaName}.metrics_15m where merchant_id = 'edge' order by bucket`,

@@ -2,16 +2,15 @@ import { partitionTable } from '@app/event-store';
 import { advanceCheckpoint } from '../registry/checkpoints.js';
 import type { ProjectionTarget } from '../projection/apply-events.js';
 import { ADD_TO_CELLS, addPartitionKeys, assertSchemaName, CELL_COLUMNS, CELL_KEY, rollUpSql, UTC_EPOCH } from '../schema/read-model-tables.js';
+import { customerHashSql } from '@app/sketches';
+import { MEASURES } from '../schema/measures.js';
+import { foldSketchTables } from './sketch-fold.js';
 import type { SqlClient } from '../sql-client.js';
 
 /** bucketOf's grid: 15 minutes from a UTC midnight. */
 const BUCKET = `date_bin('15 minutes', e.occurred_at, ${UTC_EPOCH})`;
 const METHOD = `case when b->>'method' like 'PAYMENT\\_METHOD\\_%' then substr(b->>'method', 16) else b->>'method' end`;
-const SUMS = `count(*) filter (where e.kind = 'c')::int as completed_count,
-  coalesce(sum(e.amount) filter (where e.kind = 'c'), 0)::bigint as gross_amount,
-  count(*) filter (where e.kind = 'r')::int as refund_count,
-  coalesce(sum(e.amount) filter (where e.kind = 'r'), 0)::bigint as refund_amount,
-  count(*) filter (where e.kind = 'f')::int as failed_count`;
+const SUMS = MEASURES.map((m) => `${m.fold}::bigint as ${m.column}`).join(',\n  ');
 
 const TEMP_BUFFERS = '512MB';
 
@@ -59,6 +58,7 @@ export async function bulkFoldPartition(
   const fresh = from === 0;
   const s = assertSchemaName(target.schemaName);
   const store = partitionTable(partition);
+  const sketches = target.logic.layout === 'sketches';
   await setTempBuffers(client);
   await client.query('begin');
   try {
@@ -75,6 +75,7 @@ export async function bulkFoldPartition(
        select e.position, k.kind, e.merchant_id collate "C" as merchant_id, ${BUCKET} as bucket,
               b->'amount'->>'currency' collate "C" as currency, (${METHOD}) collate "C" as payment_method, b->>'storeId' collate "C" as store_id,
               (b->'amount'->>'minorUnits')::bigint as amount, b->>'customerId' collate "C" as customer_id, b->>'paymentId' collate "C" as payment_id
+              ${sketches ? `, case when k.kind = 'c' then ${customerHashSql(`(b->>'customerId')`)} end as hash` : ''}
        from ${store} e
        cross join lateral (select case when e.payload ? 'paymentCompleted' then 'c' when e.payload ? 'paymentFailed' then 'f'
                                        when e.payload ? 'paymentRefunded' then 'r' end as kind) k
@@ -105,11 +106,13 @@ export async function bulkFoldPartition(
          from rebuild_events where kind = 'c' order by merchant_id, payment_id, position`,
       );
     }
-    await client.query(
-      `insert into ${s}.customers_15m as t (${CELL_KEY}, customer_id)
-       select distinct ${CELL_KEY}, customer_id from rebuild_events where kind = 'c'
-       ${fresh ? '' : 'on conflict do nothing'}`,
-    );
+    if (!sketches) {
+      await client.query(
+        `insert into ${s}.customers_15m as t (${CELL_KEY}, customer_id)
+         select distinct ${CELL_KEY}, customer_id from rebuild_events where kind = 'c'
+         ${fresh ? '' : 'on conflict do nothing'}`,
+      );
+    }
     // Refunds (a tenth of the events) look their payment up, first among those stored before the
     // chunk, then among the chunk's completions before them; the rest pass straight through.
     const source = byPayment
@@ -136,13 +139,14 @@ export async function bulkFoldPartition(
       );
     }
     const addTo = fresh ? '' : ADD_TO_CELLS;
-    await client.query(`insert into ${s}.metrics_15m as t (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells ${addTo}`);
-    if (target.engine === 'postgres') {
+    if (sketches) await foldSketchTables(client, s, fresh);
+    else await client.query(`insert into ${s}.metrics_15m as t (${CELL_COLUMNS}) select ${CELL_COLUMNS} from rebuild_cells ${addTo}`);
+    if (target.engine === 'postgres' && !sketches) {
       for (const [table, width] of [['metrics_hourly', '1 hour'], ['metrics_daily', '1 day']] as const) {
         await client.query(`insert into ${s}.${table} as t (${CELL_COLUMNS}) ${rollUpSql('rebuild_cells', width)} ${addTo}`);
       }
     }
-    if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition);
+    if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition, target.logic.layout);
     await client.query('commit');
     return { position, events };
   } catch (error) {

@@ -1,3 +1,4 @@
+import { layoutOfSchema } from '../registry/projection-registry.js';
 import { assertSchemaName, CELL_KEY as CELL } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
@@ -42,7 +43,10 @@ export async function diffVersions(client: SqlClient, fromSchema: string, toSche
   const where = `($1::text is null or merchant_id = $1) and ($2::timestamptz is null or bucket >= $2) and ($3::timestamptz is null or bucket < $3)`;
   const values = [filter.merchantId ?? null, filter.from?.toISOString() ?? null, filter.to?.toISOString() ?? null];
   const differs = FIELDS.map((f) => `coalesce(a.${f}, 0) <> coalesce(b.${f}, 0)`).join(' or ');
-  const side = (schema: string) => `
+  // A v3 (sketches) cell counts its customers with its sketch's estimate, exact up to 256 customers a cell.
+  const side = (schema: string) => layoutOfSchema(schema) === 'sketches'
+    ? `(select *, ${schema}.sketch_estimate(customers) as unique_customers from ${schema}.metrics_15m where ${where})`
+    : `
     (select * from (select * from ${schema}.metrics_15m where ${where}) m
      full join (select ${CELL}, count(*) as unique_customers from ${schema}.customers_15m where ${where} group by ${CELL}) c using (${CELL}))`;
   const joined = `

@@ -111,7 +111,7 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
     // 2. The primary keys the fresh tables were created without (adding to cells needs them).
     progress.phase = 'keys';
     report();
-    await withClients(pool, concurrency, (clients) => addMissingReadModelKeys(clients, target.schemaName, target.engine));
+    await withClients(pool, concurrency, (clients) => addMissingReadModelKeys(clients, target.schemaName, target.engine, target.logic.layout));
     // 3. The rest of each partition, then what arrived meanwhile, until within hand-over distance.
     for (let pass = 0; pass < 20 && !stop(); pass++) {
       await eachPartition(pass === 0 ? 'bulk' : 'catch-up', (p) => fold(p, false));

@@ -1,4 +1,5 @@
-import { createReadModelTables, type ReadModelEngine } from '../schema/read-model-tables.js';
+import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
+import { createReadModelTables, type ReadModelEngine, type ReadModelLayout } from '../schema/read-model-tables.js';
 import { initRollupWatermarks } from './rollup-watermark.js';
 import type { SqlClient } from '../sql-client.js';
 
@@ -79,10 +80,13 @@ export async function installVersion(
     projection: string; version: number; partitions: number; codeRevision: string; engine?: ReadModelEngine;
     /** Primary keys added later by addMissingReadModelKeys (a rebuild's bulk load). */
     deferKeys?: boolean;
+    /** The tables to create; by default those of the version's own logic. */
+    layout?: ReadModelLayout;
   },
 ): Promise<ProjectionVersion> {
   const engine = options.engine ?? (await readEngine(client));
   const schemaName = schemaNameFor(options.projection, options.version);
+  const layout = options.layout ?? layoutOf(options.projection, options.version);
   await client.query('begin');
   try {
     await client.query(
@@ -95,8 +99,9 @@ export async function installVersion(
        select $1, $2, p from generate_series(0, $3::int - 1) as p`,
       [options.projection, options.version, options.partitions],
     );
-    await createReadModelTables(client, schemaName, engine, { deferKeys: options.deferKeys });
-    if (engine === 'postgres') await initRollupWatermarks(client, schemaName, options.partitions);
+    await createReadModelTables(client, schemaName, engine, { deferKeys: options.deferKeys, layout });
+    // The sketches layout's rollups are written with every batch: no watermark (no row: complete).
+    if (engine === 'postgres' && layout === 'customer-sets') await initRollupWatermarks(client, schemaName, options.partitions);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');
@@ -105,6 +110,22 @@ export async function installVersion(
   const installed = await findVersion(client, options.projection, options.version);
   if (!installed) throw new Error(`version ${options.version} vanished after install`);
   return installed;
+}
+
+/**
+ * The tables a version of a projection keeps; for a version this code does
+ * not know (a test's build of another version's logic), the layout every
+ * version had before v3.
+ */
+export function layoutOf(projection: string, version: number): ReadModelLayout {
+  if (projection !== PROJECTION_NAME || !knownMerchantMetricsVersions().includes(version)) return 'customer-sets';
+  return merchantMetricsLogic(version).layout;
+}
+
+/** The layout of the merchant-metrics version whose schema is `schemaName` (named by schemaNameFor). */
+export function layoutOfSchema(schemaName: string): ReadModelLayout {
+  const match = /^rm_merchant_metrics_v(\d+)$/.exec(schemaName);
+  return match === null ? 'customer-sets' : layoutOf(PROJECTION_NAME, Number(match[1]));
 }
 
 export async function setStatus(client: SqlClient, projection: string, version: number, status: VersionStatus): Promise<void> {

@@ -87,7 +87,9 @@ describe('promote, rollback and drop, with the analytics views following the liv
   let fresh: number;
 
   const install = async (version: number) => {
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: `rev-${version}`, engine: 'postgres' });
+    const installed = await installVersion(client, {
+      projection: PROJECTION_NAME, version, partitions, codeRevision: `rev-${version}`, engine: 'postgres', layout: merchantMetricsV1.layout,
+    });
     targets[version] = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV1 };
   };
   /** Applies one stored event (position 1 of its partition) to a version, as its projector would. */
@@ -269,26 +271,27 @@ describe('promote, rollback and drop, with the analytics views following the liv
   });
 
   it('recreates a view whose columns change with the version, and back', async () => {
-    await install(3);
+    // A test version of v1's logic and tables, under a number no real version takes.
+    await install(13);
     // A version without failed_count: `create or replace view` cannot drop a column, so the view is dropped and created.
-    await pool.query(`alter table rm_merchant_metrics_v3.metrics_15m drop column failed_count`);
+    await pool.query(`alter table rm_merchant_metrics_v13.metrics_15m drop column failed_count`);
     // Its projector could not write this table; the test only needs it counted as caught up.
     await pool.query(
       `update projections.checkpoints c set position = h.head from event_store.partition_heads h
-        where c.projection = $1 and c.version = 3 and c.partition = h.partition`,
+        where c.projection = $1 and c.version = 13 and c.partition = h.partition`,
       [PROJECTION_NAME],
     );
 
-    await promoteVersion(client, PROJECTION_NAME, 3);
+    await promoteVersion(client, PROJECTION_NAME, 13);
     expect(await columnsOf(pool, 'merchant_metrics_15m')).toEqual(METRIC_COLUMNS.filter((c) => c !== 'failed_count'));
     expect(await columnsOf(pool, 'merchant_metrics_daily')).toEqual(METRIC_COLUMNS);
     await pool.query(
-      `insert into rm_merchant_metrics_v3.metrics_15m (merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount)
+      `insert into rm_merchant_metrics_v13.metrics_15m (merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount)
        values ($1, '2026-10-05T10:00:00Z', 'JPY', 'CARD', 's-1', 1, 42, 0, 0)`,
       [M],
     );
     expect((await pool.query(`select read_model_version, gross_amount::text, net_amount::text from analytics.merchant_metrics_15m`)).rows)
-      .toEqual([{ read_model_version: 3, gross_amount: '42', net_amount: '42' }]);
+      .toEqual([{ read_model_version: 13, gross_amount: '42', net_amount: '42' }]);
 
     await rollbackVersion(client, PROJECTION_NAME);
     expect(await columnsOf(pool, 'merchant_metrics_15m')).toEqual(METRIC_COLUMNS);

@@ -1,6 +1,16 @@
+import { createSketchFunctions } from '@app/sketches';
 import type { SqlClient } from '../sql-client.js';
+import { hypertableChunk, SKETCH_TABLES, sketchKey, sketchTableColumns } from './sketch-tables.js';
 
 export type ReadModelEngine = 'postgres' | 'timescaledb';
+
+/**
+ * Which tables a version has. `customer-sets` (v1, v2): sums per 15-minute,
+ * hourly and daily cell plus the exact set of customers per 15-minute cell
+ * (`customers_15m`). `sketches` (v3): sums and a customer sketch in every row,
+ * at three grains, with and without dimensions (schema/sketch-tables.ts).
+ */
+export type ReadModelLayout = 'customer-sets' | 'sketches';
 
 /** Partitions of each native read-model table; merchants spread by hash like the event store. */
 const NATIVE_PARTITIONS = 16;
@@ -70,12 +80,18 @@ export async function createReadModelTables(
   client: SqlClient,
   schema: string,
   engine: ReadModelEngine,
-  options: { deferKeys?: boolean } = {},
+  options: { deferKeys?: boolean; layout?: ReadModelLayout } = {},
 ): Promise<void> {
   const s = assertSchemaName(schema);
+  const layout = options.layout ?? 'customer-sets';
   await client.query(`create schema ${s}`);
-  if (engine === 'timescaledb') await createTimescaleTables(client, s);
-  else await createNativeTables(client, s, options.deferKeys ?? false);
+  if (layout === 'sketches') {
+    if (engine === 'timescaledb') await createTimescaleSketchTables(client, s);
+    else await createNativeTables(client, s, layout, options.deferKeys ?? false);
+    // For analysts (psql): customer_hash, sketch_estimate, sketch_is_exact, sketch_union.
+    await createSketchFunctions(client, s);
+  } else if (engine === 'timescaledb') await createTimescaleTables(client, s);
+  else await createNativeTables(client, s, layout, options.deferKeys ?? false);
   await client.query(ROLLUP_WATERMARK_TABLE(s));
 }
 
@@ -104,7 +120,8 @@ export const childTable = (name: string, partition: number) => `${name}_p${Strin
 const COVERING_KEY = `${KEY}) include (${CELL_SUMS}`;
 
 /** The native tables: name, columns, primary key (as it goes between the parentheses of `primary key (…)`). */
-const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
+type NativeTable = readonly [string, string, string];
+const CUSTOMER_SET_TABLES: readonly NativeTable[] = [
   ['metrics_15m', `${DIMENSIONS},${SUMS}`, KEY],
   ['metrics_hourly', `${DIMENSIONS},${SUMS}`, COVERING_KEY],
   ['metrics_daily', `${DIMENSIONS},${SUMS}`, COVERING_KEY],
@@ -113,14 +130,27 @@ const NATIVE_TABLES: ReadonlyArray<readonly [string, string, string]> = [
 ];
 
 /**
+ * v3's tables. No covering keys: every row also carries its customer sketch,
+ * which a query reading sums with customers takes from the heap anyway, and
+ * the projector updates rows in place (HOT, no index entry per update).
+ */
+const SKETCH_NATIVE_TABLES: readonly NativeTable[] = [
+  ...SKETCH_TABLES.map((t) => [t.name, sketchTableColumns(t), sketchKey(t).join(', ')] as const),
+  ['payments', PAYMENTS, 'merchant_id, payment_id'],
+];
+
+const nativeTables = (layout: ReadModelLayout): readonly NativeTable[] =>
+  layout === 'sketches' ? SKETCH_NATIVE_TABLES : CUSTOMER_SET_TABLES;
+
+/**
  * With `deferKeys` (a rebuild's fresh version), the native tables are created
  * without their primary keys: bulk inserts then skip index maintenance, and
  * `addMissingReadModelKeys` builds each index once, sorted, at the end. The
  * upserts of the projector need the keys, so no projector follows a version
  * before that (only catching_up and live ones).
  */
-async function createNativeTables(client: SqlClient, s: string, deferKeys: boolean): Promise<void> {
-  for (const [name, columns, key] of NATIVE_TABLES) {
+async function createNativeTables(client: SqlClient, s: string, layout: ReadModelLayout, deferKeys: boolean): Promise<void> {
+  for (const [name, columns, key] of nativeTables(layout)) {
     await client.query(`create table ${s}.${name} (${columns}${deferKeys ? '' : `, primary key (${key})`}) partition by hash (merchant_id)`);
     for (let p = 0; p < NATIVE_PARTITIONS; p++) {
       const child = childTable(name, p);
@@ -172,6 +202,25 @@ async function createTimescaleTables(client: SqlClient, s: string): Promise<void
 }
 
 /**
+ * v3 on TimescaleDB: the same tables as hypertables, compressed after 30 days,
+ * all written by the projector. Continuous aggregates cannot merge customer
+ * sketches without an extension (docs/decisions/0008-customer-sketches.md),
+ * so v3 keeps its rollups itself on both engines, as the native engine
+ * always did.
+ */
+async function createTimescaleSketchTables(client: SqlClient, s: string): Promise<void> {
+  for (const t of SKETCH_TABLES) {
+    await client.query(`create table ${s}.${t.name} (${sketchTableColumns(t)}, primary key (${sketchKey(t).join(', ')}))`);
+    await client.query(`select create_hypertable('${s}.${t.name}', by_range('bucket', interval '${hypertableChunk(t)}'))`);
+    await client.query(
+      `alter table ${s}.${t.name} set (timescaledb.compress, timescaledb.compress_segmentby = 'merchant_id', timescaledb.compress_orderby = 'bucket')`,
+    );
+    await client.query(`select add_compression_policy('${s}.${t.name}', interval '30 days')`);
+  }
+  await client.query(`create table ${s}.payments (${PAYMENTS}, primary key (merchant_id, payment_id))`);
+}
+
+/**
  * Adds the primary keys `createReadModelTables` deferred: first each
  * partition's own (80 sorted index builds, shared out over `clients`, one
  * statement per connection at a time), then each table's, which adopts the
@@ -179,9 +228,12 @@ async function createTimescaleTables(client: SqlClient, s: string): Promise<void
  * alone, so it is safe to rerun after an interruption. Autovacuum gathers the
  * planner's statistics soon after.
  */
-export async function addMissingReadModelKeys(clients: readonly SqlClient[], schema: string, engine: ReadModelEngine): Promise<void> {
+export async function addMissingReadModelKeys(
+  clients: readonly SqlClient[], schema: string, engine: ReadModelEngine, layout: ReadModelLayout = 'customer-sets',
+): Promise<void> {
   const s = assertSchemaName(schema);
   if (engine !== 'postgres') return;
+  const NATIVE_TABLES = nativeTables(layout);
   const work = async (tasks: Array<{ table: string; key: string }>) => {
     await Promise.all(clients.map(async (client) => {
       for (let t = tasks.shift(); t !== undefined; t = tasks.shift()) {
@@ -202,7 +254,8 @@ async function hasKey(client: SqlClient, table: string): Promise<boolean> {
 
 /** False while a version's native tables still lack the primary keys their creation deferred. */
 export async function hasReadModelKeys(client: SqlClient, schema: string): Promise<boolean> {
-  return hasKey(client, `${assertSchemaName(schema)}.${NATIVE_TABLES[0][0]}`);
+  // metrics_15m is the first table of both layouts.
+  return hasKey(client, `${assertSchemaName(schema)}.metrics_15m`);
 }
 
 /**
@@ -219,9 +272,11 @@ export function readModelPartitionsMatch(eventStorePartitions: number): boolean 
  * of deferred-key tables: its primary keys, built from rows this transaction
  * wrote (sorted once, no index maintenance per row, no second pass later).
  */
-export async function addPartitionKeys(client: SqlClient, schema: string, partition: number): Promise<void> {
+export async function addPartitionKeys(
+  client: SqlClient, schema: string, partition: number, layout: ReadModelLayout = 'customer-sets',
+): Promise<void> {
   const s = assertSchemaName(schema);
-  for (const [name, , key] of NATIVE_TABLES) await client.query(`alter table ${s}.${childTable(name, partition)} add primary key (${key})`);
+  for (const [name, , key] of nativeTables(layout)) await client.query(`alter table ${s}.${childTable(name, partition)} add primary key (${key})`);
 }
 
 /** Removes a version's tables (and continuous aggregates) with its schema. */

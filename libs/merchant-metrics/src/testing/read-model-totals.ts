@@ -1,3 +1,4 @@
+import { layoutOfSchema } from '../registry/projection-registry.js';
 import type { SqlClient } from '../sql-client.js';
 
 export interface StoredTotals {
@@ -17,8 +18,12 @@ export async function readModelTotals(client: SqlClient, schema: string, merchan
      from (select merchant_id, currency, sum(completed_count) completed, sum(gross_amount) gross, sum(refund_count) refunds,
                   sum(refund_amount) refunded, sum(failed_count) failed
            from ${schema}.metrics_15m where starts_with(merchant_id, $1) group by 1, 2) m
-     left join (select merchant_id, currency, count(distinct customer_id) customers
-                from ${schema}.customers_15m where starts_with(merchant_id, $1) group by 1, 2) c using (merchant_id, currency)
+     left join (${layoutOfSchema(schema) === 'sketches'
+       // v3: the daily totals' sketches merged (exact up to 256 customers per merchant and currency).
+       ? `select merchant_id, currency, ${schema}.sketch_estimate(${schema}.sketch_union(array_agg(customers))) customers
+          from ${schema}.totals_daily where starts_with(merchant_id, $1) group by 1, 2`
+       : `select merchant_id, currency, count(distinct customer_id) customers
+          from ${schema}.customers_15m where starts_with(merchant_id, $1) group by 1, 2`}) c using (merchant_id, currency)
      order by 1`,
     [merchantPrefix],
   );

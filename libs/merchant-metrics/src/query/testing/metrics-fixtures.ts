@@ -54,6 +54,8 @@ interface Expected {
   failed?: number;
   avg?: number;
   uc?: number;
+  /** Whether uc is exact (default true). */
+  exact?: boolean;
 }
 
 /** Expected values, written out by hand: net and average must be given whenever they are not trivially gross and null. */
@@ -70,6 +72,7 @@ export function mv(currency: string, e: Expected = {}): MetricValues {
     failedCount: e.failed ?? 0,
     averageTicket: e.avg === undefined ? null : BigInt(e.avg),
     uniqueCustomers: e.uc ?? 0,
+    uniqueCustomersExact: e.exact ?? true,
   };
 }
 

@@ -1,3 +1,4 @@
+import { SKETCH_STANDARD_ERROR } from '@app/sketches';
 import type { MetricsAnswer, MetricsQuery, MetricValues } from '@app/merchant-metrics';
 import type { MerchantMetricsArgs } from './merchant-metrics.args.js';
 import type { MetricValuesModel } from './metric-values.type.js';
@@ -32,6 +33,8 @@ function toValues(v: MetricValues): MetricValuesModel {
     failedCount: v.failedCount,
     averageTicket: v.averageTicket === null ? null : v.averageTicket.toString(),
     uniqueCustomers: v.uniqueCustomers,
+    uniqueCustomersExact: v.uniqueCustomersExact,
+    uniqueCustomersStandardError: v.uniqueCustomersExact ? 0 : SKETCH_STANDARD_ERROR,
   };
 }
 

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { readPartitionCount } from '@app/event-store';
 import {
-  DEFAULT_QUERY_LIMITS,
   LiveVersionCache,
+  queryLimits,
   readMetricsWithFreshness,
   validateQuery,
   type MetricsAnswer,
@@ -13,15 +13,26 @@ import {
 } from '@app/merchant-metrics';
 import type { LiveVersionPin, MerchantMetricsService } from './merchant-metrics.service.js';
 
-/** QUERY_MAX_BUCKETS and QUERY_MAX_RANGE_DAYS as the reader's limits. */
-export function readerLimits(config: { maxBuckets: number; maxRangeDays: number }): QueryLimits {
-  const days = config.maxRangeDays;
-  return {
-    ...DEFAULT_QUERY_LIMITS,
+/**
+ * QUERY_MAX_BUCKETS, QUERY_MAX_RANGE_DAYS (and _QUARTER, _YEAR) and
+ * QUERY_MAX_SERIES as the reader's limits; what is not given takes the
+ * reader's defaults. QUERY_MAX_RANGE_DAYS bounds DAY, WEEK and MONTH; hourly
+ * answers read 15-minute rows, and the reader's own, tighter bound for them
+ * stays in force.
+ */
+export function readerLimits(config: {
+  maxBuckets: number;
+  maxRangeDays: number;
+  maxSeries?: number;
+  maxRangeDaysQuarter?: number;
+  maxRangeDaysYear?: number;
+}): QueryLimits {
+  const maxRangeDays = queryLimits({ maxRangeDays: config.maxRangeDays }).maxRangeDays;
+  return queryLimits({
     maxBuckets: config.maxBuckets,
-    // Hourly answers read 15-minute rows; the reader's own, tighter bound for them stays in force.
-    maxRangeDays: { HOUR: Math.min(days, DEFAULT_QUERY_LIMITS.maxRangeDays.HOUR), DAY: days, WEEK: days, MONTH: days },
-  };
+    maxSeries: config.maxSeries,
+    maxRangeDays: { ...maxRangeDays, QUARTER: config.maxRangeDaysQuarter ?? maxRangeDays.QUARTER, YEAR: config.maxRangeDaysYear ?? maxRangeDays.YEAR },
+  });
 }
 
 /**
@@ -52,6 +63,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
       this.partitions = undefined;
       throw error;
     });
+    // The reader refuses an answer over the series cap while it groups the rows, before building its points.
     return readMetricsWithFreshness(this.statements, live, await this.partitions, query, this.limits, options);
   }
 }

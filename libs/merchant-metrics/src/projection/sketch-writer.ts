@@ -1,0 +1,172 @@
+import { SketchAccumulator } from '@app/sketches';
+import { MEASURES } from '../schema/measures.js';
+import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import { SKETCH_TABLES, sketchTableColumnList, type SketchTable } from '../schema/sketch-tables.js';
+import type { SqlClient } from '../sql-client.js';
+import type { MetricCell, MetricsDelta } from './metrics-delta.js';
+import { insertPayments } from './metrics-writer.js';
+import { hexArray, iso, numberArray, textArray } from './sql-arrays.js';
+
+const GRAIN_MS: Record<SketchTable['grain'], number> = { '15 minutes': 900_000, '1 hour': 3_600_000, '1 day': 86_400_000 };
+const SEP = '\u0000';
+
+/** One row of one sketch table that a batch changes: its key, the sums to add, the customers to merge in. */
+interface Row {
+  merchantId: string;
+  bucket: number;
+  /** Values of the table's dimensions, in its key order. */
+  dimensions: string[];
+  sums: MetricCell;
+  customers: string[] | null;
+  /** The merged sketch to store; null keeps the stored one (no new customer). */
+  sketch: Uint8Array | null;
+}
+
+const DIMENSION_FIELD: Record<string, 'currency' | 'paymentMethod' | 'storeId'> = {
+  currency: 'currency', payment_method: 'paymentMethod', store_id: 'storeId',
+};
+
+function floorTo(ms: number, width: number): number {
+  return ms - (((ms % width) + width) % width);
+}
+
+function addMeasures(into: MetricCell, from: MetricCell): void {
+  const target = into as unknown as Record<string, number | bigint>;
+  const source = from as unknown as Record<string, number | bigint>;
+  for (const m of MEASURES) {
+    target[m.field] = m.bigint ? (target[m.field] as bigint) + (source[m.field] as bigint) : (target[m.field] as number) + (source[m.field] as number);
+  }
+}
+
+/** The batch's delta, rolled up onto each sketch table's grain and dimensions. */
+function rowsOf(delta: MetricsDelta): Map<string, Row>[] {
+  return SKETCH_TABLES.map((table) => {
+    const width = GRAIN_MS[table.grain];
+    const fields = table.dimensions.map((d) => DIMENSION_FIELD[d]);
+    const rows = new Map<string, Row>();
+    const rowFor = (c: { merchantId: string; bucket: number; currency: string; paymentMethod: string; storeId: string }): Row => {
+      const bucket = floorTo(c.bucket, width);
+      const dimensions = fields.map((f) => c[f]);
+      const key = c.merchantId + SEP + bucket + SEP + dimensions.join(SEP);
+      let row = rows.get(key);
+      if (row === undefined) {
+        row = {
+          merchantId: c.merchantId, bucket, dimensions, customers: null, sketch: null,
+          sums: { ...c, bucket, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 },
+        };
+        rows.set(key, row);
+      }
+      return row;
+    };
+    for (const cell of delta.cells.values()) addMeasures(rowFor(cell).sums, cell);
+    for (const customer of delta.customers.values()) {
+      const row = rowFor(customer);
+      (row.customers ??= []).push(customer.customerId);
+    }
+    return rows;
+  });
+}
+
+/** A relation of the rows' keys with their ordinality `n`, from array parameters starting at $`first`. */
+function keysInput(table: SketchTable, first: number): string {
+  const types = ['text', 'timestamptz', ...table.dimensions.map(() => 'text')];
+  const params = types.map((type, k) => `$${first + k}::${type}[]`).join(', ');
+  return `unnest(${params}) with ordinality as u(merchant_id, bucket, ${table.dimensions.join(', ')}, n)`;
+}
+
+function keyParams(table: SketchTable, rows: readonly Row[]): string[] {
+  return [
+    textArray(rows, (r) => r.merchantId),
+    textArray(rows, (r) => iso(r.bucket)),
+    ...table.dimensions.map((_, d) => textArray(rows, (r) => r.dimensions[d])),
+  ];
+}
+
+/**
+ * Reads the stored sketches of the rows that get new customers, one statement
+ * for every table, and merges each with its new customers in memory. The
+ * batch holds its partition's checkpoint row, and partitions hold disjoint
+ * merchants, so no other writer changes these rows before the batch commits.
+ */
+async function mergeSketches(client: SqlClient, schema: string, tables: Row[][]): Promise<void> {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  const pending: Row[][] = tables.map((rows) => rows.filter((r) => r.customers !== null));
+  pending.forEach((rows, t) => {
+    if (rows.length === 0) return;
+    const table = SKETCH_TABLES[t];
+    const key = ['merchant_id', 'bucket', ...table.dimensions].join(', ');
+    parts.push(`select ${t} as t, u.n, x.customers from ${keysInput(table, values.length + 1)}
+                join ${schema}.${table.name} x using (${key}) where x.customers is not null`);
+    values.push(...keyParams(table, rows));
+  });
+  if (parts.length === 0) return;
+  const { rows } = await client.query<{ t: number; n: string | number; customers: Uint8Array }>(parts.join(' union all '), values);
+  const stored = pending.map(() => new Map<number, Uint8Array>());
+  for (const r of rows) stored[Number(r.t)].set(Number(r.n) - 1, r.customers);
+  const sketch = new SketchAccumulator();
+  pending.forEach((rows, t) => {
+    rows.forEach((row, i) => {
+      sketch.reset();
+      sketch.addEncoded(stored[t].get(i) ?? null);
+      for (const id of row.customers!) sketch.addId(id);
+      row.sketch = sketch.encode();
+    });
+  });
+}
+
+/** INSERT … ON CONFLICT of a table's rows from array parameters starting at $`first`: sums add up, a new sketch replaces the old. */
+function upsertSql(schema: string, table: SketchTable, first: number): string {
+  const columns = sketchTableColumnList(table);
+  const key = ['merchant_id', 'bucket', ...table.dimensions];
+  const types = ['text', 'timestamptz', ...table.dimensions.map(() => 'text'), ...MEASURES.map(() => 'bigint'), 'text'];
+  const params = types.map((type, k) => `$${first + k}::${type}[]`).join(', ');
+  const select = columns.map((c) => (c === 'customers' ? `decode(u.customers, 'hex')` : `u.${c}`)).join(', ');
+  return `insert into ${schema}.${table.name} as t (${columns.join(', ')})
+          select ${select} from unnest(${params}) as u(${columns.join(', ')})
+          on conflict (${key.join(', ')}) do update set
+            ${MEASURES.map((m) => `${m.column} = t.${m.column} + excluded.${m.column}`).join(', ')},
+            customers = coalesce(excluded.customers, t.customers)`;
+}
+
+function upsertParams(table: SketchTable, rows: readonly Row[]): string[] {
+  return [
+    ...keyParams(table, rows),
+    ...MEASURES.map((m) => numberArray(rows, (r) => r.sums[m.field])),
+    hexArray(rows, (r) => r.sketch),
+  ];
+}
+
+/**
+ * Adds a batch's delta to a `sketches`-layout version (v3): every table's rows
+ * (15-minute, hourly and daily, with and without dimensions) get the batch's
+ * sums added and its customers merged into their sketches. On PostgreSQL all
+ * tables are written by one statement (one round trip); PGlite's TimescaleDB
+ * takes one per table. Call inside the transaction that advances the
+ * partition's checkpoint, after that.
+ */
+export async function writeSketchDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
+  const tables = rowsOf(delta).map((rows) => [...rows.values()]);
+  await mergeSketches(client, schema, tables);
+  const statements: Array<{ sql: string; values: string[] }> = [];
+  tables.forEach((rows, t) => {
+    if (rows.length === 0) return;
+    const table = SKETCH_TABLES[t];
+    statements.push({ sql: upsertSql(schema, table, 1), values: upsertParams(table, rows) });
+  });
+  if (engine === 'postgres' && statements.length > 1) {
+    // One statement: each table's upsert a CTE of it, parameters numbered on.
+    const values: unknown[] = [];
+    const parts: string[] = [];
+    tables.forEach((rows, t) => {
+      if (rows.length === 0) return;
+      parts.push(upsertSql(schema, SKETCH_TABLES[t], values.length + 1));
+      values.push(...upsertParams(SKETCH_TABLES[t], rows));
+    });
+    const last = parts.pop()!;
+    await client.query(`with ${parts.map((p, k) => `w${k} as (${p})`).join(', ')} ${last}`, values);
+  } else {
+    for (const s of statements) await client.query(s.sql, s.values);
+  }
+  await insertPayments(client, `${schema}.payments`, [...delta.payments.values()]);
+}

@@ -1,0 +1,92 @@
+import { MEASURE_COLUMNS } from '../schema/measures.js';
+import type { Dimension } from './metrics-query.js';
+
+/**
+ * The one statement that answers a metrics query from a `sketches`-layout
+ * version (v3). It reads, by index range scans on (merchant_id, bucket), the
+ * daily, hourly and 15-minute rows of the spans planGrainSpans chose; a
+ * question grouped by neither method nor store reads the rollups without
+ * dimensions (totals_*), one row per bucket and currency, and the 15-minute
+ * rows only at edges. Rows are grouped into output buckets with width_bucket
+ * over the boundaries computed in TypeScript (see metrics-sql.ts for why).
+ *
+ * It returns one row per output bucket and series: the sums (as text, read
+ * as BigInt), and with `customers` the series' sketches of that bucket
+ * concatenated, each preceded by its length as 4 bytes (int4send), for the
+ * caller to merge (libs/sketches): PostgreSQL has no function to merge them
+ * without an extension, and merging costs one pass per sketch read.
+ *
+ * With `freshness`, every row (and one row of nulls when nothing matched)
+ * also carries the merchant's partition head and the version's checkpoint,
+ * from the same snapshot.
+ *
+ * Parameters: $1 merchant id, $2 boundaries (timestamptz[]), $3/$4 from/to
+ * arrays of the daily spans, $5/$6 hourly, $7/$8 15-minute, then with
+ * `freshness` the projection name, its version and the event-store partition.
+ */
+export interface SketchSqlShape {
+  schemaName: string;
+  groupBy: Dimension[];
+  customers: boolean;
+  freshness: boolean;
+}
+
+/** A row of the statement: i is width_bucket's 1-based index, null in the row of a statement with no match. */
+export interface SketchSqlRow {
+  i: number | null;
+  currency: string;
+  method: string;
+  store: string;
+  completed_count: string;
+  gross_amount: string;
+  refund_count: string;
+  refund_amount: string;
+  failed_count: string;
+  sketches?: Uint8Array | null;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const cache = new Map<string, string>();
+
+export function sketchMetricsSql(shape: SketchSqlShape): string {
+  if (!IDENTIFIER.test(shape.schemaName)) throw new Error(`invalid read-model schema name "${shape.schemaName}"`);
+  const key = `${shape.schemaName}|${shape.groupBy.join(',')}|${shape.customers}|${shape.freshness}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    text = build(shape);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(key, text);
+  }
+  return text;
+}
+
+function build({ schemaName, groupBy, customers, freshness }: SketchSqlShape): string {
+  const s = `"${schemaName}"`;
+  const dimensioned = groupBy.length > 0;
+  const method = groupBy.includes('PAYMENT_METHOD') ? 'x.payment_method' : `''::text`;
+  const store = groupBy.includes('STORE') ? 'x.store_id' : `''::text`;
+  const columns = [`width_bucket(x.bucket, $2::timestamptz[]) as i`, 'x.currency', `${method} as method`, `${store} as store`,
+    ...MEASURE_COLUMNS.map((m) => `x.${m}`), ...(customers ? ['x.customers'] : [])].join(', ');
+  const read = (table: string, from: number) =>
+    `select ${columns} from unnest($${from}::timestamptz[], $${from + 1}::timestamptz[]) as s(f, t)
+     join ${s}.${table} x on x.merchant_id = $1 and x.bucket >= s.f and x.bucket < s.t`;
+  const rows = [
+    read(dimensioned ? 'metrics_daily' : 'totals_daily', 3),
+    read(dimensioned ? 'metrics_hourly' : 'totals_hourly', 5),
+    read('metrics_15m', 7),
+  ].join(' union all ');
+  const sums = MEASURE_COLUMNS.map((m) => `sum(${m})::text as ${m}`).join(', ');
+  const sketches = customers ? `, string_agg(int4send(length(customers)) || customers, ''::bytea) as sketches` : '';
+  const m = `m as (select i, currency, method, store, ${sums}${sketches} from (${rows}) r group by i, currency, method, store)`;
+  if (!freshness) return `with ${m} select * from m`;
+  const p = 9;
+  return `
+    with ${m},
+    f as (
+      select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now
+      from event_store.partition_heads h
+      left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
+      where h.partition = $${p + 2}::smallint
+    )
+    select m.*, f.* from f left join m on true`;
+}
