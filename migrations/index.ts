@@ -5,6 +5,7 @@ import * as projectionRegistry from './2026-11-21T01-00-projection-registry.js';
 import * as analytics from './2026-11-21T02-00-analytics.js';
 import * as rollupWatermark from './2026-11-21T03-00-rollup-watermark.js';
 import * as analystDefaultPrivileges from './2026-11-21T04-00-analyst-default-privileges.js';
+import * as analyticsSketches from './2026-12-01T00-00-analytics-sketches.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T02-00-analytics': analytics,
   '2026-11-21T03-00-rollup-watermark': rollupWatermark,
   '2026-11-21T04-00-analyst-default-privileges': analystDefaultPrivileges,
+  '2026-12-01T00-00-analytics-sketches': analyticsSketches,
 };

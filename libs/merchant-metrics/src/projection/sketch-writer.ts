@@ -1,4 +1,4 @@
-import { SketchAccumulator } from '@app/sketches';
+import { customerHashWords, SketchAccumulator, type HashWords } from '@app/sketches';
 import { MEASURES } from '../schema/measures.js';
 import type { ReadModelEngine } from '../schema/read-model-tables.js';
 import { SKETCH_TABLES, sketchTableColumnList, type SketchTable } from '../schema/sketch-tables.js';
@@ -17,7 +17,8 @@ interface Row {
   /** Values of the table's dimensions, in its key order. */
   dimensions: string[];
   sums: MetricCell;
-  customers: string[] | null;
+  /** The new customers' hashes as (top word, low word) pairs; null when none. */
+  customers: number[] | null;
   /** The merged sketch to store; null keeps the stored one (no new customer). */
   sketch: Uint8Array | null;
 }
@@ -38,33 +39,50 @@ function addMeasures(into: MetricCell, from: MetricCell): void {
   }
 }
 
-/** The batch's delta, rolled up onto each sketch table's grain and dimensions. */
+type CellFields = Pick<MetricCell, 'merchantId' | 'bucket' | 'currency' | 'paymentMethod' | 'storeId'>;
+
+const cellKey = (c: CellFields) => c.merchantId + SEP + c.bucket + SEP + c.currency + SEP + c.paymentMethod + SEP + c.storeId;
+
+/**
+ * The batch's delta, rolled up onto each sketch table's grain and dimensions.
+ * Each 15-minute cell finds its row of every table once, and each customer
+ * is hashed once, however many tables count it: this is the projector's
+ * inner loop for a large merchant (thousands of customers a batch).
+ */
 function rowsOf(delta: MetricsDelta): Map<string, Row>[] {
-  return SKETCH_TABLES.map((table) => {
-    const width = GRAIN_MS[table.grain];
-    const fields = table.dimensions.map((d) => DIMENSION_FIELD[d]);
-    const rows = new Map<string, Row>();
-    const rowFor = (c: { merchantId: string; bucket: number; currency: string; paymentMethod: string; storeId: string }): Row => {
-      const bucket = floorTo(c.bucket, width);
-      const dimensions = fields.map((f) => c[f]);
-      const key = c.merchantId + SEP + bucket + SEP + dimensions.join(SEP);
-      let row = rows.get(key);
-      if (row === undefined) {
-        row = {
-          merchantId: c.merchantId, bucket, dimensions, customers: null, sketch: null,
-          sums: { ...c, bucket, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 },
-        };
-        rows.set(key, row);
-      }
-      return row;
-    };
-    for (const cell of delta.cells.values()) addMeasures(rowFor(cell).sums, cell);
-    for (const customer of delta.customers.values()) {
-      const row = rowFor(customer);
-      (row.customers ??= []).push(customer.customerId);
+  const tables = SKETCH_TABLES.map((table) => ({
+    width: GRAIN_MS[table.grain],
+    fields: table.dimensions.map((d) => DIMENSION_FIELD[d]),
+    rows: new Map<string, Row>(),
+  }));
+  const rowsFor = (c: CellFields): Row[] => tables.map(({ width, fields, rows }) => {
+    const bucket = floorTo(c.bucket, width);
+    const dimensions = fields.map((f) => c[f]);
+    const key = c.merchantId + SEP + bucket + SEP + dimensions.join(SEP);
+    let row = rows.get(key);
+    if (row === undefined) {
+      row = {
+        merchantId: c.merchantId, bucket, dimensions, customers: null, sketch: null,
+        sums: { ...c, bucket, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 },
+      };
+      rows.set(key, row);
     }
-    return rows;
+    return row;
   });
+  const byCell = new Map<string, Row[]>();
+  const cellRows = (c: CellFields): Row[] => {
+    const key = cellKey(c);
+    let rows = byCell.get(key);
+    if (rows === undefined) byCell.set(key, (rows = rowsFor(c)));
+    return rows;
+  };
+  for (const cell of delta.cells.values()) for (const row of cellRows(cell)) addMeasures(row.sums, cell);
+  const words: HashWords = { hi: 0, lo: 0 };
+  for (const customer of delta.customers.values()) {
+    customerHashWords(customer.customerId, words);
+    for (const row of cellRows(customer)) (row.customers ??= []).push(words.hi, words.lo);
+  }
+  return tables.map((t) => t.rows);
 }
 
 /** A relation of the rows' keys with their ordinality `n`, from array parameters starting at $`first`. */
@@ -109,7 +127,8 @@ async function mergeSketches(client: SqlClient, schema: string, tables: Row[][])
     rows.forEach((row, i) => {
       sketch.reset();
       sketch.addEncoded(stored[t].get(i) ?? null);
-      for (const id of row.customers!) sketch.addId(id);
+      const hashes = row.customers!;
+      for (let h = 0; h < hashes.length; h += 2) sketch.addHashWords(hashes[h], hashes[h + 1]);
       row.sketch = sketch.encode();
     });
   });
