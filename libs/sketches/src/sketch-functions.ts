@@ -1,4 +1,4 @@
-import { RHO_BITS, RHO_MAX, SKETCH_REGISTERS } from './constants.js';
+import { EXPLICIT_MAX, RHO_BITS, RHO_MAX, SKETCH_REGISTERS, SPARSE_MAX } from './constants.js';
 import { customerHashSql, decodeSketchesSql, foldSketchesSql, identifier } from './sketch-sql.js';
 
 export interface SketchSqlClient {
@@ -7,18 +7,20 @@ export interface SketchSqlClient {
 
 /**
  * CREATE statements of the analysts' functions in `schema`: customer_hash(text), sketch_estimate(bytea),
- * sketch_is_exact(bytea), sketch_union(bytea[]). One statement per element, because PGlite's query()
- * takes one at a time.
+ * sketch_is_exact(bytea), sketch_union(bytea[]), and the sketch_check(bytea) they share. One statement
+ * per element, because PGlite's query() takes one at a time. customer_hash hashes the text's bytes in
+ * the database encoding, which must be UTF8 to match customerHash.
  */
 export function sketchFunctionsSql(schema: string): string[] {
   const s = identifier(schema, 'schema');
-  const input = `(select 1 as one, x as sketch from unnest(sketches) as x cross join lateral ${s}.sketch_check(x) where x is not null)`;
+  // The check wraps the value itself: a separate one would run after the planner's pushed-down filters.
+  const input = `(select 1 as one, ${s}.sketch_check(x) as sketch from unnest(sketches) as x where x is not null)`;
   const decoded = decodeSketchesSql({ key: ['one'], source: input, column: 'sketch' });
   const union = foldSketchesSql({ key: ['one'], hashes: `(${decoded.hashes})`, registers: `(${decoded.registers})` });
   const single = decodeSketchesSql({ key: ['one'], source: '(select 1 as one, input_sketch as sketch)', column: 'sketch' });
   return [
     `create schema if not exists ${s}`,
-    ...checkFunction(s),
+    checkFunctionSql(s),
     `create or replace function ${s}.customer_hash(customer_id text) returns bigint
       language sql immutable strict parallel safe
       as $$ select ${customerHashSql('customer_id')} $$`,
@@ -93,28 +95,34 @@ export function sketchFunctionsSql(schema: string): string[] {
   ];
 }
 
-/** The shape checks SQL can afford (form and length); the TypeScript decoder checks every entry. */
-function checkFunction(s: string): string[] {
-  return [
-    `create or replace function ${s}.sketch_check(input_sketch bytea) returns void
+/**
+ * sketch_check(bytea) returns its argument after the checks SQL can afford (form and length); the
+ * TypeScript decoder also checks every entry.
+ */
+function checkFunctionSql(s: string): string {
+  return `create or replace function ${s}.sketch_check(input_sketch bytea) returns bytea
       language plpgsql immutable parallel safe as $$
       declare
         n int := length(input_sketch);
       begin
-        if input_sketch is null then return; end if;
+        if input_sketch is null then return null; end if;
         if n = 0 then raise exception 'sketch is empty: the empty set is stored as NULL'; end if;
         case get_byte(input_sketch, 0)
           when 1 then
-            if (n - 1) % 8 <> 0 or n = 1 then raise exception 'explicit sketch of % bytes: expected 1 + 8·n bytes', n; end if;
+            if (n - 1) % 8 <> 0 or n = 1 or n > ${1 + 8 * EXPLICIT_MAX} then
+              raise exception 'explicit sketch of % bytes: expected 1 + 8·n bytes, 1 ≤ n ≤ ${EXPLICIT_MAX}', n;
+            end if;
           when 2 then
-            if (n - 1) % 3 <> 0 or n = 1 then raise exception 'sparse sketch of % bytes: expected 1 + 3·k bytes', n; end if;
+            if (n - 1) % 3 <> 0 or n = 1 or n > ${1 + 3 * SPARSE_MAX} then
+              raise exception 'sparse sketch of % bytes: expected 1 + 3·k bytes, 1 ≤ k ≤ ${SPARSE_MAX}', n;
+            end if;
           when 3 then
             if n <> ${1 + SKETCH_REGISTERS} then raise exception 'dense sketch of % bytes: expected ${1 + SKETCH_REGISTERS}', n; end if;
           else
             raise exception 'unknown sketch form: leading byte %', get_byte(input_sketch, 0);
         end case;
-      end $$`,
-  ];
+        return input_sketch;
+      end $$`;
 }
 
 /** Creates (or replaces) the analysts' sketch functions in `schema`. */

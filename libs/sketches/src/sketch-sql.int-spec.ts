@@ -165,7 +165,8 @@ describe.each([
   it('estimates to the same integer as TypeScript, for every form and all register histograms', async () => {
     const samples: Array<Buffer | null> = [null, encodeIds(['x']), encodeIds(distinct(256, () => random.id()))];
     const accumulator = new SketchAccumulator();
-    for (const size of [257, 300, 1000, 4000, 4700, 10_000, 100_000, 1_000_000]) {
+    const logUniform = Array.from({ length: 30 }, () => Math.round(257 * Math.exp(random.below(1e6) / 1e6 * Math.log(1000))));
+    for (const size of [257, 300, 1000, 4000, 4700, 10_000, 100_000, 1_000_000, ...logUniform]) {
       accumulator.reset();
       for (let i = 0; i < size; i++) accumulator.addHashWords(random.next(), random.next());
       samples.push(accumulator.encode());
