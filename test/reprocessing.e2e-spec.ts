@@ -167,16 +167,18 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
    * came from `until`; a failed request or an answer that is not exactly v1's
    * or v2's (as its version says) fails the test. Returns the versions seen, in order.
    */
-  async function queryWhile(events: PaymentEventJson[], until: 1 | 2, during: () => Promise<void>): Promise<number[]> {
+  async function queryWhile(events: PaymentEventJson[], until: 1 | 2 | 3, during: () => Promise<void>): Promise<number[]> {
     const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'rp-0' }, { ttlSeconds: 600 });
-    const expected = { 1: expectedDays(events, 1).get('rp-0')!, 2: expectedDays(events, 2).get('rp-0')! };
+    // v3 counts as v2 does (its change is the grain and the customer sketches).
+    const v2 = expectedDays(events, 2).get('rp-0')!;
+    const expected = { 1: expectedDays(events, 1).get('rp-0')!, 2: v2, 3: v2 };
     const versions: number[] = [];
     let done = false;
     let failure: unknown;
     const loop = (async () => {
       while (!done) {
         const answer = await ask(token, 'rp-0');
-        expect(answer.days).toEqual(expected[answer.version as 1 | 2]);
+        expect(answer.days).toEqual(expected[answer.version as 1 | 2 | 3]);
         versions.push(answer.version);
       }
     })().catch((error: unknown) => { failure = error; });
@@ -269,5 +271,24 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
       }, 30_000, 500);
     });
     expect(servedInTurn(again)).toEqual([1, 2]);
+
+    // The upgrade path of the README: rebuild v3, diff it against v2 (same sums; customers exact in
+    // these small cells), promote it with no failed or mixed answer.
+    const upgrade = await ops(['projections', 'rebuild', 'merchant-metrics', '--version', '3', '--chunk', '50'], env());
+    expect(upgrade.code, upgrade.stderr).toBe(0);
+    await eventually(async () => {
+      const { rows } = await pool.query(
+        `select count(*) filter (where c.position < h.head)::int as behind
+         from projections.checkpoints c join event_store.partition_heads h using (partition) where c.version = 3`);
+      expect(rows).toEqual([{ behind: 0 }]);
+    }, 30_000);
+    const same = await ops(['projections', 'diff', 'merchant-metrics', '--from', '2', '--to', '3'], env());
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout.split('\n')[0]).toBe('0 cells differ, for 0 merchants (v2 → v3)');
+    const upgraded = await queryWhile(everything, 3, async () => {
+      const promote = await ops(['projections', 'promote', 'merchant-metrics', '--version', '3'], env());
+      expect(promote.code, promote.stderr).toBe(0);
+    });
+    expect(servedInTurn(upgraded)).toEqual([2, 3]);
   });
 });

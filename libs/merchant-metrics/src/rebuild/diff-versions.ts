@@ -1,4 +1,5 @@
 import { layoutOfSchema } from '../registry/projection-registry.js';
+import { MEASURE_COLUMNS } from '../schema/measures.js';
 import { assertSchemaName, CELL_KEY as CELL } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
@@ -26,7 +27,8 @@ export interface VersionDiff {
   listed: CellDifference[];
 }
 
-const FIELDS = ['completed_count', 'gross_amount', 'refund_count', 'refund_amount', 'failed_count', 'unique_customers'] as const;
+/** The measures (schema/measures.ts) and each cell's number of distinct customers. */
+const FIELDS: readonly string[] = [...MEASURE_COLUMNS, 'unique_customers'];
 
 /**
  * Compares two versions' base tables (15-minute cells; rollups derive from
