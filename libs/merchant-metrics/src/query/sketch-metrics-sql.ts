@@ -1,13 +1,13 @@
 import { MEASURE_COLUMNS } from '../schema/measures.js';
+import { rollupsFor } from '../schema/sketch-tables.js';
 import type { Dimension } from './metrics-query.js';
 
 /**
  * The one statement that answers a metrics query from a `sketches`-layout
  * version (v3). It reads, by index range scans on (merchant_id, bucket), the
- * daily, hourly and 15-minute rows of the spans planGrainSpans chose; a
- * question grouped by neither method nor store reads the rollups without
- * dimensions (totals_*), one row per bucket and currency, and the 15-minute
- * rows only at edges. Rows are grouped into output buckets with width_bucket
+ * daily, hourly and 15-minute rows of the spans planGrainSpans chose, from
+ * the rollups with exactly the question's dimensions (rollupsFor: one row per
+ * bucket and series), and the 15-minute rows only at edges. Rows are grouped into output buckets with width_bucket
  * over the boundaries computed in TypeScript (see metrics-sql.ts for why).
  *
  * It returns one row per output bucket and series: the sums (as text, read
@@ -62,7 +62,7 @@ export function sketchMetricsSql(shape: SketchSqlShape): string {
 
 function build({ schemaName, groupBy, customers, freshness }: SketchSqlShape): string {
   const s = `"${schemaName}"`;
-  const dimensioned = groupBy.length > 0;
+  const rollups = rollupsFor(groupBy);
   const method = groupBy.includes('PAYMENT_METHOD') ? 'x.payment_method' : `''::text`;
   const store = groupBy.includes('STORE') ? 'x.store_id' : `''::text`;
   const columns = [`width_bucket(x.bucket, $2::timestamptz[]) as i`, 'x.currency', `${method} as method`, `${store} as store`,
@@ -71,8 +71,8 @@ function build({ schemaName, groupBy, customers, freshness }: SketchSqlShape): s
     `select ${columns} from unnest($${from}::timestamptz[], $${from + 1}::timestamptz[]) as s(f, t)
      join ${s}.${table} x on x.merchant_id = $1 and x.bucket >= s.f and x.bucket < s.t`;
   const rows = [
-    read(dimensioned ? 'metrics_daily' : 'totals_daily', 3),
-    read(dimensioned ? 'metrics_hourly' : 'totals_hourly', 5),
+    read(rollups.daily, 3),
+    read(rollups.hourly, 5),
     read('metrics_15m', 7),
   ].join(' union all ');
   const sums = MEASURE_COLUMNS.map((m) => `sum(${m})::text as ${m}`).join(', ');

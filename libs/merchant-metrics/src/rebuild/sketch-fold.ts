@@ -18,7 +18,11 @@ function keyExpressions(table: SketchTable): string {
 const FINER: Record<string, string | undefined> = {
   metrics_hourly: 'metrics_15m',
   metrics_daily: 'metrics_hourly',
-  totals_hourly: 'metrics_hourly',
+  methods_hourly: 'metrics_hourly',
+  methods_daily: 'methods_hourly',
+  stores_hourly: 'metrics_hourly',
+  stores_daily: 'stores_hourly',
+  totals_hourly: 'methods_hourly',
   totals_daily: 'totals_hourly',
 };
 

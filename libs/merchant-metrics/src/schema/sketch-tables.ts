@@ -8,9 +8,9 @@ import { MEASURE_COLUMNS } from './measures.js';
  *
  * Rows exist at three UTC grains. A query reads daily rows for whole UTC days,
  * hourly rows for whole hours and 15-minute rows only at the edges that need
- * them (zones with half- and quarter-hour offsets), and rollups without
- * dimensions when it groups by neither method nor store: its work follows the
- * buckets and series of its answer, not the events.
+ * them (zones with half- and quarter-hour offsets), and of the rollups those
+ * with exactly the dimensions it groups by (none, method, store, both): its
+ * work follows the buckets and series of its answer, not the events.
  */
 export type SketchGrain = '15 minutes' | '1 hour' | '1 day';
 
@@ -27,9 +27,25 @@ export const SKETCH_TABLES: readonly SketchTable[] = [
   { name: 'metrics_15m', grain: '15 minutes', dimensions: FULL_DIMENSIONS },
   { name: 'metrics_hourly', grain: '1 hour', dimensions: FULL_DIMENSIONS },
   { name: 'metrics_daily', grain: '1 day', dimensions: FULL_DIMENSIONS },
+  { name: 'methods_hourly', grain: '1 hour', dimensions: ['currency', 'payment_method'] },
+  { name: 'methods_daily', grain: '1 day', dimensions: ['currency', 'payment_method'] },
+  { name: 'stores_hourly', grain: '1 hour', dimensions: ['currency', 'store_id'] },
+  { name: 'stores_daily', grain: '1 day', dimensions: ['currency', 'store_id'] },
   { name: 'totals_hourly', grain: '1 hour', dimensions: ['currency'] },
   { name: 'totals_daily', grain: '1 day', dimensions: ['currency'] },
 ];
+
+/**
+ * The hourly and daily tables a question grouped by `groupBy` reads: the
+ * ones with exactly those dimensions, so that it reads O(buckets × series)
+ * rows. Edges finer than an hour always come from metrics_15m.
+ */
+export function rollupsFor(groupBy: readonly string[]): { hourly: string; daily: string } {
+  const method = groupBy.includes('PAYMENT_METHOD');
+  const store = groupBy.includes('STORE');
+  const prefix = method && store ? 'metrics' : method ? 'methods' : store ? 'stores' : 'totals';
+  return { hourly: `${prefix}_hourly`, daily: `${prefix}_daily` };
+}
 
 /** The table's key columns: merchant, bucket, dimensions. */
 export const sketchKey = (t: SketchTable): string[] => ['merchant_id', 'bucket', ...t.dimensions];
