@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { createPool, PreparedStatementClient } from '@app/database';
+import { createQueryPool } from '../apps/query-api/src/infrastructure/query-pool.js';
 import { dropVersion, findVersion, PROJECTION_NAME, readMetrics, rebuildVersion, schemaNameFor } from '@app/merchant-metrics';
 import { repoRoot, Resources, startPostgres, withClient } from './support/stack.js';
 import { ensureBaselineIndex, runBaseline } from './skew/baseline-sql.js';
@@ -77,7 +78,7 @@ async function runQueries(url: string, dataset: StoredDataset, settings: SkewSet
     { kind: 'median', merchantId: population.merchantId(population.medianRank), runs: settings.runs.median, baselineRuns: settings.runs.baselineMedian },
   ];
   // One connection each, as one query API connection would answer: the read model's statements prepared, the baseline's not.
-  const readerPool = createPool({ connectionString: url, max: 1, applicationName: 'bench-skew-reader' });
+  const readerPool = createQueryPool({ databaseUrl: url, databasePoolSize: 1 }, 'bench-skew-reader');
   // As a team would run its analytics statements: with room to sort and hash a large merchant's events in memory.
   const baselinePool = new pg.Pool({
     connectionString: url, max: 1, application_name: 'bench-skew-baseline', options: `-c work_mem=${settings.baselineWorkMem}`,

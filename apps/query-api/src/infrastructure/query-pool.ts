@@ -14,11 +14,15 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 5000;
  *   generic plan's estimate counts every partition while execution prunes to
  *   the merchant's one at start-up; the generic plan costs a fifth of the
  *   planning for the short questions.
+ * - `max_parallel_workers_per_gather = 0`: an answer is a few index range
+ *   scans of at most some thousands of rows; starting parallel workers for
+ *   them took 5–30 ms (EXPLAIN ANALYZE on bench:skew's largest merchant), more
+ *   than the whole statement needs without them.
  * - `statement_timeout`: a runaway question (a decade of 15-minute rows, a
  *   lock held by a migration) is cancelled by the server, which frees its
  *   connection and its CPU, instead of holding both until the client gives up.
  *
- * Behind PgBouncer, which drops startup options, both are lost: the answers
+ * Behind PgBouncer, which drops startup options, all three are lost: the answers
  * stay the same, only slower, and the timeout must then be set on the role
  * (`alter role … set statement_timeout`).
  */
@@ -33,7 +37,7 @@ export function createQueryPool(
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
-    options: `-c plan_cache_mode=force_generic_plan -c statement_timeout=${timeout}`,
+    options: `-c plan_cache_mode=force_generic_plan -c statement_timeout=${timeout} -c max_parallel_workers_per_gather=0`,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
