@@ -4,11 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type ProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
+import type { ProjectorMemoryConfig } from './config/projector-memory.config.js';
 import { ProjectorHttpModule } from './http/projector-http.module.js';
 import { ProjectorSet } from './projector-set.js';
 
 /** Starts a projector process: the projection itself, and /health and /metrics over HTTP. */
-export async function startProjector(config: ProjectorConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+export async function startProjector(config: ProjectorConfig & Partial<ProjectorMemoryConfig>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const logger = new Logger('Projector');
   const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize, applicationName: 'projector' });
   const projector = new ProjectorSet(pool, config, logger);

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { ProjectorConfig } from '@app/config';
 import { describeError, NatsConnector } from '@app/messaging';
 import { knownMerchantMetricsVersions, listVersions, PROJECTION_NAME, readLive } from '@app/merchant-metrics';
+import type { ProjectorMemoryConfig } from './config/projector-memory.config.js';
 import type { PartitionLag } from './monitoring/lag-monitor.js';
 import { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { Projector, type ProjectorLogger } from './projector.js';
@@ -24,7 +25,11 @@ export class ProjectorSet {
   private refreshing?: Promise<void>;
   private stopped = false;
 
-  constructor(private readonly pool: pg.Pool, private readonly config: ProjectorConfig, private readonly logger: ProjectorLogger) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
+    private readonly logger: ProjectorLogger,
+  ) {
     this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}`, logger);
   }
 

@@ -16,6 +16,7 @@ import {
   type ProjectionTarget,
   type ProjectionVersion,
 } from '@app/merchant-metrics';
+import { DEFAULT_BUFFER_EVENTS, type ProjectorMemoryConfig } from './config/projector-memory.config.js';
 import { LagMonitor, type PartitionLag } from './monitoring/lag-monitor.js';
 import type { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { PartitionConsumer } from './partitions/partition-consumer.js';
@@ -51,7 +52,7 @@ export class Projector {
     private readonly pool: pg.Pool,
     private readonly nats: NatsConnector,
     readonly metrics: ProjectorMetrics,
-    private readonly config: ProjectorConfig,
+    private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
     readonly version: number,
     private readonly logger: ProjectorLogger,
   ) {}
@@ -149,11 +150,15 @@ export class Projector {
     await this.leases!.release(surplus);
     for (const partition of owned) {
       if (surplus.includes(partition) || this.workers.has(partition)) continue;
-      const consumer = new PartitionConsumer(this.nats, PROJECTION_NAME, this.target!.version, partition, this.config.ackWaitMs);
+      const observer = this.metrics.forVersion(this.target!.version);
+      const consumer = new PartitionConsumer(
+        this.nats, PROJECTION_NAME, this.target!.version, partition, this.config.ackWaitMs,
+        this.config.bufferEvents ?? DEFAULT_BUFFER_EVENTS, observer,
+      );
       const worker = new PartitionWorker(
         this.pool, consumer, this.target!, partition,
         { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000 },
-        this.metrics.forVersion(this.target!.version), this.logger,
+        observer, this.logger,
       );
       this.workers.set(partition, worker);
       worker.start();

@@ -38,6 +38,8 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
     partitions = Number((await pool.query(`select count(*) as n from event_store.partition_heads`)).rows[0].n);
     app = await startProjector(loadProjectorConfig({
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_PORT: '0', PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
+      // The version this spec names (its schema and metric labels); new installations default to v3.
+      PROJECTOR_VERSION: '1',
     }), { logger: false });
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });

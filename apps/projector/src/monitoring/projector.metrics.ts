@@ -54,17 +54,38 @@ export class ProjectorMetrics {
     registers: [this.registry],
   });
 
+  readonly bufferedEvents = new Gauge({
+    name: 'projector_partition_buffered_events',
+    help: 'Events received from JetStream and held in memory, not yet taken for a batch, by partition (at most PROJECTOR_BUFFER_EVENTS)',
+    labelNames: ['version', 'partition'],
+    registers: [this.registry],
+  });
+  readonly bufferedBytes = new Gauge({
+    name: 'projector_partition_buffered_bytes',
+    help: 'Bytes of the JetStream messages held in memory, not yet taken for a batch, by partition',
+    labelNames: ['version', 'partition'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The observer a partition worker of one version reports to. */
-  forVersion(version: number): { applied(partition: number, events: number, seconds: number): void } {
+  /** The observer a partition worker and its consumer, of one version, report to. */
+  forVersion(version: number): {
+    applied(partition: number, events: number, seconds: number): void;
+    buffered(partition: number, events: number, bytes: number): void;
+  } {
     const labels = { version: String(version) };
     return {
       applied: (_partition, events, seconds) => {
         this.eventsApplied.inc(labels, events);
         this.batchDuration.observe(labels, seconds);
+      },
+      buffered: (partition, events, bytes) => {
+        const byPartition = { version: labels.version, partition: String(partition) };
+        this.bufferedEvents.set(byPartition, events);
+        this.bufferedBytes.set(byPartition, bytes);
       },
     };
   }

@@ -47,6 +47,14 @@ describe('assembleBatch', () => {
     expect(positions(out.events)).toEqual([1, 2]);
   });
 
+  it('bounds the fills of one batch together, not each hole alone', async () => {
+    const s = store();
+    const out = await assembleBatch([message(41, 42), message(81, 82), message(121, 122)], 0, s.load, 100);
+    expect(out.farBehind).toBe(true);
+    expect(positions(out.events)).toEqual(Array.from({ length: 82 }, (_, i) => i + 1));
+    expect(s.calls).toEqual([[0, 40], [42, 38]]);
+  });
+
   it('yields nothing for pure duplicates', async () => {
     const out = await assembleBatch([message(1, 5), message(2, 3)], 5, store().load, 100);
     expect(out).toEqual({ events: [], farBehind: false });

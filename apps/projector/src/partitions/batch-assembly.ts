@@ -7,7 +7,7 @@ export type StoreLoader = (after: number, count: number) => Promise<PositionedEv
 export interface AssembledBatch {
   /** Consecutive events from checkpoint + 1, ready for applyEvents. */
   events: PositionedEvent[];
-  /** The messages ran further ahead than `maxFill`: catch up from the store in bulk. */
+  /** Filling the holes would take more than `maxFill` events from the store: catch up from the store in bulk. */
   farBehind: boolean;
 }
 
@@ -27,16 +27,19 @@ export async function assembleBatch(
   const sorted = [...batches].sort((a, b) => a.fromPosition - b.fromPosition);
   const events: PositionedEvent[] = [];
   let next = checkpoint + 1;
+  let filled = 0;
   for (const batch of sorted) {
     if (batch.toPosition < next) continue;
     if (batch.fromPosition > next) {
       const missing = batch.fromPosition - next;
-      if (missing > maxFill) return { events, farBehind: true };
-      const filled = await loadFromStore(next - 1, missing);
-      if (filled.length !== missing || filled[0].position !== next) {
-        throw new Error(`the store returned ${filled.length} of the ${missing} events after ${next - 1}`);
+      // The fills of one batch together, so a batch holds at most `maxFill` events more than its messages.
+      if (filled + missing > maxFill) return { events, farBehind: true };
+      filled += missing;
+      const loaded = await loadFromStore(next - 1, missing);
+      if (loaded.length !== missing || loaded[0].position !== next) {
+        throw new Error(`the store returned ${loaded.length} of the ${missing} events after ${next - 1}`);
       }
-      events.push(...filled);
+      events.push(...loaded);
       next = batch.fromPosition;
     }
     for (const e of batch.events) {

@@ -1,7 +1,8 @@
+import type { JsMsg } from '@nats-io/jetstream';
 import type pg from 'pg';
 import { PreparedStatementClient } from '@app/database';
 import { readPartition, type StoredEventRow } from '@app/event-store';
-import { describeError } from '@app/messaging';
+import { decodeEventBatch, describeError, type EventBatchMessage } from '@app/messaging';
 import {
   applyEvents,
   CheckpointMovedError,
@@ -14,9 +15,11 @@ import { assembleBatch } from './batch-assembly.js';
 import type { FetchedBatch, PartitionConsumer } from './partition-consumer.js';
 
 export interface WorkerOptions {
+  /** Most events per transaction, whether read from the store or taken from JetStream messages. */
   batchEvents: number;
+  /** Most JetStream messages per transaction. */
   fetchMessages: number;
-  /** How long one fetch waits for messages. */
+  /** How long one take from the consumer waits for messages. */
   fetchWaitMs: number;
 }
 
@@ -33,6 +36,19 @@ function fromStore(row: StoredEventRow): PositionedEvent {
   return { position: row.position, recordedAt: row.recordedAt, event: JSON.parse(row.payloadJson) as PaymentEventJson };
 }
 
+type Source = 'store' | 'stream';
+
+/** A batch ready to apply: the events after `after`, in order, and what comes next. */
+interface PreparedBatch {
+  after: number;
+  events: PositionedEvent[];
+  /** Acknowledged once the events are committed (messages whose events were all applied before included). */
+  messages: JsMsg[];
+  /** Where the batch after this one comes from. */
+  next: Source;
+  fromStore: boolean;
+}
+
 /**
  * Projects one event-store partition while this process holds its lease.
  * JetStream is the fast path and the store the truth: the worker first reads
@@ -41,13 +57,20 @@ function fromStore(row: StoredEventRow): PositionedEvent {
  * from the store, and while NATS is away (or delivers nothing although the
  * store has more) it reads the store directly. Every batch commits with its
  * checkpoint (applyEvents), and messages are acked only after that commit.
+ *
+ * Pipelined, one batch deep: while a batch is written, the next one is read
+ * from the store (or taken from the consumer and decoded), so PostgreSQL's
+ * writing and the process's reading and decoding overlap instead of taking
+ * turns. In memory per partition: the batch being written and the one
+ * prepared, at most `batchEvents` each (a hole filled from the store can add
+ * as many again), and the consumer's buffer (PROJECTOR_BUFFER_EVENTS).
  */
 export class PartitionWorker {
   private stopped = false;
   private running?: Promise<void>;
   private checkpoint = 0;
   private checkpointKnown = false;
-  private readFromStore = true;
+  private failures = 0;
   /** Latest store head seen by the lag monitor; a hint, never trusted for correctness. */
   storeHead = 0;
 
@@ -72,58 +95,80 @@ export class PartitionWorker {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
     while (!this.stopped) {
       try {
         if (!this.checkpointKnown) {
           this.checkpoint = await this.loadCheckpoint();
           this.checkpointKnown = true;
         }
-        await this.step();
-        failures = 0;
+        await this.follow();
       } catch (error) {
-        failures++;
+        this.failures++;
         this.checkpointKnown = false;
-        this.readFromStore = true;
         await this.consumer.reset();
         const moved = error instanceof CheckpointMovedError;
-        if (moved || failures === 1 || failures % 30 === 0) {
+        if (moved || this.failures === 1 || this.failures % 30 === 0) {
           this.logger.warn(`partition ${this.partition}: ${describeError(error)}${moved ? '' : '; retrying'}`);
         }
-        if (!moved) await sleep(Math.min(5000, 200 * failures));
+        if (!moved) await sleep(Math.min(5000, 200 * this.failures));
       }
     }
   }
 
-  private async step(): Promise<void> {
-    if (this.readFromStore) {
-      const rows = await readPartition(this.pool, this.partition, this.checkpoint, this.options.batchEvents);
-      if (rows.length > 0) await this.apply(rows.map(fromStore));
-      if (rows.length === this.options.batchEvents) return;
-      this.readFromStore = false;
+  /** Applies batch after batch from the checkpoint, each prepared while the one before it is written. */
+  private async follow(): Promise<void> {
+    let next = this.readAhead(this.checkpoint, 'store');
+    try {
+      while (!this.stopped) {
+        const batch = await next;
+        const last = batch.events.length > 0 ? batch.events[batch.events.length - 1].position : batch.after;
+        next = this.readAhead(last, batch.next);
+        if (batch.events.length > 0) await this.apply(batch.events);
+        for (const msg of batch.messages) msg.ack();
+        // Reading the store far behind the stream: what the consumer holds of it is of no use now.
+        if (batch.fromStore) this.consumer.discardThrough(this.checkpoint);
+        this.failures = 0;
+      }
+    } finally {
+      // Settle the read-ahead before the caller resets the consumer or reloads the checkpoint.
+      await next.then(() => undefined, () => undefined);
     }
-    const fetched = await this.consumer.take(this.options.fetchMessages, this.options.fetchWaitMs);
-    if (fetched === undefined) {
-      // NATS is away: follow the store until it is back.
-      this.readFromStore = true;
-      await sleep(250);
-      return;
-    }
-    if (fetched.length === 0) {
-      if (this.storeHead > this.checkpoint) this.readFromStore = true;
-      return;
-    }
-    await this.applyFetched(fetched);
-    for (const f of fetched) f.msg.ack();
   }
 
-  private async applyFetched(fetched: FetchedBatch[]): Promise<void> {
-    const load = async (after: number, count: number) =>
-      (await readPartition(this.pool, this.partition, after, count)).map(fromStore);
-    const { events, farBehind } = await assembleBatch(fetched.map((f) => f.batch), this.checkpoint, load, this.options.batchEvents);
+  /** prepare(), its failure kept for whoever awaits it: it may come while a batch is still being written. */
+  private readAhead(after: number, source: Source): Promise<PreparedBatch> {
+    const prepared = this.prepare(after, source);
+    prepared.catch(() => undefined);
+    return prepared;
+  }
+
+  private async prepare(after: number, source: Source): Promise<PreparedBatch> {
+    if (this.stopped) return { after, events: [], messages: [], next: source, fromStore: false };
+    if (source === 'store') {
+      const rows = await readPartition(this.pool, this.partition, after, this.options.batchEvents);
+      return { after, events: rows.map(fromStore), messages: [], next: rows.length === this.options.batchEvents ? 'store' : 'stream', fromStore: true };
+    }
+    const fetched = await this.consumer.take(this.options.batchEvents, this.options.fetchMessages, this.options.fetchWaitMs);
+    if (fetched === undefined) {
+      // NATS is away: follow the store until it is back.
+      await sleep(250);
+      return { after, events: [], messages: [], next: 'store', fromStore: false };
+    }
+    if (fetched.length === 0) {
+      return { after, events: [], messages: [], next: this.storeHead > after ? 'store' : 'stream', fromStore: false };
+    }
+    const batches: EventBatchMessage[] = [];
+    const messages: JsMsg[] = [];
+    for (const f of fetched) {
+      // Wholly applied before (a redelivery, or events the store gave): dropped unread.
+      const decoded = f.toPosition <= after ? undefined : decodeFetched(f);
+      if (f.toPosition <= after || decoded) messages.push(f.msg);
+      if (decoded) batches.push(decoded);
+    }
+    const load = async (from: number, count: number) => (await readPartition(this.pool, this.partition, from, count)).map(fromStore);
+    const { events, farBehind } = await assembleBatch(batches, after, load, this.options.batchEvents);
     // Far behind the stream: catch up from the store in bulk; these messages are then duplicates.
-    if (farBehind) this.readFromStore = true;
-    if (events.length > 0) await this.apply(events);
+    return { after, events, messages, next: farBehind ? 'store' : 'stream', fromStore: false };
   }
 
   private async apply(events: PositionedEvent[]): Promise<void> {
@@ -146,6 +191,19 @@ export class PartitionWorker {
   private loadCheckpoint(): Promise<number> {
     return readCheckpoint(this.pool, this.target.projection, this.target.version, this.partition);
   }
+}
+
+/** The message's events, or undefined (and the message refused) when its body is not a valid batch. */
+function decodeFetched(f: FetchedBatch): EventBatchMessage | undefined {
+  if (f.decoded) return f.decoded;
+  try {
+    const decoded = decodeEventBatch(f.msg.data);
+    if (decoded.fromPosition === f.fromPosition && decoded.toPosition === f.toPosition) return decoded;
+  } catch {
+    // Not ours to fix: the store is the truth and the gap rule reads around it.
+  }
+  f.msg.term();
+  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

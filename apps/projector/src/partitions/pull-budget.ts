@@ -1,0 +1,52 @@
+import type { FetchOptions } from '@nats-io/jetstream';
+
+/**
+ * How much a partition's consumer may ask JetStream for: events are what the
+ * bound is stated in, but a pull request can only be limited in messages or
+ * bytes. Each message's event count is known on arrival (its position
+ * headers), so the budget learns, per partition, the fewest bytes an event has
+ * taken in a message, and turns the events left of the bound into bytes at
+ * that rate, less a margin. A pull can then bring at most the events the
+ * bound has room for, unless events shrink by more than the margin.
+ */
+export class PullBudget {
+  /** Fewest message bytes per event seen so far; undefined before the first message. */
+  private bytesPerEvent?: number;
+  /** The next message did not fit in the last byte budget: pull it alone, when nothing else is held. */
+  private oversized = false;
+
+  constructor(
+    /** Most events held in memory, received and not yet applied. */
+    readonly maxEvents: number,
+    /** Share of the learnt rate a budget counts on (events a little smaller than any seen still fit). */
+    private readonly margin = 0.9,
+  ) {}
+
+  /** Records a message of `events` events in `bytes` bytes (its data). */
+  observe(events: number, bytes: number): void {
+    if (events < 1) return;
+    const rate = bytes / events;
+    if (this.bytesPerEvent === undefined || rate < this.bytesPerEvent) this.bytesPerEvent = rate;
+  }
+
+  /** The last pull ended before its first message because that message exceeded the byte budget. */
+  tooSmall(): void {
+    this.oversized = true;
+  }
+
+  /**
+   * The next pull's size given `held` events in memory, or undefined when it
+   * must wait for room. Pulls are made only once a quarter of the bound is
+   * free, so a busy partition pulls in a few large requests, not many small ones.
+   */
+  next(held: number, expiresMs: number): FetchOptions | undefined {
+    if (held === 0 && (this.oversized || this.bytesPerEvent === undefined)) {
+      this.oversized = false;
+      // One message, whatever its size: the bound can never stop a partition from moving.
+      return { max_messages: 1, expires: expiresMs };
+    }
+    const room = this.maxEvents - held;
+    if (this.oversized || this.bytesPerEvent === undefined || room < Math.max(1, this.maxEvents / 4)) return undefined;
+    return { max_bytes: Math.max(1, Math.floor(room * this.bytesPerEvent * this.margin)), expires: expiresMs };
+  }
+}
