@@ -27,20 +27,28 @@ export function sketchResult(plan: Pick<BucketPlan, 'gridStarts' | 'range' | 'gr
   const totals = new Map<string, SketchAccumulator>();
   const cell = new SketchAccumulator();
   const [from, to] = plan.range;
+  // A grouped answer brings rows without dimensions for its totals; otherwise its own rows are them.
+  const separateTotals = rows.some((r) => r.totals_only === true);
+  const totalFor = (r: SketchSqlRow, i: number): SketchAccumulator | undefined => {
+    const start = plan.grid[i - 1];
+    if (start < from || start >= to) return undefined;
+    let total = totals.get(r.currency);
+    if (total === undefined) totals.set(r.currency, (total = new SketchAccumulator()));
+    return total;
+  };
   for (const r of rows) {
     if (r.i === null || r.i === undefined) continue;
     const i = Number(r.i);
+    if (r.totals_only === true) {
+      const total = customers && r.sketches ? totalFor(r, i) : undefined;
+      if (total !== undefined) mergeConcatenated(r.sketches!, total);
+      continue;
+    }
     let count = 0;
     let exact = true;
     if (customers && r.sketches) {
-      const start = plan.grid[i - 1];
-      let total: SketchAccumulator | undefined;
-      if (start >= from && start < to) {
-        total = totals.get(r.currency);
-        if (total === undefined) totals.set(r.currency, (total = new SketchAccumulator()));
-      }
       cell.reset();
-      mergeConcatenated(r.sketches, cell, total);
+      mergeConcatenated(r.sketches, cell, separateTotals ? undefined : totalFor(r, i));
       ({ count, exact } = cell.estimate());
     }
     cells.push([i, r.currency, r.method, r.store, r.completed_count, r.gross_amount, r.refund_count, r.refund_amount, r.failed_count, count, exact]);
