@@ -16,6 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { signMerchantToken, createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { partitionOf } from '@app/event-store';
 import pg from 'pg';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot } from './support/cpu.js';
 import { addNameValue } from './support/args.js';
@@ -23,14 +24,14 @@ import { BodySource, LoadGenerator, RECORD_PATH, percentile } from './support/lo
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
+interface Settings { rate: number; share: number; merchants: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S (default: half the maximum measured first)] [--max-seconds S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S (default: --share of the maximum measured first)] [--share F (0.5)] [--merchants N (10000; 1: one hot merchant)] [--max-seconds S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
 
 function parse(argv: string[]): Settings {
   // occurredAt of the background events: spread over the past day by default (the ingest workload's).
   // rate 0: half of the maximum measured in the same run (the issue's definition).
-  const s: Settings = { rate: 0, maxSeconds: 10, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
+  const s: Settings = { rate: 0, share: 0.5, merchants: 10_000, maxSeconds: 10, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
     if (argv[i] === '--cpu-prof' && raw) {
@@ -57,13 +58,28 @@ const QUERY = `query($m: ID!, $from: DateTime!, $to: DateTime!) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
+ * The k-th probe's merchant, fresh each time. With one background merchant
+ * (`--merchants 1`, a hot partition), a merchant of that merchant's
+ * event-store partition, so the probe waits behind its events in the same
+ * partition worker: its freshness is the hot merchant's.
+ */
+function probeMerchant(k: number, merchants: number): string {
+  if (merchants !== 1) return `probe-${k}`;
+  const hot = partitionOf('m-0', STORE_PARTITIONS);
+  for (let j = 0; ; j++) if (partitionOf(`probe-${k}-${j}`, STORE_PARTITIONS) === hot) return `probe-${k}-${j}`;
+}
+
+/** EVENT_STORE_PARTITIONS of the bench's fresh install (the default). */
+const STORE_PARTITIONS = 16;
+
+/**
  * The command side's maximum ingest rate: stored events/s over --max-seconds after 2 s of warm-up,
  * with 8 producers each keeping one 1000-event request in flight (bench:ingest's defaults).
  */
 async function measureMaximum(apiUrl: string, key: string, databaseUrl: string, settings: Settings): Promise<number> {
   const producers = 8;
   const batch = 1000;
-  const bodies = BodySource.prebuild(Math.ceil((60_000 * (settings.maxSeconds + 3)) / batch), batch, 10_000, settings.occurredWithinS * 1000, 0xfa57);
+  const bodies = BodySource.prebuild(Math.ceil((60_000 * (settings.maxSeconds + 3)) / batch), batch, settings.merchants, settings.occurredWithinS * 1000, 0xfa57);
   const load = new LoadGenerator(apiUrl, key, producers, bodies);
   const maximum = await withClient(databaseUrl, async (observer) => {
     const stored = async () => Number((await observer.query('select sum(head)::bigint as n from event_store.partition_heads')).rows[0].n);
@@ -78,7 +94,7 @@ async function measureMaximum(apiUrl: string, key: string, databaseUrl: string, 
   });
   if (load.total.other > 0) throw new Error(`the maximum run had ${load.total.other} failed requests: ${load.errorSamples.join(' | ')}`);
   console.log(`maximum ingest: ${maximum.toFixed(0)} events/s stored (${producers} producers × ${batch} events, ${settings.maxSeconds} s; ` +
-    `${bodies.generatedLate} requests generated late) → steady rate ${Math.round(maximum / 2).toLocaleString('en-US')} events/s`);
+    `${bodies.generatedLate} requests generated late) → steady rate ${Math.round(maximum * settings.share).toLocaleString('en-US')} events/s`);
   return maximum;
 }
 
@@ -125,12 +141,12 @@ async function main(): Promise<void> {
     const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
     if (maximum !== undefined) {
       await waitForProjector(url);
-      settings.rate = Math.round(maximum / 2);
+      settings.rate = Math.round(maximum * settings.share);
     }
     console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
 
     const intervalMs = (1000 * settings.batch) / settings.rate;
-    const bodies = BodySource.prebuild(Math.ceil((settings.rate * (settings.seconds + settings.warmup + 5)) / settings.batch), settings.batch, 10_000,
+    const bodies = BodySource.prebuild(Math.ceil((settings.rate * (settings.seconds + settings.warmup + 5)) / settings.batch), settings.batch, settings.merchants,
       settings.occurredWithinS * 1000);
     // Keep-alive node:http connections: cheaper for the load generator than fetch, so more of the
     // machine goes to the system under test.
@@ -188,7 +204,7 @@ async function main(): Promise<void> {
     const probes: Array<Promise<void>> = [];
     let lost = 0;
     for (let k = 0; Date.now() < end; k++) {
-      const merchantId = `probe-${k}`;
+      const merchantId = probeMerchant(k, settings.merchants);
       const now = new Date();
       const event = {
         eventId: randomUUID(), merchantId, occurredAt: now.toISOString(),
