@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goLiveIfFirst, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { insertCells } from '../../../libs/merchant-metrics/src/query/testing/metrics-fixtures.js';
 import { createQueryPool, isStatementTimeout } from './infrastructure/query-pool.js';
 import { startQueryApiHarness, type GraphqlResponse, type QueryApiHarness } from './testing/query-api-harness.js';
 
@@ -18,27 +19,8 @@ async function fill(h: QueryApiHarness, cells: Cell[]): Promise<void> {
   try {
     await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: 16, codeRevision: 'test' });
     await goLiveIfFirst(client, PROJECTION_NAME, 1);
-    for (const [merchant, bucket, currency, store, completed, gross, refunds, refunded, failed, customers] of cells) {
-      await client.query(
-        `insert into ${SCHEMA}.metrics_15m (merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count)
-         values ($1, $2, $3, 'CARD', $4, $5, $6, $7, $8, $9)`,
-        [merchant, bucket, currency, store, completed, gross, refunds, refunded, failed],
-      );
-      for (const customer of customers) {
-        await client.query(
-          `insert into ${SCHEMA}.customers_15m (merchant_id, bucket, currency, payment_method, store_id, customer_id) values ($1, $2, $3, 'CARD', $4, $5)`,
-          [merchant, bucket, currency, store, customer],
-        );
-      }
-    }
-    for (const [table, unit] of [['metrics_hourly', 'hour'], ['metrics_daily', 'day']]) {
-      await client.query(
-        `insert into ${SCHEMA}.${table}
-         select merchant_id, date_trunc('${unit}', bucket, 'UTC'), currency, payment_method, store_id,
-                sum(completed_count), sum(gross_amount), sum(refund_count), sum(refund_amount), sum(failed_count)
-           from ${SCHEMA}.metrics_15m group by 1, 2, 3, 4, 5`,
-      );
-    }
+    await insertCells(client, SCHEMA, cells.map(([merchant, bucket, currency, store, completed, gross, refunds, refunded, failed, customers]) => (
+      { merchant, bucket, currency, method: 'CARD', store, completed, gross, refunds, refunded, failed, customers })));
   } finally {
     client.release();
   }

@@ -29,7 +29,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
     host: readString(env, 'HOST', '127.0.0.1'),
     port: readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 }),
-    // A new installation starts on merchant-metrics v3 (DEFAULT_MERCHANT_METRICS_VERSION); older ones set theirs.
+    // A new installation starts on merchant-metrics v3; one that started on an older version sets its own.
     version: readInt(env, 'PROJECTOR_VERSION', 3, { min: 1, max: 1000 }),
     batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 5000, { min: 1, max: 100_000 }),
     fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),

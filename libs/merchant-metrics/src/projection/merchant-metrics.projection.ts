@@ -119,9 +119,6 @@ export const merchantMetricsV3: MerchantMetricsLogic = {
   layout: 'sketches',
 };
 
-/** The version a new installation starts on. */
-export const DEFAULT_MERCHANT_METRICS_VERSION = 3;
-
 const versions = new Map<number, MerchantMetricsLogic>([[1, merchantMetricsV1], [2, merchantMetricsV2], [3, merchantMetricsV3]]);
 
 /** Every version this code can project. */

@@ -167,25 +167,20 @@ function upsertParams(table: SketchTable, rows: readonly Row[]): string[] {
 export async function writeSketchDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
   const tables = rowsOf(delta).map((rows) => [...rows.values()]);
   await mergeSketches(client, schema, tables);
-  const statements: Array<{ sql: string; values: string[] }> = [];
-  tables.forEach((rows, t) => {
-    if (rows.length === 0) return;
-    const table = SKETCH_TABLES[t];
-    statements.push({ sql: upsertSql(schema, table, 1), values: upsertParams(table, rows) });
-  });
-  if (engine === 'postgres' && statements.length > 1) {
+  // Each table's parameters are built once (long array literals); only the statements' numbering differs.
+  const writes = tables.flatMap((rows, t) => (rows.length === 0 ? [] : [{ table: SKETCH_TABLES[t], values: upsertParams(SKETCH_TABLES[t], rows) }]));
+  if (engine === 'postgres' && writes.length > 1) {
     // One statement: each table's upsert a CTE of it, parameters numbered on.
-    const values: unknown[] = [];
-    const parts: string[] = [];
-    tables.forEach((rows, t) => {
-      if (rows.length === 0) return;
-      parts.push(upsertSql(schema, SKETCH_TABLES[t], values.length + 1));
-      values.push(...upsertParams(SKETCH_TABLES[t], rows));
+    const values: string[] = [];
+    const parts = writes.map((w) => {
+      const sql = upsertSql(schema, w.table, values.length + 1);
+      values.push(...w.values);
+      return sql;
     });
     const last = parts.pop()!;
     await client.query(`with ${parts.map((p, k) => `w${k} as (${p})`).join(', ')} ${last}`, values);
   } else {
-    for (const s of statements) await client.query(s.sql, s.values);
+    for (const w of writes) await client.query(upsertSql(schema, w.table, 1), w.values);
   }
   await insertPayments(client, `${schema}.payments`, [...delta.payments.values()]);
 }

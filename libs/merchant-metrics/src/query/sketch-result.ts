@@ -22,7 +22,7 @@ function mergeConcatenated(bytes: Uint8Array, into: SketchAccumulator, also?: Sk
  * answer's range (every sketch of a bucket inside it, merged: a customer
  * seen in two buckets counts once). Each count says whether it is exact.
  */
-export function sketchResult(plan: Pick<BucketPlan, 'gridStarts' | 'range' | 'grid'>, rows: readonly SketchSqlRow[], customers: boolean): MetricsResult {
+export function sketchResult(plan: Pick<BucketPlan, 'range' | 'grid'>, rows: readonly SketchSqlRow[], customers: boolean): MetricsResult {
   const cells: MetricsCell[] = [];
   const totals = new Map<string, SketchAccumulator>();
   const cell = new SketchAccumulator();

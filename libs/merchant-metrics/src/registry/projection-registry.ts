@@ -124,8 +124,8 @@ export function layoutOf(projection: string, version: number): ReadModelLayout {
 
 /** The layout of the merchant-metrics version whose schema is `schemaName` (named by schemaNameFor). */
 export function layoutOfSchema(schemaName: string): ReadModelLayout {
-  const match = /^rm_merchant_metrics_v(\d+)$/.exec(schemaName);
-  return match === null ? 'customer-sets' : layoutOf(PROJECTION_NAME, Number(match[1]));
+  const version = knownMerchantMetricsVersions().find((v) => schemaNameFor(PROJECTION_NAME, v) === schemaName);
+  return version === undefined ? 'customer-sets' : layoutOf(PROJECTION_NAME, version);
 }
 
 export async function setStatus(client: SqlClient, projection: string, version: number, status: VersionStatus): Promise<void> {
