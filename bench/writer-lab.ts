@@ -6,11 +6,13 @@
  * sizes the projector uses. No NATS, no event store reads: the writer alone,
  * to compare versions in the same run on the same server.
  *
- *   node scripts/run-ts.mjs bench/writer-lab.ts [--events N] [--batch N] [--versions 2,3]
+ *   node scripts/run-ts.mjs bench/writer-lab.ts [--events N] [--batch N] [--versions 2,3] [--cache-mb 0,64]
+ *
+ * --cache-mb: the sizes of the projector's sketch cache to run v3 (and later) with, one run each (0: none).
  */
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import {
-  applyEvents, installVersion, merchantMetricsLogic, PROJECTION_NAME, type PaymentEventJson, type PositionedEvent,
+  applyEvents, installVersion, SketchCache, merchantMetricsLogic, PROJECTION_NAME, type PaymentEventJson, type PositionedEvent,
 } from '@app/merchant-metrics';
 import { numberFlag } from './support/args.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
@@ -41,16 +43,21 @@ async function main(): Promise<void> {
   const batch = numberFlag(args, '--batch', 5000);
   const versionsAt = args.indexOf('--versions');
   const versions = versionsAt >= 0 ? args[versionsAt + 1].split(',').map(Number) : [2, 3];
+  const cachesAt = args.indexOf('--cache-mb');
+  const cacheSizes = cachesAt >= 0 ? args[cachesAt + 1].split(',').map(Number) : [0, 64];
+  const runs = versions.flatMap((version) => (version < 3 ? [{ version, cacheMb: 0 }] : cacheSizes.map((cacheMb) => ({ version, cacheMb }))));
   const resources = new Resources();
   try {
     const pg = await startPostgres(resources);
-    await withClient(pg.adminUrl, (c) => c.query('create database lab'));
-    const pool = createPool({ connectionString: pg.url('lab'), max: 2 });
-    await migrateToLatest(createKysely(pool));
-    const client = await pool.connect();
     const start = Date.now() - 3_600_000;
-    for (const version of versions) {
+    for (const [run, { version, cacheMb }] of runs.entries()) {
+      // Each run on its own database, so that every one starts from an empty read model.
+      await withClient(pg.adminUrl, (c) => c.query(`create database lab_${run}`));
+      const pool = createPool({ connectionString: pg.url(`lab_${run}`), max: 2 });
+      await migrateToLatest(createKysely(pool));
+      const client = await pool.connect();
       const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 16, codeRevision: 'lab', engine: 'postgres' });
+      const sketchCache = cacheMb > 0 ? new SketchCache(cacheMb * 1024 * 1024) : undefined;
       const target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres' as const, logic: merchantMetricsLogic(version) };
       let position = 0;
       let pending: PositionedEvent[] = [];
@@ -58,16 +65,16 @@ async function main(): Promise<void> {
       for (const event of whaleTraffic(events, start)) {
         pending.push({ position: position + pending.length + 1, recordedAt: new Date().toISOString(), event });
         if (pending.length === batch) {
-          position = await applyEvents(client, target, 0, position, pending);
+          position = await applyEvents(client, target, 0, position, pending, { sketchCache });
           pending = [];
         }
       }
-      if (pending.length > 0) position = await applyEvents(client, target, 0, position, pending);
+      if (pending.length > 0) position = await applyEvents(client, target, 0, position, pending, { sketchCache });
       const seconds = (performance.now() - began) / 1000;
-      console.log(`v${version}: ${events} events in batches of ${batch}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s`);
+      client.release();
+      await pool.end();
+      console.log(`v${version}${sketchCache ? ` (sketch cache ${cacheMb} MB: ${(sketchCache.bytes / 1048576).toFixed(1)} MB held)` : ''}: ${events} events in batches of ${batch}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s`);
     }
-    client.release();
-    await pool.end();
   } finally {
     await resources.cleanup();
   }

@@ -13,12 +13,16 @@ import {
   merchantMetricsLogic,
   PROJECTION_NAME,
   advanceStatus,
+  SketchCache,
   type ProjectionTarget,
   type ProjectionVersion,
 } from '@app/merchant-metrics';
-import { DEFAULT_BUFFER_EVENTS, type ProjectorMemoryConfig } from './config/projector-memory.config.js';
+import {
+  BATCH_BUDGET_FLOOR_EVENTS, DEFAULT_BATCH_BUDGET_EVENTS, DEFAULT_BUFFER_EVENTS, DEFAULT_SKETCH_CACHE_MB, type ProjectorMemoryConfig,
+} from './config/projector-memory.config.js';
 import { LagMonitor, type PartitionLag } from './monitoring/lag-monitor.js';
 import type { ProjectorMetrics } from './monitoring/projector.metrics.js';
+import { BatchBudget } from './partitions/batch-budget.js';
 import { PartitionConsumer } from './partitions/partition-consumer.js';
 import { PartitionLeases } from './partitions/partition-leases.js';
 import { PartitionWorker } from './partitions/partition-worker.js';
@@ -46,6 +50,10 @@ export class Projector {
   private partitions = 0;
   private rollupsCheckedAt = 0;
   private materializing?: Promise<void>;
+  /** Shared by this version's partition workers; each trusts only its own partition's entries. */
+  readonly sketchCache: SketchCache;
+  /** Events this version's workers hold in batches, all partitions together. */
+  readonly batchBudget: BatchBudget;
   lastLag: PartitionLag[] = [];
 
   constructor(
@@ -55,7 +63,10 @@ export class Projector {
     private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
     readonly version: number,
     private readonly logger: ProjectorLogger,
-  ) {}
+  ) {
+    this.sketchCache = new SketchCache(config.sketchCacheBytes ?? DEFAULT_SKETCH_CACHE_MB * 1024 * 1024);
+    this.batchBudget = new BatchBudget(config.batchBudgetEvents ?? DEFAULT_BATCH_BUDGET_EVENTS, Math.min(config.batchEvents, BATCH_BUDGET_FLOOR_EVENTS));
+  }
 
   async start(): Promise<void> {
     const partitions = await readPartitionCount(this.pool);
@@ -157,7 +168,11 @@ export class Projector {
       );
       const worker = new PartitionWorker(
         this.pool, consumer, this.target!, partition,
-        { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000 },
+        {
+          batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000,
+          sketchCache: this.sketchCache.maxBytes > 0 ? this.sketchCache : undefined,
+          budget: this.batchBudget,
+        },
         observer, this.logger,
       );
       this.workers.set(partition, worker);

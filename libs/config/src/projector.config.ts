@@ -31,7 +31,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     port: readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 }),
     // A new installation starts on merchant-metrics v3; one that started on an older version sets its own.
     version: readInt(env, 'PROJECTOR_VERSION', 3, { min: 1, max: 1000 }),
-    batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 5000, { min: 1, max: 100_000 }),
+    batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 20_000, { min: 1, max: 100_000 }),
     fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),
     ackWaitMs: readInt(env, 'PROJECTOR_ACK_WAIT_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
     leaseMs: readInt(env, 'PROJECTOR_LEASE_SECONDS', 10, { min: 1, max: 600 }) * 1000,

@@ -9,6 +9,7 @@ export * from './projection/payment-event.json.js';
 export * from './projection/merchant-metrics.projection.js';
 export * from './projection/metrics-writer.js';
 export * from './projection/apply-events.js';
+export * from './projection/sketch-cache.js';
 export * from './query/metrics-query.js';
 export * from './query/metrics-reader.js';
 export * from './query/query-limits.js';

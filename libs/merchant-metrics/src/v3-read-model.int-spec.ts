@@ -10,9 +10,10 @@ import type { PaymentEventJson, PositionedEvent } from './projection/payment-eve
 import { readMetrics } from './query/metrics-reader.js';
 import type { Comparison, Dimension, Granularity, MetricsQuery } from './query/metrics-query.js';
 import { installVersion, readEngine } from './registry/projection-registry.js';
-import { SKETCH_TABLES, sketchTableColumnList } from './schema/sketch-tables.js';
+import { SKETCH_TABLES } from './schema/sketch-tables.js';
 import type { SqlClient } from './sql-client.js';
 import { expectedTotals, generateEvents } from './testing/generated-events.js';
+import { dumpSketchTable } from './testing/read-model-totals.js';
 import { startTimescalePglite, type TimescalePglite } from './testing/timescale-pglite.js';
 
 const PARTITIONS = 16;
@@ -38,11 +39,7 @@ async function project(client: SqlClient, target: ProjectionTarget, events: Posi
   }
 }
 
-const dump = (client: SqlClient, schema: string, table: string) => {
-  const t = SKETCH_TABLES.find((x) => x.name === table)!;
-  const columns = sketchTableColumnList(t).map((c) => (c === 'customers' ? `encode(customers, 'hex')` : c === 'bucket' ? `to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI')` : c));
-  return client.query<{ row: string }>(`select concat_ws('|', ${columns.join(', ')}) as row from ${schema}.${table} order by 1`).then((r) => r.rows.map((x) => x.row));
-};
+const dump = dumpSketchTable;
 
 describe('merchant-metrics v3 (sketches): both engines, against v2 and against the events', () => {
   let database: TestDatabase;

@@ -79,17 +79,8 @@ export class PartitionConsumer {
    * for the first; undefined while NATS is away. Throws the pull loop's last failure once.
    */
   async take(maxEvents: number, maxMessages: number, waitMs: number): Promise<FetchedBatch[] | undefined> {
-    if (!this.nats.jetstream || !this.nats.manager) return undefined;
-    this.pulling ??= this.pull(this.generation);
-    this.throwFailure();
-    if (this.buffer.length === 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.wakeTaker = () => { clearTimeout(timer); resolve(); };
-      });
-      this.wakeTaker = undefined;
-      this.throwFailure();
-    }
+    const arrived = await this.waitForMessages(waitMs);
+    if (arrived === undefined) return undefined;
     let n = 0;
     let events = 0;
     while (n < this.buffer.length && n < maxMessages) {
@@ -101,6 +92,25 @@ export class PartitionConsumer {
     const taken = this.buffer.splice(0, n);
     for (const f of taken) this.release(f);
     return taken;
+  }
+
+  /**
+   * Whether messages are buffered, waiting at most `waitMs` for the first;
+   * undefined while NATS is away. Throws the pull loop's last failure once.
+   */
+  async waitForMessages(waitMs: number): Promise<boolean | undefined> {
+    if (!this.nats.jetstream || !this.nats.manager) return undefined;
+    this.pulling ??= this.pull(this.generation);
+    this.throwFailure();
+    if (this.buffer.length === 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.wakeTaker = () => { clearTimeout(timer); resolve(); };
+      });
+      this.wakeTaker = undefined;
+      this.throwFailure();
+    }
+    return this.buffer.length > 0;
   }
 
   /**

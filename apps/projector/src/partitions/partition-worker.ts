@@ -10,8 +10,10 @@ import {
   type PaymentEventJson,
   type PositionedEvent,
   type ProjectionTarget,
+  type SketchCache,
 } from '@app/merchant-metrics';
 import { assembleBatch } from './batch-assembly.js';
+import type { BatchBudget } from './batch-budget.js';
 import type { FetchedBatch, PartitionConsumer } from './partition-consumer.js';
 
 export interface WorkerOptions {
@@ -21,6 +23,10 @@ export interface WorkerOptions {
   fetchMessages: number;
   /** How long one take from the consumer waits for messages. */
   fetchWaitMs: number;
+  /** Sketches kept from one batch for the next (sketches layout); none: each batch reads them. */
+  sketchCache?: SketchCache;
+  /** Shared by the process's workers: each batch holds a grant of it from its read until it is applied. */
+  budget?: BatchBudget;
 }
 
 export interface WorkerObserver {
@@ -47,6 +53,8 @@ interface PreparedBatch {
   /** Where the batch after this one comes from. */
   next: Source;
   fromStore: boolean;
+  /** Events of the batch budget this batch holds (given back once it is applied or dropped). */
+  grant: number;
 }
 
 /**
@@ -62,8 +70,9 @@ interface PreparedBatch {
  * from the store (or taken from the consumer and decoded), so PostgreSQL's
  * writing and the process's reading and decoding overlap instead of taking
  * turns. In memory per partition: the batch being written and the one
- * prepared, at most `batchEvents` each (a hole filled from the store can add
- * as many again), and the consumer's buffer (PROJECTOR_BUFFER_EVENTS).
+ * prepared, at most `batchEvents` each and together with every other
+ * partition's within the process's batch budget (a hole filled from the store
+ * can add as many again), and the consumer's buffer (PROJECTOR_BUFFER_EVENTS).
  */
 export class PartitionWorker {
   private stopped = false;
@@ -121,34 +130,61 @@ export class PartitionWorker {
     try {
       while (!this.stopped) {
         const batch = await next;
-        const last = batch.events.length > 0 ? batch.events[batch.events.length - 1].position : batch.after;
-        next = this.readAhead(last, batch.next);
-        if (batch.events.length > 0) await this.apply(batch.events);
-        for (const msg of batch.messages) msg.ack();
-        // Reading the store far behind the stream: what the consumer holds of it is of no use now.
-        if (batch.fromStore) this.consumer.discardThrough(this.checkpoint);
-        this.failures = 0;
+        try {
+          const last = batch.events.length > 0 ? batch.events[batch.events.length - 1].position : batch.after;
+          next = this.readAhead(last, batch.next);
+          if (batch.events.length > 0) await this.apply(batch.events);
+          for (const msg of batch.messages) msg.ack();
+          // Reading the store far behind the stream: what the consumer holds of it is of no use now.
+          if (batch.fromStore) this.consumer.discardThrough(this.checkpoint);
+          this.failures = 0;
+        } finally {
+          this.options.budget?.give(batch.grant);
+        }
       }
     } finally {
       // Settle the read-ahead before the caller resets the consumer or reloads the checkpoint.
-      await next.then(() => undefined, () => undefined);
+      await next.then((dropped) => this.options.budget?.give(dropped.grant), () => undefined);
     }
   }
 
   /** prepare(), its failure kept for whoever awaits it: it may come while a batch is still being written. */
   private readAhead(after: number, source: Source): Promise<PreparedBatch> {
-    const prepared = this.prepare(after, source);
+    const prepared = this.withGrant(after, source);
     prepared.catch(() => undefined);
     return prepared;
   }
 
-  private async prepare(after: number, source: Source): Promise<PreparedBatch> {
+  /**
+   * Prepares the next batch with a grant of the batch budget, taken only once
+   * there is something to read (a partition waiting for messages holds none),
+   * and given back if preparing fails.
+   */
+  private async withGrant(after: number, source: Source): Promise<PreparedBatch> {
+    let grant = 0;
+    const take = () => {
+      grant = this.options.budget?.take(this.options.batchEvents) ?? this.options.batchEvents;
+      return grant;
+    };
+    try {
+      const prepared = await this.prepare(after, source, take);
+      return { ...prepared, grant: this.options.budget ? grant : 0 };
+    } catch (error) {
+      this.options.budget?.give(grant);
+      throw error;
+    }
+  }
+
+  private async prepare(after: number, source: Source, grant: () => number): Promise<Omit<PreparedBatch, 'grant'>> {
     if (this.stopped) return { after, events: [], messages: [], next: source, fromStore: false };
     if (source === 'store') {
-      const rows = await readPartition(this.pool, this.partition, after, this.options.batchEvents);
-      return { after, events: rows.map(fromStore), messages: [], next: rows.length === this.options.batchEvents ? 'store' : 'stream', fromStore: true };
+      const size = grant();
+      const rows = await readPartition(this.pool, this.partition, after, size);
+      return { after, events: rows.map(fromStore), messages: [], next: rows.length === size ? 'store' : 'stream', fromStore: true };
     }
-    const fetched = await this.consumer.take(this.options.batchEvents, this.options.fetchMessages, this.options.fetchWaitMs);
+    const arrived = await this.consumer.waitForMessages(this.options.fetchWaitMs);
+    const size = arrived ? grant() : 0;
+    const fetched = arrived === undefined ? undefined : arrived ? await this.consumer.take(size, this.options.fetchMessages, 0) : [];
     if (fetched === undefined) {
       // NATS is away: follow the store until it is back.
       await sleep(250);
@@ -166,7 +202,7 @@ export class PartitionWorker {
       if (decoded) batches.push(decoded);
     }
     const load = async (from: number, count: number) => (await readPartition(this.pool, this.partition, from, count)).map(fromStore);
-    const { events, farBehind } = await assembleBatch(batches, after, load, this.options.batchEvents);
+    const { events, farBehind } = await assembleBatch(batches, after, load, size);
     // Far behind the stream: catch up from the store in bulk; these messages are then duplicates.
     return { after, events, messages, next: farBehind ? 'store' : 'stream', fromStore: false };
   }
@@ -178,7 +214,9 @@ export class PartitionWorker {
     try {
       const before = this.checkpoint;
       // Prepared: the writes are the same few statements every batch, so each connection plans them once.
-      this.checkpoint = await applyEvents(new PreparedStatementClient(client), this.target, this.partition, before, events);
+      this.checkpoint = await applyEvents(new PreparedStatementClient(client), this.target, this.partition, before, events, {
+        sketchCache: this.options.sketchCache,
+      });
       this.observer.applied(this.partition, this.checkpoint - before, (performance.now() - started) / 1000);
     } catch (error) {
       broken = error instanceof CheckpointMovedError ? undefined : (error as Error);

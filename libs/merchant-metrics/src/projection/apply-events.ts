@@ -4,6 +4,7 @@ import type { SqlClient } from '../sql-client.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
 import { writeDelta } from './metrics-writer.js';
+import type { SketchCache, StagedSketches } from './sketch-cache.js';
 import { writeSketchDelta } from './sketch-writer.js';
 import type { PositionedEvent } from './payment-event.json.js';
 
@@ -14,6 +15,11 @@ export interface ProjectionTarget {
   schemaName: string;
   engine: ReadModelEngine;
   logic: MerchantMetricsLogic;
+}
+
+export interface ApplyOptions {
+  /** The sketches this process committed last for the partition (the `sketches` layout); none: read them all from the tables. */
+  sketchCache?: SketchCache;
 }
 
 /** A batch would leave a hole: the caller must first read the missing positions from the store. */
@@ -27,6 +33,7 @@ export class PositionGapError extends Error {
  * below the checkpoint (redeliveries, duplicates, replays) are skipped, and a
  * crash before COMMIT leaves neither metrics nor checkpoint. `events` must be
  * in position order; returns the new checkpoint. `client` must be one connection.
+ * A failed batch drops the partition's entries from `options.sketchCache`.
  */
 export async function applyEvents(
   client: SqlClient,
@@ -34,6 +41,7 @@ export async function applyEvents(
   partition: number,
   checkpoint: number,
   events: readonly PositionedEvent[],
+  options: ApplyOptions = {},
 ): Promise<number> {
   const known = target.logic.paymentIndex ? await knownPayments(client, target.schemaName, events, checkpoint) : NONE;
   const delta = new MetricsDelta();
@@ -52,16 +60,22 @@ export async function applyEvents(
   }
   if (applied === 0) return checkpoint;
 
+  const cache = target.logic.layout === 'sketches' ? options.sketchCache : undefined;
+  const staged: StagedSketches = { partition, from: checkpoint, to: position, entries: [] };
   await client.query('begin');
   try {
     await advanceCheckpoint(client, { ...target, partition }, checkpoint, { position, recordedAt, events: applied });
-    if (target.logic.layout === 'sketches') await writeSketchDelta(client, target.schemaName, target.engine, delta);
+    // The checkpoint row is now held and was `checkpoint`: the cache's entries are trusted only if they were left there.
+    cache?.prepare(partition, checkpoint);
+    if (target.logic.layout === 'sketches') await writeSketchDelta(client, target.schemaName, target.engine, delta, cache && { cache, staged });
     else await writeDelta(client, target.schemaName, target.engine, delta, partition);
     await client.query('commit');
   } catch (error) {
+    cache?.forget(partition);
     await client.query('rollback').catch(() => undefined);
     throw error;
   }
+  cache?.commit(staged);
   return position;
 }
 

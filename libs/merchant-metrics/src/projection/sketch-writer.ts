@@ -4,6 +4,7 @@ import type { ReadModelEngine } from '../schema/read-model-tables.js';
 import { SKETCH_TABLES, sketchTableColumnList, type SketchTable } from '../schema/sketch-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { MetricCell, MetricsDelta } from './metrics-delta.js';
+import type { SketchCache, StagedSketches } from './sketch-cache.js';
 import { insertPayments } from './metrics-writer.js';
 import { hexArray, iso, numberArray, textArray } from './sql-arrays.js';
 
@@ -12,6 +13,8 @@ const SEP = '\u0000';
 
 /** One row of one sketch table that a batch changes: its key, the sums to add, the customers to merge in. */
 interface Row {
+  /** Its key in the table's map (merchant, bucket, dimensions), and in the sketch cache after the table's index. */
+  key: string;
   merchantId: string;
   bucket: number;
   /** Values of the table's dimensions, in its key order. */
@@ -62,7 +65,7 @@ function rowsOf(delta: MetricsDelta): Map<string, Row>[] {
     let row = rows.get(key);
     if (row === undefined) {
       row = {
-        merchantId: c.merchantId, bucket, dimensions, customers: null, sketch: null,
+        key, merchantId: c.merchantId, bucket, dimensions, customers: null, sketch: null,
         sums: { ...c, bucket, completedCount: 0, grossAmount: 0n, refundCount: 0, refundAmount: 0n, failedCount: 0 },
       };
       rows.set(key, row);
@@ -100,36 +103,59 @@ function keyParams(table: SketchTable, rows: readonly Row[]): string[] {
   ];
 }
 
+/** The cache's key of a row of the `t`-th sketch table. */
+const cacheKey = (t: number, row: Row) => t + SEP + row.key;
+
+/** Where a batch finds the sketches its partition committed last, and leaves the ones it writes. */
+export interface BatchSketches {
+  cache: SketchCache;
+  staged: StagedSketches;
+}
+
 /**
- * Reads the stored sketches of the rows that get new customers, one statement
- * for every table, and merges each with its new customers in memory. The
- * batch holds its partition's checkpoint row, and partitions hold disjoint
- * merchants, so no other writer changes these rows before the batch commits.
+ * Reads the stored sketches of the rows that get new customers (one
+ * statement for every table, only for rows the cache does not hold), and
+ * merges each with its new customers in memory. The batch holds its
+ * partition's checkpoint row, and partitions hold disjoint merchants, so no
+ * other writer changes these rows before the batch commits. A merged sketch
+ * equal to the stored one is not written again (a dense sketch often gains
+ * no register), so its row keeps its stored value.
  */
-async function mergeSketches(client: SqlClient, schema: string, tables: Row[][]): Promise<void> {
+async function mergeSketches(client: SqlClient, schema: string, tables: Row[][], cached?: BatchSketches): Promise<void> {
   const parts: string[] = [];
   const values: unknown[] = [];
   const pending: Row[][] = tables.map((rows) => rows.filter((r) => r.customers !== null));
-  pending.forEach((rows, t) => {
+  const stored = pending.map(() => new Map<number, Uint8Array>());
+  const unread = pending.map((rows, t) => rows.filter((row, i) => {
+    const hit = cached?.cache.get(cacheKey(t, row));
+    if (hit !== undefined) stored[t].set(i, hit);
+    return hit === undefined;
+  }));
+  const readIndex = pending.map(() => [] as number[]);
+  unread.forEach((rows, t) => {
     if (rows.length === 0) return;
     const table = SKETCH_TABLES[t];
     const key = ['merchant_id', 'bucket', ...table.dimensions].join(', ');
     parts.push(`select ${t} as t, u.n, x.customers from ${keysInput(table, values.length + 1)}
                 join ${schema}.${table.name} x using (${key}) where x.customers is not null`);
     values.push(...keyParams(table, rows));
+    pending[t].forEach((row, i) => { if (!stored[t].has(i)) readIndex[t].push(i); });
   });
-  if (parts.length === 0) return;
-  const { rows } = await client.query<{ t: number; n: string | number; customers: Uint8Array }>(parts.join(' union all '), values);
-  const stored = pending.map(() => new Map<number, Uint8Array>());
-  for (const r of rows) stored[Number(r.t)].set(Number(r.n) - 1, r.customers);
+  if (parts.length > 0) {
+    const { rows } = await client.query<{ t: number; n: string | number; customers: Uint8Array }>(parts.join(' union all '), values);
+    for (const r of rows) stored[Number(r.t)].set(readIndex[Number(r.t)][Number(r.n) - 1], r.customers);
+  }
   const sketch = new SketchAccumulator();
   pending.forEach((rows, t) => {
     rows.forEach((row, i) => {
+      const before = stored[t].get(i) ?? null;
       sketch.reset();
-      sketch.addEncoded(stored[t].get(i) ?? null);
+      sketch.addEncoded(before);
       const hashes = row.customers!;
       for (let h = 0; h < hashes.length; h += 2) sketch.addHashWords(hashes[h], hashes[h + 1]);
-      row.sketch = sketch.encode();
+      const merged = sketch.encode()!;
+      row.sketch = before !== null && Buffer.from(before.buffer, before.byteOffset, before.byteLength).equals(merged) ? null : merged;
+      cached?.staged.entries.push([cacheKey(t, row), merged]);
     });
   });
 }
@@ -162,11 +188,19 @@ function upsertParams(table: SketchTable, rows: readonly Row[]): string[] {
  * sums added and its customers merged into their sketches. On PostgreSQL all
  * tables are written by one statement (one round trip); PGlite's TimescaleDB
  * takes one per table. Call inside the transaction that advances the
- * partition's checkpoint, after that.
+ * partition's checkpoint, after that. With `cached`, stored sketches are
+ * taken from the cache where it has them, and every sketch the batch leaves
+ * is staged for the cache (committed to it only after COMMIT).
  */
-export async function writeSketchDelta(client: SqlClient, schema: string, engine: ReadModelEngine, delta: MetricsDelta): Promise<void> {
+export async function writeSketchDelta(
+  client: SqlClient,
+  schema: string,
+  engine: ReadModelEngine,
+  delta: MetricsDelta,
+  cached?: BatchSketches,
+): Promise<void> {
   const tables = rowsOf(delta).map((rows) => [...rows.values()]);
-  await mergeSketches(client, schema, tables);
+  await mergeSketches(client, schema, tables, cached);
   // Each table's parameters are built once (long array literals); only the statements' numbering differs.
   const writes = tables.flatMap((rows, t) => (rows.length === 0 ? [] : [{ table: SKETCH_TABLES[t], values: upsertParams(SKETCH_TABLES[t], rows) }]));
   if (engine === 'postgres' && writes.length > 1) {

@@ -1,4 +1,5 @@
 import { layoutOfSchema } from '../registry/projection-registry.js';
+import { SKETCH_TABLES, sketchTableColumnList } from '../schema/sketch-tables.js';
 import type { SqlClient } from '../sql-client.js';
 
 export interface StoredTotals {
@@ -36,4 +37,13 @@ export async function readModelTotals(client: SqlClient, schema: string, merchan
 /** expectedTotals() in the same shape as readModelTotals(), for one toEqual. */
 export function asStoredTotals(expected: Map<string, { completed: number; gross: bigint; refunds: number; refunded: bigint; failed: number; customers: Set<string> }>): Map<string, StoredTotals> {
   return new Map([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, t]) => [k, { ...t, customers: t.customers.size }]));
+}
+
+/** Every row of a sketch table (v3) as one string, sketches in hex, sorted: for byte-for-byte comparisons (test helper). */
+export async function dumpSketchTable(client: SqlClient, schema: string, table: string): Promise<string[]> {
+  const t = SKETCH_TABLES.find((x) => x.name === table);
+  if (!t) throw new Error(`no sketch table ${table}`);
+  const columns = sketchTableColumnList(t).map((c) => (c === 'customers' ? `encode(customers, 'hex')` : c === 'bucket' ? `to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI')` : c));
+  const { rows } = await client.query<{ row: string }>(`select concat_ws('|', ${columns.join(', ')}) as row from ${schema}.${table} order by 1`);
+  return rows.map((x) => x.row);
 }
