@@ -24,14 +24,14 @@ import { BodySource, LoadGenerator, RECORD_PATH, percentile } from './support/lo
 import { GraphqlHttpClient } from './query/graphql-client.js';
 import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
 
-interface Settings { rate: number; share: number; merchants: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
+interface Settings { rate: number; share: number; merchants: number; secondVersion: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
 
-const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S (default: --share of the maximum measured first)] [--share F (0.5)] [--merchants N (10000; 1: one hot merchant)] [--max-seconds S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
+const USAGE = 'usage: npm run bench:freshness -- [--rate EVENTS_PER_S (default: --share of the maximum measured first)] [--share F (0.5)] [--merchants N (10000; 1: one hot merchant)] [--second-version V (a second projector process building merchant-metrics vV from the store beside the live version, started with the window)] [--max-seconds S] [--seconds S] [--warmup S] [--batch N] [--probe-every-ms MS] [--statements N] [--occurred-within-s S] [--pg NAME=VALUE]... [--cpu-prof DIR]';
 
 function parse(argv: string[]): Settings {
   // occurredAt of the background events: spread over the past day by default (the ingest workload's).
   // rate 0: half of the maximum measured in the same run (the issue's definition).
-  const s: Settings = { rate: 0, share: 0.5, merchants: 10_000, maxSeconds: 10, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
+  const s: Settings = { rate: 0, share: 0.5, merchants: 10_000, secondVersion: 0, maxSeconds: 10, seconds: 30, warmup: 5, batch: 500, probeEveryMs: 250, statements: 0, occurredWithinS: 86_400, pg: {} };
   for (let i = 0; i < argv.length; i += 2) {
     const raw = argv[i + 1] ?? '';
     if (argv[i] === '--cpu-prof' && raw) {
@@ -155,6 +155,11 @@ async function main(): Promise<void> {
       console.log(`projector: applied the ${caughtUp.events.toLocaleString('en-US')}-event backlog at ${Math.round(caughtUp.perSecond).toLocaleString('en-US')} events/s ` +
         `(${(caughtUp.perSecond / maximum).toFixed(2)} × the maximum ingest; nothing else running)`);
       settings.rate = Math.round(maximum * settings.share);
+    }
+    if (settings.secondVersion > 0) {
+      // A second version catching up beside the live one (as after `projections rebuild`): its own process, from position 0.
+      await startApp(resources, logs, { ...PROJECTOR_APP, name: `projector-v${settings.secondVersion}` }, { ...env, PROJECTOR_VERSION: String(settings.secondVersion) });
+      console.log(`second version: a projector building merchant-metrics v${settings.secondVersion} from the store runs beside the live one`);
     }
     console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);
 

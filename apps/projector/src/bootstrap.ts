@@ -8,13 +8,19 @@ import type { ProjectorMemoryConfig } from './config/projector-memory.config.js'
 import { ProjectorHttpModule } from './http/projector-http.module.js';
 import { ProjectorSet } from './projector-set.js';
 
+/** Connections for leases, lag sampling, the registry and readiness (beside DATABASE_POOL_SIZE for batches). */
+const CONTROL_POOL_SIZE = 3;
+
 /** Starts a projector process: the projection itself, and /health and /metrics over HTTP. */
 export async function startProjector(config: ProjectorConfig & Partial<ProjectorMemoryConfig>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const logger = new Logger('Projector');
   const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize, applicationName: 'projector' });
-  const projector = new ProjectorSet(pool, config, logger);
+  // Leases, lag, the registry and /health/ready on their own connections: sixteen partitions catching up
+  // take every connection of the batches' pool in turn, and a lease must not wait behind them to be renewed.
+  const control = createPool({ connectionString: config.databaseUrl, max: CONTROL_POOL_SIZE, applicationName: 'projector-control' });
+  const projector = new ProjectorSet(pool, config, logger, control);
   await projector.start();
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, pool), new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, control, pool), new FastifyAdapter(), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

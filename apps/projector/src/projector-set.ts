@@ -29,6 +29,8 @@ export class ProjectorSet {
     private readonly pool: pg.Pool,
     private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
     private readonly logger: ProjectorLogger,
+    /** Leases, lag, the registry: connections that batches never hold (the batches' pool if not given). */
+    private readonly control: pg.Pool = pool,
   ) {
     this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}`, logger);
   }
@@ -71,9 +73,9 @@ export class ProjectorSet {
     // A version still `building` belongs to `projections rebuild` (bulk reads of the store); projectors
     // take it over once the rebuild marks it `catching_up`. The configured version they build themselves.
     // The previous live version stays current too, so `projections rollback` can switch back at once.
-    const previous = (await readLive(this.pool, PROJECTION_NAME))?.previousVersion ?? null;
+    const previous = (await readLive(this.control, PROJECTION_NAME))?.previousVersion ?? null;
     const active = new Set(
-      (await listVersions(this.pool, PROJECTION_NAME))
+      (await listVersions(this.control, PROJECTION_NAME))
         .filter((v) => v.status === 'catching_up' || v.status === 'live' || v.version === this.config.version || v.version === previous)
         .filter((v) => known.has(v.version))
         .map((v) => v.version),
@@ -89,7 +91,7 @@ export class ProjectorSet {
   }
 
   private async follow(version: number): Promise<void> {
-    const projector = new Projector(this.pool, this.nats, this.metrics, this.config, version, this.logger);
+    const projector = new Projector(this.pool, this.nats, this.metrics, this.config, version, this.logger, this.control);
     await projector.start();
     this.projectors.set(version, projector);
   }

@@ -63,13 +63,15 @@ export class Projector {
     private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
     readonly version: number,
     private readonly logger: ProjectorLogger,
+    /** Leases, lag, status and installation: connections that batches never hold (the batches' pool if not given). */
+    private readonly control: pg.Pool = pool,
   ) {
     this.sketchCache = new SketchCache(config.sketchCacheBytes ?? DEFAULT_SKETCH_CACHE_MB * 1024 * 1024);
     this.batchBudget = new BatchBudget(config.batchBudgetEvents ?? DEFAULT_BATCH_BUDGET_EVENTS, Math.min(config.batchEvents, BATCH_BUDGET_FLOOR_EVENTS));
   }
 
   async start(): Promise<void> {
-    const partitions = await readPartitionCount(this.pool);
+    const partitions = await readPartitionCount(this.control);
     this.partitions = partitions;
     const version = await this.ensureInstalled(partitions);
     this.target = {
@@ -80,8 +82,8 @@ export class Projector {
       logic: merchantMetricsLogic(version.version),
     };
     const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    this.leases = new PartitionLeases(this.pool, { projection: PROJECTION_NAME, version: version.version, partitions }, owner, this.config.leaseMs);
-    this.monitor = new LagMonitor(this.pool, this.target, this.config.stallMs, this.metrics, this.logger);
+    this.leases = new PartitionLeases(this.control, { projection: PROJECTION_NAME, version: version.version, partitions }, owner, this.config.leaseMs);
+    this.monitor = new LagMonitor(this.control, this.target, this.config.stallMs, this.metrics, this.logger);
     this.logger.log(`projecting ${PROJECTION_NAME} v${version.version} (${version.status}, ${version.engine}) into ${version.schemaName} as ${owner}`);
     await this.tick();
     this.schedule();
@@ -182,18 +184,18 @@ export class Projector {
   }
 
   private async updateStatus(): Promise<void> {
-    const version = await findVersion(this.pool, PROJECTION_NAME, this.target!.version);
+    const version = await findVersion(this.control, PROJECTION_NAME, this.target!.version);
     if (!version || version.status === 'live' || version.status === 'retired') return;
     const caughtUp = this.lastLag.length > 0 && this.lastLag.every((l) => l.lagEvents === 0 || l.lagSeconds < 5);
     if (!caughtUp) return;
-    if (version.status === 'building') await advanceStatus(this.pool, PROJECTION_NAME, version.version, 'building', 'catching_up');
-    if (await goLiveIfFirst(this.pool, PROJECTION_NAME, version.version)) {
+    if (version.status === 'building') await advanceStatus(this.control, PROJECTION_NAME, version.version, 'building', 'catching_up');
+    if (await goLiveIfFirst(this.control, PROJECTION_NAME, version.version)) {
       this.logger.log(`${PROJECTION_NAME} v${version.version} caught up and is the first version: now live`);
     }
   }
 
   private async ensureInstalled(partitions: number): Promise<ProjectionVersion> {
-    const existing = await findVersion(this.pool, PROJECTION_NAME, this.version);
+    const existing = await findVersion(this.control, PROJECTION_NAME, this.version);
     if (existing) return existing;
     merchantMetricsLogic(this.version); // refuse unknown versions before creating tables
     const client = await this.pool.connect();
@@ -203,7 +205,7 @@ export class Projector {
       return installed;
     } catch (error) {
       // Another process installed it at the same moment.
-      const raced = await findVersion(this.pool, PROJECTION_NAME, this.version);
+      const raced = await findVersion(this.control, PROJECTION_NAME, this.version);
       if (raced) return raced;
       throw error;
     } finally {

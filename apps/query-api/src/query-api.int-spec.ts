@@ -296,6 +296,37 @@ describe('query API (no read model yet)', () => {
       }
     });
 
+    it('refuses an operationName the document does not have, even once the document is compiled (the cost of a missing operation is 0)', async () => {
+      const fields = ['a', 'b', 'c', 'd'].map(
+        (alias) => `${alias}: merchantMetrics(merchantId: "m-1", from: "${JANUARY.from}", to: "${JANUARY.to}", granularity: DAY) { ${FULL_SELECTION} }`,
+      );
+      const query = `query Dear { ${fields.join(' ')} } ${VALUES_FRAGMENT}`;
+      for (let round = 0; round < 4; round++) {
+        const named = await h.graphql('', undefined, { body: JSON.stringify({ query, operationName: 'Dear' }) });
+        expect([named.status, named.body.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
+        const unknown = await h.graphql('', undefined, { body: JSON.stringify({ query, operationName: 'Nope' }) });
+        expect([unknown.status, unknown.body]).toEqual([400, { data: null, errors: [error('GRAPHQL_VALIDATION_FAILED', 'Unknown operation named "Nope".')] }]);
+      }
+      const two = 'query A { a: __typename } query B { b: __typename }';
+      const unnamed = await h.graphql(two);
+      expect([unnamed.status, unnamed.body]).toEqual([400, {
+        data: null, errors: [error('GRAPHQL_VALIDATION_FAILED', 'Must provide operation name if query contains multiple operations.')],
+      }]);
+    });
+
+    it('refuses a document of more than 2,000 tokens before validating it', async () => {
+      const fields = (n: number) => `{ ${Array.from({ length: n }, () => '__typename').join(' ')} }`;
+      const res = await h.graphql(fields(5000));
+      expect(res.status).toBe(400);
+      expect(res.body.data).toBeNull();
+      expect(res.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+        ['GRAPHQL_VALIDATION_FAILED', 'Syntax Error: Document contains more that 2000 tokens. Parsing aborted.'],
+      ]);
+      // 1,986 tokens (the braces and 248 fields of 8 tokens each): parsed, validated and run.
+      const within = await h.graphql(`{ ${Array.from({ length: 248 }, () => '__typename @include(if: true)').join(' ')} }`);
+      expect([within.status, within.body]).toEqual([200, { data: { __typename: 'Query' } }]);
+    });
+
     it('refuses an operation too large to price (over 10,000 fields, fragments counted at each use)', async () => {
       const query = `{ ...A } fragment A on Query { ${'...B '.repeat(101)}} fragment B on Query { ${'__typename '.repeat(100)}}`;
       const res = await h.graphql(query);

@@ -42,24 +42,25 @@ class MetricsController {
 }
 
 class ProjectorLifecycle implements OnApplicationShutdown {
-  constructor(private readonly projector: Projector, private readonly pool: pg.Pool) {}
+  constructor(private readonly projector: Projector, private readonly pools: readonly pg.Pool[]) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.projector.stop();
-    await this.pool.end();
+    for (const pool of new Set(this.pools)) await pool.end();
   }
 }
 
 @Module({})
 export class ProjectorHttpModule {
-  static with(projector: Projector, pool: pg.Pool): DynamicModule {
+  /** `pool` answers /health/ready (the control pool: never queued behind batches); every pool given is closed at shutdown. */
+  static with(projector: Projector, pool: pg.Pool, ...others: pg.Pool[]): DynamicModule {
     return {
       module: ProjectorHttpModule,
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: Projector, useValue: projector },
         { provide: PG_POOL, useValue: pool },
-        { provide: ProjectorLifecycle, useValue: new ProjectorLifecycle(projector, pool) },
+        { provide: ProjectorLifecycle, useValue: new ProjectorLifecycle(projector, [pool, ...others]) },
       ],
     };
   }

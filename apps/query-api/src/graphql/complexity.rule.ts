@@ -1,7 +1,7 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { fieldExtensionsEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { ErrorCode } from './graphql-errors.js';
-import { GraphQLError, Kind } from './graphql-js.js';
+import { getOperationAST, GraphQLError, Kind } from './graphql-js.js';
 
 /**
  * Cost of one merchantMetrics field (declared on the field as its `complexity`).
@@ -92,6 +92,11 @@ function operationNameOf(context: HookContext): string | undefined {
   return typeof params?.operationName === 'string' ? params.operationName : undefined;
 }
 
+/** Refused the way mercurius refuses a document that fails validation: HTTP 400, the error in `errors`. */
+function refuse(error: GraphQLError): never {
+  throw Object.assign(new Error('Graphql validation error'), { code: 'MER_ERR_GQL_VALIDATION', statusCode: 400, errors: [error] });
+}
+
 /**
  * Prices the operation before it runs and refuses it (HTTP 400,
  * QUERY_TOO_COMPLEX) above `maximumComplexity`. A mercurius preExecution hook
@@ -99,17 +104,27 @@ function operationNameOf(context: HookContext): string | undefined {
  * per-request validation rules would rule out mercurius's cache of parsed and
  * validated documents (and so its JIT). Runs after the document was validated
  * and its variables coerced.
+ *
+ * First, the operation the request names must be in the document (or the
+ * document must have exactly one when it names none): priced, an unknown
+ * name costs nothing, while a document compiled by graphql-jit runs its one
+ * operation whatever name the request gives.
  */
 export function complexityHook(maximumComplexity: number) {
   return async (schema: GraphQLSchema, document: DocumentNode, context: HookContext, variables: Record<string, unknown> | undefined): Promise<void> => {
-    const cost = cachedOperationCost(schema, document, variables, operationNameOf(context));
+    const operationName = operationNameOf(context);
+    if (getOperationAST(document, operationName) === null) {
+      refuse(new GraphQLError(
+        operationName === undefined ? 'Must provide operation name if query contains multiple operations.' : `Unknown operation named "${operationName}".`,
+        { extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } },
+      ));
+    }
+    const cost = cachedOperationCost(schema, document, variables, operationName);
     if (cost === undefined || cost <= maximumComplexity) return;
     const costs = Number.isFinite(cost) ? `costs ${cost}` : 'has more than 10000 fields';
-    const error = new GraphQLError(
+    refuse(new GraphQLError(
       `the query ${costs}, more than the limit of ${maximumComplexity}; merchantMetrics costs ${MERCHANT_METRICS_COST} and every other field 1`,
       { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } },
-    );
-    // Shaped like mercurius's own validation failures: HTTP 400, the errors in `errors`.
-    throw Object.assign(new Error('Graphql validation error'), { code: 'MER_ERR_GQL_VALIDATION', statusCode: 400, errors: [error] });
+    ));
   };
 }

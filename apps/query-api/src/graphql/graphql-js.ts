@@ -5,4 +5,4 @@
  * two copies of graphql then disagree on `instanceof GraphQLScalarType` and
  * on schema identity. Import runtime values from here, types from 'graphql'.
  */
-export { GraphQLError, GraphQLScalarType, Kind } from 'graphql/index.js';
+export { getOperationAST, GraphQLError, GraphQLScalarType, Kind } from 'graphql/index.js';

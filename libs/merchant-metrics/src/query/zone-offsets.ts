@@ -8,7 +8,13 @@
  * transitions are at least 48 hours apart).
  */
 const DAY_MS = 86_400_000;
-const MAX_CACHED_DAYS = 50_000;
+/**
+ * Cached days of all zones together (about 100 bytes each: some 20 MB). Each
+ * zone once had its own 50,000, and every spelling of a name its own zone: a
+ * thousand case variants of one name could hold 4.8 GB.
+ */
+export const MAX_CACHED_ZONE_DAYS = 200_000;
+let cachedDays = 0;
 
 /**
  * Area/Location names (and UTC) only. Bare names such as CET or EST are also
@@ -17,21 +23,32 @@ const MAX_CACHED_DAYS = 50_000;
  */
 const ZONE_NAME = /^(?:UTC|[A-Za-z]+(?:\/[A-Za-z0-9_+-]+)+)$/;
 
-/** Zones Intl accepted: constructing an Intl.DateTimeFormat to find out costs about 100 µs. */
-const validZones = new Set<string>();
+/**
+ * Spellings Intl accepted, with the zone's own name (`resolvedOptions()`:
+ * "asia/tokyo" is Asia/Tokyo): constructing an Intl.DateTimeFormat to find
+ * out costs about 100 µs.
+ */
+const validZones = new Map<string, string>();
 
 export function isValidTimeZone(zone: string): boolean {
-  if (validZones.has(zone)) return true;
-  if (typeof zone !== 'string' || !ZONE_NAME.test(zone)) return false;
+  return canonicalTimeZone(zone) !== undefined;
+}
+
+/** The zone's canonical IANA name, or undefined when it is not an accepted zone name. */
+export function canonicalTimeZone(zone: string): string | undefined {
+  const known = validZones.get(zone);
+  if (known !== undefined) return known;
+  if (typeof zone !== 'string' || !ZONE_NAME.test(zone)) return undefined;
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
-  // Names differing only in case are all accepted: bound the set.
+  // Names differing only in case are all accepted: bound the map.
   if (validZones.size >= 1000) validZones.clear();
-  validZones.add(zone);
-  return true;
+  validZones.set(zone, canonical);
+  return canonical;
 }
 
 /** Milliseconds since the epoch of a date-time read as UTC; fields may overflow as in Date.UTC. Years from 100 on. */
@@ -69,10 +86,18 @@ export class ZoneOffsets {
     let slot = this.days.get(day);
     if (slot === undefined) {
       slot = this.slot(day);
-      if (this.days.size >= MAX_CACHED_DAYS) this.days.clear();
+      if (cachedDays >= MAX_CACHED_ZONE_DAYS) forgetCachedDays();
       this.days.set(day, slot);
+      cachedDays++;
     }
     return t < slot.transition ? slot.before : slot.after;
+  }
+
+  /** Drops this zone's cached days; returns how many there were. */
+  forget(): number {
+    const n = this.days.size;
+    this.days.clear();
+    return n;
   }
 
   private slot(day: number): DaySlot {
@@ -99,15 +124,29 @@ export class ZoneOffsets {
   }
 }
 
+/** By canonical name: every spelling of a zone shares its offsets. */
 const zones = new Map<string, ZoneOffsets>();
 
-/** The shared, cached offsets of a zone already checked with isValidTimeZone. */
+/** Cached days of every zone (at most MAX_CACHED_ZONE_DAYS). */
+export function cachedZoneDays(): number {
+  return cachedDays;
+}
+
+function forgetCachedDays(): void {
+  for (const offsets of zones.values()) cachedDays -= offsets.forget();
+}
+
+/** The shared, cached offsets of a zone already checked with isValidTimeZone (any spelling of it). */
 export function zoneOffsets(zone: string): ZoneOffsets {
-  let offsets = zones.get(zone);
+  const name = canonicalTimeZone(zone) ?? zone;
+  let offsets = zones.get(name);
   if (offsets === undefined) {
-    if (zones.size >= 1000) zones.clear();
-    offsets = new ZoneOffsets(zone);
-    zones.set(zone, offsets);
+    if (zones.size >= 1000) {
+      forgetCachedDays();
+      zones.clear();
+    }
+    offsets = new ZoneOffsets(name);
+    zones.set(name, offsets);
   }
   return offsets;
 }
