@@ -11,9 +11,9 @@
  * asks its /health/live. Baseline in the same run: the ingest rate, with no
  * projector running.
  *
- *   npm run bench:backlog -- [--events N (10000000)] [--pg NAME=VALUE]...
+ *   npm run bench:backlog -- [--events N (10000000)] [--merchants N (1)] [--cpu-prof DIR (the projector's first 60 s at most)] [--pg NAME=VALUE]...
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { addNameValue, numberFlag } from './support/args.js';
@@ -31,6 +31,8 @@ function rssMiB(pid: number): number {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const target = numberFlag(args, '--events', 10_000_000);
+  const merchants = numberFlag(args, '--merchants', 1);
+  const cpuProf = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1] : undefined;
   const pgSettings: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) if (args[i] === '--pg') addNameValue(pgSettings, args[i + 1] ?? '', '--pg takes NAME=VALUE', 'npm run bench:backlog -- [--events N] [--pg NAME=VALUE]...');
   const resources = new Resources();
@@ -51,8 +53,8 @@ async function main(): Promise<void> {
     await withClient(url, async (observer) => {
       const stored = async () => Number((await observer.query('select coalesce(sum(head), 0)::bigint as n from event_store.partition_heads')).rows[0].n);
       const published = async () => Number((await observer.query('select coalesce(sum(published), 0)::bigint as n from event_store.publication_heads')).rows[0].n);
-      // One merchant, its events within the last hour, generated as they are sent (a few prebuilt to start).
-      const load = new LoadGenerator(api.url, key, 8, BodySource.prebuild(64, 1000, 1, 3_600_000, 0xbac));
+      // One merchant (or --merchants), its events within the last hour, generated as they are sent (a few prebuilt to start).
+      const load = new LoadGenerator(api.url, key, 8, BodySource.prebuild(64, 1000, merchants, 3_600_000, 0xbac));
       const began = performance.now();
       load.start();
       let n = 0;
@@ -68,12 +70,25 @@ async function main(): Promise<void> {
       const ingestSeconds = (performance.now() - began) / 1000;
       const backlog = await stored();
       if (load.total.other > 0) throw new Error(`${load.total.other} failed requests: ${load.errorSamples.join(' | ')}`);
-      console.log(`stored ${backlog.toLocaleString('en-US')} events of one merchant in ${ingestSeconds.toFixed(0)} s: ${Math.round(backlog / ingestSeconds).toLocaleString('en-US')} events/s (no projector running)`);
+      console.log(`stored ${backlog.toLocaleString('en-US')} events of ${merchants === 1 ? 'one merchant' : `${merchants.toLocaleString('en-US')} merchants`} in ${ingestSeconds.toFixed(0)} s: ${Math.round(backlog / ingestSeconds).toLocaleString('en-US')} events/s (no projector running)`);
       while ((await published()) < backlog) await sleep(500);
 
       const applied = async () => Number((await observer.query('select coalesce(sum(events), 0)::bigint as n from projections.checkpoints')).rows[0].n);
       const started = performance.now();
-      const projector = await startApp(resources, logs, PROJECTOR_APP, env);
+      if (cpuProf) mkdirSync(cpuProf, { recursive: true });
+      const projector = await startApp(resources, logs, PROJECTOR_APP, env, cpuProf ? { cpuProfDir: cpuProf } : {});
+      // Profiled for its first 60 s, or until it has applied the backlog.
+      let profiled: Promise<void> | undefined;
+      let profileTimer: NodeJS.Timeout | undefined;
+      const stopProfile = () => {
+        clearTimeout(profileTimer);
+        profiled ??= projector.stopProfile().then((file) => console.log(`CPU profile of the projector: ${file}`));
+        return profiled;
+      };
+      if (cpuProf) {
+        projector.startProfile();
+        profileTimer = setTimeout(() => void stopProfile(), 60_000);
+      }
       const readyS = (performance.now() - started) / 1000;
       let peakRss = 0;
       let slowestHealthMs = 0;
@@ -100,6 +115,7 @@ async function main(): Promise<void> {
         await sleep(500);
       }
       await watching;
+      if (cpuProf) await stopProfile();
       const seconds = (performance.now() - started) / 1000;
       console.log(`projector: ready ${readyS.toFixed(1)} s after its start; applied the backlog in ${seconds.toFixed(0)} s: ${Math.round(backlog / seconds).toLocaleString('en-US')} events/s ` +
         `(${(backlog / seconds / (backlog / ingestSeconds)).toFixed(2)} × the ingest rate)`);

@@ -147,15 +147,18 @@ async function main(): Promise<void> {
     const maximum = settings.rate === 0 ? await measureMaximum(api.url, key, url, settings) : undefined;
     // Watched from before it starts: the backlog the maximum left is the projector's own throughput test.
     const catchingUp = maximum !== undefined ? waitForProjector(url) : undefined;
+    // Awaited below; if starting the apps fails first, its failure is the one to report.
+    catchingUp?.catch(() => undefined);
     const projector = await startApp(resources, logs, PROJECTOR_APP, env, profiled);
-    const query = await startApp(resources, logs, QUERY_API_APP, env);
-    const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
     if (maximum !== undefined) {
       const caughtUp = await catchingUp!;
       console.log(`projector: applied the ${caughtUp.events.toLocaleString('en-US')}-event backlog at ${Math.round(caughtUp.perSecond).toLocaleString('en-US')} events/s ` +
         `(${(caughtUp.perSecond / maximum).toFixed(2)} × the maximum ingest; nothing else running)`);
       settings.rate = Math.round(maximum * settings.share);
     }
+    // Ready once a version is live: the first one goes live when it has caught up.
+    const query = await startApp(resources, logs, QUERY_API_APP, env);
+    const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
     if (settings.secondVersion > 0) {
       // A second version catching up beside the live one (as after `projections rebuild`): its own process, from position 0.
       await startApp(resources, logs, { ...PROJECTOR_APP, name: `projector-v${settings.secondVersion}` }, { ...env, PROJECTOR_VERSION: String(settings.secondVersion) });

@@ -6,7 +6,7 @@
  * sizes the projector uses. No NATS, no event store reads: the writer alone,
  * to compare versions in the same run on the same server.
  *
- *   node scripts/run-ts.mjs bench/writer-lab.ts [--events N] [--batch N] [--versions 2,3] [--cache-mb 0,64]
+ *   node scripts/run-ts.mjs bench/writer-lab.ts [--events N] [--batch N] [--versions 2,3] [--cache-mb 0,64] [--merchants N (1)]
  *
  * --cache-mb: the sizes of the projector's sketch cache to run v3 (and later) with, one run each (0: none).
  */
@@ -20,10 +20,11 @@ import { Resources, startPostgres, withClient } from './support/stack.js';
 const METHODS = ['PAYMENT_METHOD_CARD', 'PAYMENT_METHOD_WALLET', 'PAYMENT_METHOD_QR', 'PAYMENT_METHOD_BANK_TRANSFER', 'PAYMENT_METHOD_POINTS'];
 
 /** The whale's events in occurredAt order, a little after real time, as live traffic arrives. */
-function* whaleTraffic(count: number, start: number): Generator<PaymentEventJson> {
+function* whaleTraffic(count: number, start: number, merchants: number): Generator<PaymentEventJson> {
   for (let i = 0; i < count; i++) {
-    const occurredAt = new Date(start + i * 40).toISOString(); // 25,000 events a second of business time
-    const base = { eventId: crypto.randomUUID(), merchantId: 'whale', occurredAt };
+    // One merchant: 25,000 events a second of business time. Several: spread over the day before `start` (bench:freshness's background load).
+    const occurredAt = new Date(merchants === 1 ? start + i * 40 : start - ((i * 7_919_993) % 86_400_000)).toISOString();
+    const base = { eventId: crypto.randomUUID(), merchantId: merchants === 1 ? 'whale' : `m-${(i * 7919) % merchants}`, occurredAt };
     const store = `store-${(i * 7919) % 40}`;
     const method = METHODS[i % 5];
     if (i % 10 === 9 && i > 1000) {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const events = numberFlag(args, '--events', 200_000);
   const batch = numberFlag(args, '--batch', 5000);
+  const merchants = numberFlag(args, '--merchants', 1);
   const versionsAt = args.indexOf('--versions');
   const versions = versionsAt >= 0 ? args[versionsAt + 1].split(',').map(Number) : [2, 3];
   const cachesAt = args.indexOf('--cache-mb');
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
       let position = 0;
       let pending: PositionedEvent[] = [];
       const began = performance.now();
-      for (const event of whaleTraffic(events, start)) {
+      for (const event of whaleTraffic(events, start, merchants)) {
         pending.push({ position: position + pending.length + 1, recordedAt: new Date().toISOString(), event });
         if (pending.length === batch) {
           position = await applyEvents(client, target, 0, position, pending, { sketchCache });
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - began) / 1000;
       client.release();
       await pool.end();
-      console.log(`v${version}${sketchCache ? ` (sketch cache ${cacheMb} MB: ${(sketchCache.bytes / 1048576).toFixed(1)} MB held)` : ''}: ${events} events in batches of ${batch}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s`);
+      console.log(`v${version}${sketchCache ? ` (sketch cache ${cacheMb} MB: ${(sketchCache.bytes / 1048576).toFixed(1)} MB held)` : ''}: ${events} events in batches of ${batch}: ${seconds.toFixed(1)} s, ${Math.round(events / seconds)} events/s`,);
     }
   } finally {
     await resources.cleanup();

@@ -18,12 +18,13 @@ import {
   type ProjectionVersion,
 } from '@app/merchant-metrics';
 import {
-  BATCH_BUDGET_FLOOR_EVENTS, DEFAULT_BATCH_BUDGET_EVENTS, DEFAULT_BUFFER_EVENTS, DEFAULT_SKETCH_CACHE_MB, type ProjectorMemoryConfig,
+  BATCH_BUDGET_FLOOR_EVENTS, DEFAULT_BATCH_BUDGET_EVENTS, DEFAULT_BUFFER_EVENTS, DEFAULT_BUFFER_TOTAL_EVENTS, DEFAULT_SKETCH_CACHE_MB, type ProjectorMemoryConfig,
 } from './config/projector-memory.config.js';
 import { LagMonitor, type PartitionLag } from './monitoring/lag-monitor.js';
 import type { ProjectorMetrics } from './monitoring/projector.metrics.js';
 import { BatchBudget } from './partitions/batch-budget.js';
 import { PartitionConsumer } from './partitions/partition-consumer.js';
+import { SharedBufferBound } from './partitions/pull-budget.js';
 import { PartitionLeases } from './partitions/partition-leases.js';
 import { PartitionWorker } from './partitions/partition-worker.js';
 
@@ -54,6 +55,8 @@ export class Projector {
   readonly sketchCache: SketchCache;
   /** Events this version's workers hold in batches, all partitions together. */
   readonly batchBudget: BatchBudget;
+  /** Events this version's consumers hold in their buffers, all partitions together. */
+  readonly buffered: SharedBufferBound;
   lastLag: PartitionLag[] = [];
 
   constructor(
@@ -67,6 +70,7 @@ export class Projector {
     private readonly control: pg.Pool = pool,
   ) {
     this.sketchCache = new SketchCache(config.sketchCacheBytes ?? DEFAULT_SKETCH_CACHE_MB * 1024 * 1024);
+    this.buffered = new SharedBufferBound(config.bufferTotalEvents ?? DEFAULT_BUFFER_TOTAL_EVENTS);
     this.batchBudget = new BatchBudget(config.batchBudgetEvents ?? DEFAULT_BATCH_BUDGET_EVENTS, Math.min(config.batchEvents, BATCH_BUDGET_FLOOR_EVENTS));
   }
 
@@ -166,7 +170,7 @@ export class Projector {
       const observer = this.metrics.forVersion(this.target!.version);
       const consumer = new PartitionConsumer(
         this.nats, PROJECTION_NAME, this.target!.version, partition, this.config.ackWaitMs,
-        this.config.bufferEvents ?? DEFAULT_BUFFER_EVENTS, observer,
+        this.config.bufferEvents ?? DEFAULT_BUFFER_EVENTS, observer, this.buffered,
       );
       const worker = new PartitionWorker(
         this.pool, consumer, this.target!, partition,

@@ -24,6 +24,8 @@ export function createPool(options: PoolOptions): pg.Pool {
 /** One connection for `fn`, closed afterwards whatever `fn` does. */
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  // A connection lost while idle shows as the next query's failure, not as an unhandled 'error' event that ends the process.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     return await fn(client);

@@ -10,7 +10,7 @@ import {
   type NatsConnector,
 } from '@app/messaging';
 import { DEFAULT_BUFFER_EVENTS } from '../config/projector-memory.config.js';
-import { PullBudget } from './pull-budget.js';
+import { PullBudget, type SharedBufferBound } from './pull-budget.js';
 
 /** A message as received: its range (from its headers) and, only once needed, its decoded events. */
 export interface FetchedBatch {
@@ -68,9 +68,11 @@ export class PartitionConsumer {
     /** Most events held in the buffer (PROJECTOR_BUFFER_EVENTS). */
     maxEvents = DEFAULT_BUFFER_EVENTS,
     private readonly observer?: ConsumerObserver,
+    /** The process's bound over all partitions' buffers (PROJECTOR_BUFFER_TOTAL_EVENTS). */
+    private readonly shared?: SharedBufferBound,
   ) {
     this.name = `${projection}-v${version}-p${partition}`;
-    this.budget = new PullBudget(maxEvents);
+    this.budget = new PullBudget(maxEvents, 0.9, shared);
   }
 
   /**
@@ -138,6 +140,7 @@ export class PartitionConsumer {
     await this.pulling;
     this.pulling = undefined;
     this.buffer = [];
+    if (this.shared) this.shared.held -= this.bufferedEvents;
     this.bufferedEvents = 0;
     this.bufferedBytes = 0;
     this.report();
@@ -235,6 +238,7 @@ export class PartitionConsumer {
     this.budget.observe(events, msg.data.length);
     this.buffer.push(fetched);
     this.bufferedEvents += events;
+    if (this.shared) this.shared.held += events;
     this.bufferedBytes += msg.data.length;
     this.report();
     this.wakeTaker?.();
@@ -242,6 +246,7 @@ export class PartitionConsumer {
 
   private release(f: FetchedBatch): void {
     this.bufferedEvents -= span(f);
+    if (this.shared) this.shared.held -= span(f);
     this.bufferedBytes -= f.msg.data.length;
     this.report();
     this.wakePuller?.();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PullBudget } from './pull-budget.js';
+import { PullBudget, SharedBufferBound } from './pull-budget.js';
 
 describe('PullBudget', () => {
   it('asks for one message until it has seen one', () => {
@@ -39,5 +39,17 @@ describe('PullBudget', () => {
     const { max_bytes } = budget.next(1200, 5000) as { max_bytes: number };
     // 500-event messages of 400 bytes an event: what fits in the budget.
     expect(Math.floor(max_bytes / 400)).toBeLessThanOrEqual(5000 - 1200);
+  });
+
+  it('asks for no more than the process-wide bound leaves, and for one message when it holds nothing', () => {
+    const shared = new SharedBufferBound(10_000);
+    const budget = new PullBudget(40_000, 1, shared);
+    budget.observe(1, 100);
+    expect(budget.next(0, 5000)).toEqual({ max_bytes: 10_000 * 100, expires: 5000 });
+    shared.held = 8000; // other partitions' buffers
+    expect(budget.next(0, 5000)).toEqual({ max_messages: 1, expires: 5000 });
+    expect(budget.next(500, 5000)).toBeUndefined();
+    shared.held = 0;
+    expect(budget.next(500, 5000)).toEqual({ max_bytes: 10_000 * 100, expires: 5000 });
   });
 });

@@ -108,4 +108,33 @@ describe('the projector\'s sketch cache (v3): the same bytes as reading every sk
     client.release();
     reference.client.release();
   }, 120_000);
+
+  it('splits a batch of many cells into transactions of at most maxCellsPerTransaction, with the same bytes and refund rule', async () => {
+    const sale: PaymentEventJson = {
+      eventId: crypto.randomUUID(), merchantId: 'split-m', occurredAt: '2026-05-02T10:05:00Z',
+      paymentCompleted: { paymentId: 'split-p', customerId: 'split-c', storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: '900' } },
+    };
+    const refund: PaymentEventJson = {
+      eventId: crypto.randomUUID(), merchantId: 'split-m', occurredAt: '2026-05-03T08:00:00Z',
+      paymentRefunded: { paymentId: 'split-p', refundId: 'split-r', storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'JPY', minorUnits: '300' } },
+    };
+    // Between them, events of forty small merchants: forty cells, so the refund comes eight transactions after its payment.
+    const batch = [sale, ...events.slice(0, 40).map((e) => e.event).map((event, i) => ({ ...event, merchantId: `split-${i}` })), refund]
+      .map((event, i) => ({ position: i + 1, recordedAt: '2026-11-21T00:00:00.000000Z', event }));
+    const whole = await target();
+    const split = await target();
+    expect(await applyEvents(whole.client, whole.target, PARTITION, 0, batch)).toBe(batch.length);
+    expect(await applyEvents(split.client, split.target, PARTITION, 0, batch, { maxCellsPerTransaction: 5, sketchCache: new SketchCache(1 << 20) }))
+      .toBe(batch.length);
+    expect(await dumpAll(split.client, split.target.schemaName)).toEqual(await dumpAll(whole.client, whole.target.schemaName));
+    const { rows } = await split.client.query(
+      `select to_char(bucket at time zone 'UTC', 'YYYY-MM-DD HH24:MI') as bucket, completed_count::int, refund_count::int, refund_amount::text
+       from ${split.target.schemaName}.metrics_15m where merchant_id = 'split-m'`);
+    expect(rows).toEqual([{ bucket: '2026-05-02 10:00', completed_count: 1, refund_count: 1, refund_amount: '300' }]);
+    const { rows: [checkpoint] } = await split.client.query(
+      `select position::int, events::int from projections.checkpoints where version = 3 and partition = $1`, [PARTITION]);
+    expect(checkpoint).toEqual({ position: batch.length, events: batch.length });
+    whole.client.release();
+    split.client.release();
+  }, 120_000);
 });

@@ -31,18 +31,22 @@ describe('SketchCache', () => {
     expect([cache.get('q2'), cache.count, cache.bytes]).toEqual([undefined, 0, 0]);
   });
 
-  it('holds at most its bound in bytes, dropping the least recently used first', () => {
-    const entry = 1000 + 2 + 160; // sketch, a one-letter key, the overhead counted per entry
-    const cache = new SketchCache(3 * entry);
-    cache.commit({ partition: 0, from: 0, to: 1, entries: [['a', bytes(1000)], ['b', bytes(1000)], ['c', bytes(1000)]] });
-    expect(cache.bytes).toBe(3 * entry);
-    cache.get('a'); // now b is the least recently used
-    cache.commit({ partition: 0, from: 1, to: 2, entries: [['d', bytes(1000)]] });
+  it('holds at most its bound in bytes, dropping what was not used for longest first', () => {
+    const entry = 1000 + 1 + 480; // sketch, a one-letter key, the overhead counted per entry
+    const cache = new SketchCache(4 * entry); // two generations of two entries each
+    const put = (to: number, ...keys: string[]) => cache.commit({ partition: 0, from: to - 1, to, entries: keys.map((k) => [k, bytes(1000)]) });
+    put(1, 'a', 'b');
+    expect([cache.count, cache.bytes]).toEqual([2, 2 * entry]);
+    put(2, 'c'); // a and b are now the old generation
+    expect(cache.get('a')).toBeDefined(); // used: back in the young one, beside c
+    put(3, 'd'); // the young one (c, a) was full: it is the old one now, and b is gone
     expect(['a', 'b', 'c', 'd'].map((k) => cache.get(k) !== undefined)).toEqual([true, false, true, true]);
-    expect(cache.bytes).toBe(3 * entry);
-    // Larger than the whole bound: not kept at all.
-    cache.commit({ partition: 0, from: 2, to: 3, entries: [['e', bytes(4000)]] });
-    expect([cache.get('e'), cache.bytes]).toEqual([undefined, 3 * entry]);
+    expect(cache.bytes).toBeLessThanOrEqual(4 * entry);
+    for (let i = 0; i < 100; i++) put(4 + i, `k${i % 10}`);
+    expect(cache.bytes).toBeLessThanOrEqual(4 * entry);
+    // Larger than a generation: not kept at all.
+    cache.commit({ partition: 0, from: 103, to: 104, entries: [['big', bytes(3000)]] });
+    expect(cache.get('big')).toBeUndefined();
   });
 
   it('copies a view into a larger buffer, so it holds only the sketch', () => {

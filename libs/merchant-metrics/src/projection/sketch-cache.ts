@@ -1,5 +1,10 @@
-/** Bytes counted for an entry beside its sketch: the key string, the map slot, the entry object. */
-const ENTRY_OVERHEAD = 160;
+/**
+ * Bytes counted for an entry beside its sketch and key: the entry object, its
+ * map slot, the Uint8Array with its ArrayBuffer and backing store. Measured:
+ * with 160, a cache bounded at 64 MB took 280 MB more RSS (10,000 merchants'
+ * one-customer sketches, bench:backlog); 480 is what such an entry costs.
+ */
+const ENTRY_OVERHEAD = 480;
 
 interface Entry {
   partition: number;
@@ -30,22 +35,29 @@ export interface StagedSketches {
  * for a while), the checkpoint the next batch starts from differs and the
  * partition's entries are dropped unread. A failed batch drops them too.
  *
- * Bounded in bytes (PROJECTOR_SKETCH_CACHE_MB): least recently used entries
- * go first. One cache per projected version; keys are the writer's own.
+ * Bounded in bytes (PROJECTOR_SKETCH_CACHE_MB), in two generations of half
+ * the bound each: entries go into the young one (and move there when used);
+ * once it is full it becomes the old one, and the old one is dropped. Every
+ * operation is O(1), unlike a least-recently-used list kept in one Map, whose
+ * evictions each walked over the holes earlier ones left (it held a
+ * projector of 10,000 merchants to 1,200 events/s). One cache per projected
+ * version; keys are the writer's own.
  */
 export class SketchCache {
-  private readonly entries = new Map<string, Entry>();
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
+  private youngBytes = 0;
+  private oldBytes = 0;
   private readonly validAt = new Map<number, number>();
-  private size = 0;
 
   constructor(readonly maxBytes: number) {}
 
   get bytes(): number {
-    return this.size;
+    return this.youngBytes + this.oldBytes;
   }
 
   get count(): number {
-    return this.entries.size;
+    return this.young.size + this.old.size;
   }
 
   /**
@@ -60,12 +72,14 @@ export class SketchCache {
 
   /** The sketch committed for `key`, or undefined when it must be read from the table. */
   get(key: string): Uint8Array | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    // Most recently used last: Map keeps insertion order.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry.sketch;
+    const young = this.young.get(key);
+    if (young !== undefined) return young.sketch;
+    const old = this.old.get(key);
+    if (old === undefined) return undefined;
+    this.old.delete(key);
+    this.oldBytes -= old.bytes;
+    this.addYoung(key, old);
+    return old.sketch;
   }
 
   /** After COMMIT: the batch's sketches become the partition's, valid at its new checkpoint. */
@@ -78,28 +92,40 @@ export class SketchCache {
   /** Drops every entry of a partition (a failed batch, a checkpoint that moved elsewhere). */
   forget(partition: number): void {
     this.validAt.delete(partition);
-    for (const [key, entry] of this.entries) {
-      if (entry.partition === partition) this.remove(key, entry);
+    for (const [key, entry] of this.young) {
+      if (entry.partition !== partition) continue;
+      this.young.delete(key);
+      this.youngBytes -= entry.bytes;
+    }
+    for (const [key, entry] of this.old) {
+      if (entry.partition !== partition) continue;
+      this.old.delete(key);
+      this.oldBytes -= entry.bytes;
     }
   }
 
   private put(key: string, partition: number, sketch: Uint8Array): void {
-    const old = this.entries.get(key);
-    if (old !== undefined) this.remove(key, old);
-    const bytes = sketch.byteLength + key.length * 2 + ENTRY_OVERHEAD;
-    if (bytes > this.maxBytes) return;
+    const bytes = sketch.byteLength + key.length + ENTRY_OVERHEAD;
+    const previous = this.young.get(key) ?? this.old.get(key);
+    if (previous !== undefined) {
+      if (this.young.delete(key)) this.youngBytes -= previous.bytes;
+      else if (this.old.delete(key)) this.oldBytes -= previous.bytes;
+    }
+    if (bytes > this.maxBytes / 2) return;
     // A view into a larger allocation (Node's pooled small buffers) would keep all of it alive: copied, so bytes are what is held.
     const own = sketch.byteOffset === 0 && sketch.buffer.byteLength === sketch.byteLength ? sketch : new Uint8Array(sketch);
-    this.entries.set(key, { partition, sketch: own, bytes });
-    this.size += bytes;
-    for (const [oldest, entry] of this.entries) {
-      if (this.size <= this.maxBytes) break;
-      this.remove(oldest, entry);
-    }
+    this.addYoung(key, { partition, sketch: own, bytes });
   }
 
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.size -= entry.bytes;
+  private addYoung(key: string, entry: Entry): void {
+    if (this.youngBytes + entry.bytes > this.maxBytes / 2) {
+      // The young generation is full: it becomes the old one, and the old one goes.
+      this.old = this.young;
+      this.oldBytes = this.youngBytes;
+      this.young = new Map();
+      this.youngBytes = 0;
+    }
+    this.young.set(key, entry);
+    this.youngBytes += entry.bytes;
   }
 }

@@ -155,7 +155,9 @@ async function mergeSketches(client: SqlClient, schema: string, tables: Row[][],
       for (let h = 0; h < hashes.length; h += 2) sketch.addHashWords(hashes[h], hashes[h + 1]);
       const merged = sketch.encode()!;
       row.sketch = before !== null && Buffer.from(before.buffer, before.byteOffset, before.byteLength).equals(merged) ? null : merged;
-      cached?.staged.entries.push([cacheKey(t, row), merged]);
+      // Kept for the next batch only once a row is written a second time: most rows of small merchants never are,
+      // and the rows a large merchant's batches keep rewriting (its current hour and day) are from their second batch on.
+      if (before !== null) cached?.staged.entries.push([cacheKey(t, row), merged]);
     });
   });
 }
@@ -189,8 +191,9 @@ function upsertParams(table: SketchTable, rows: readonly Row[]): string[] {
  * tables are written by one statement (one round trip); PGlite's TimescaleDB
  * takes one per table. Call inside the transaction that advances the
  * partition's checkpoint, after that. With `cached`, stored sketches are
- * taken from the cache where it has them, and every sketch the batch leaves
- * is staged for the cache (committed to it only after COMMIT).
+ * taken from the cache where it has them, and the sketches the batch leaves
+ * in rows that already had one are staged for the cache (committed to it
+ * only after COMMIT).
  */
 export async function writeSketchDelta(
   client: SqlClient,
