@@ -13,6 +13,7 @@
  *
  *   npm run bench:backlog -- [--events N (10000000)] [--merchants N (1)] [--cpu-prof DIR (the projector's first 60 s at most)] [--pg NAME=VALUE]...
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     await db.destroy();
     const nats = await startNats(resources);
     const logs = resources.tempDir('bench-backlog-');
-    const env = { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: 'bench-backlog-secret-0123456789abcdef', NODE_ENV: 'production' };
+    const env = { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: randomBytes(32).toString('base64url'), NODE_ENV: 'production' };
     const api = await startApp(resources, logs, COMMAND_API_APP, env);
 
     await withClient(url, async (observer) => {

@@ -12,7 +12,7 @@
  * visibility is the first GraphQL answer that counts it, polled every 50 ms.
  * Baseline in the same run: the command API's own p50/p99 request latency.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { signMerchantToken, createProducerApp } from '@app/access';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
@@ -50,7 +50,8 @@ function parse(argv: string[]): Settings {
   return s;
 }
 
-const SECRET = 'bench-freshness-secret-0123456789ab';
+/** A fresh signing secret per run: the apps run with NODE_ENV=production, which refuses any secret published in the repository. */
+const SECRET = randomBytes(32).toString('base64url');
 const QUERY = `query($m: ID!, $from: DateTime!, $to: DateTime!) {
   merchantMetrics(merchantId: $m, from: $from, to: $to, granularity: DAY) { totals { transactionCount } }
 }`;

@@ -2,3 +2,4 @@ export * from './env.js';
 export * from './command-api.config.js';
 export * from './query-api.config.js';
 export * from './projector.config.js';
+export * from './public-secrets.js';

@@ -27,6 +27,11 @@ describe('query API configuration', () => {
     expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: DEV_MERCHANT_JWT_SECRET })).toThrow(
       'MERCHANT_JWT_SECRET is the public development default',
     );
+    for (const published of ['compose-dev-only-merchant-jwt-secret', 'query-api-test-secret-0123456789abcdef']) {
+      expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: published })).toThrow(
+        'MERCHANT_JWT_SECRET is a secret published in the repository',
+      );
+    }
     expect(() => loadQueryApiConfig({ DATABASE_URL, MERCHANT_JWT_SECRET: 'too-short' })).toThrow('MERCHANT_JWT_SECRET must be at least 32 characters long');
     const secret = 'x'.repeat(32);
     expect(loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: secret })).toMatchObject({ merchantJwtSecret: secret, usesDevSecret: false });

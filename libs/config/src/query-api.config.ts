@@ -1,4 +1,5 @@
 import { ConfigError, readInt, readString, readUrl } from './env.js';
+import { isPublicSecret } from './public-secrets.js';
 
 /**
  * The signing secret used when MERCHANT_JWT_SECRET is unset outside
@@ -41,6 +42,9 @@ export function loadQueryApiConfig(env: Record<string, string | undefined> = pro
   const merchantJwtSecret = readString(env, 'MERCHANT_JWT_SECRET', production ? undefined : DEV_MERCHANT_JWT_SECRET);
   if (production && merchantJwtSecret === DEV_MERCHANT_JWT_SECRET) {
     throw new ConfigError('MERCHANT_JWT_SECRET is the public development default; set a secret of your own when NODE_ENV=production');
+  }
+  if (production && isPublicSecret(merchantJwtSecret)) {
+    throw new ConfigError('MERCHANT_JWT_SECRET is a secret published in the repository; set a secret of your own when NODE_ENV=production');
   }
   if (merchantJwtSecret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`MERCHANT_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long`);
