@@ -51,12 +51,23 @@ export function readUrl(env: Env, name: string, protocols: string[], fallback?: 
   return value;
 }
 
-/** Removes the password from a connection URL so it can be logged. */
+/** Query parameters that carry credentials in connection URLs (libpq's `password`, NATS's `token`/`pass`, …). */
+const SECRET_PARAMETERS = /^(password|pass|passwd|pwd|token|auth_token|secret|sslpassword|key|apikey|api_key|nkey|jwt|creds)$/i;
+
+/**
+ * A URL as it may be logged: the password of its user part and the values
+ * of credential query parameters replaced by ***, and a user name that is a
+ * NATS token (a user without a password) too.
+ */
 export function redactUrl(value: string): string {
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';
-    return url.toString();
+    else if (url.username && /^(nats|tls|ws|wss):$/.test(url.protocol)) url.username = '***';
+    for (const name of [...url.searchParams.keys()]) {
+      if (SECRET_PARAMETERS.test(name)) url.searchParams.set(name, '***');
+    }
+    return url.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
     return '<unparseable url>';
   }

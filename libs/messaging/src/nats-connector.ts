@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { redactUrl } from '@app/config';
 import { ensurePaymentsStream, type PaymentsStreamOptions } from './payments-stream.js';
 
 export interface Logger {
@@ -69,7 +70,7 @@ export class NatsConnector {
           timeout: 2000,
         });
       } catch (error) {
-        if (attempt++ % 20 === 0) this.logger.warn(`NATS at ${this.url} unreachable (${describeError(error)}); retrying`);
+        if (attempt++ % 20 === 0) this.logger.warn(`NATS at ${redactUrl(this.url)} unreachable (${describeError(error)}); retrying`);
         await sleep(500);
         continue;
       }
@@ -77,7 +78,7 @@ export class NatsConnector {
         await this.nc.close();
         return;
       }
-      this.logger.log(`connected to NATS at ${this.url}`);
+      this.logger.log(`connected to NATS at ${redactUrl(this.url)}`);
       this.js = jetstream(this.nc);
       await this.prepare();
       await this.watch(this.nc);
