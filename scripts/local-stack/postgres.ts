@@ -4,7 +4,6 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { withPrivateFiles } from '@app/database';
 import { readSecret, writeSecret, type DataDir } from './data-dir.js';
 import { ManagedProcess } from './managed-process.js';
 
@@ -71,8 +70,7 @@ async function ensureCluster(dir: DataDir): Promise<string> {
     onError: () => undefined,
   });
   try {
-    // initdb's password file (in the temporary directory) readable by this user only.
-    await withPrivateFiles(() => server.initialise());
+    await server.initialise();
   } catch (error) {
     rmSync(dir.postgres, { recursive: true, force: true });
     throw new Error(`initdb failed: ${error instanceof Error ? error.message : String(error)}`);

