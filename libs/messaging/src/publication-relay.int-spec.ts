@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { headers } from '@nats-io/nats-core';
@@ -74,6 +75,28 @@ describe('publication relay', () => {
     }
     const ids = batches.flatMap((b) => b.events.map((e) => (e.event as { eventId: string }).eventId));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('splits a round of large events into messages under NATS\'s 1 MiB limit, so the partition keeps publishing', async () => {
+    await relay.stop();
+    relay = new PublicationRelay(pool, connector, { partitions: store.partitions, batchSize: 500, roundSize: 2000, pollIntervalMs: 100, publishTimeoutMs: 5000 }, quiet);
+    connector.start();
+    relay.start();
+    // 1,000 events of one merchant (one partition), about 2.5 KB each: 500 of them make 1.25 MB.
+    const events = Array.from({ length: 1000 }, (_, i) => {
+      const e = sampleEvent({ merchantId: 'm-large-events' });
+      const payload = JSON.parse(e.payloadJson) as { paymentCompleted: { customerId: string; storeId: string } };
+      payload.paymentCompleted.customerId = `c-${i}-${'c'.repeat(1200)}`;
+      payload.paymentCompleted.storeId = `s-${'s'.repeat(1200)}`;
+      const payloadJson = JSON.stringify(payload);
+      return { ...e, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
+    });
+    for (let i = 0; i < events.length; i += 500) await store.append(events.slice(i, i + 500));
+    await expectStreamToMirrorStore();
+    const batches = await readPaymentsStream(nats.url);
+    expect(batches.flatMap((b) => b.events).length).toBe(1000);
+    for (const b of batches) expect(b.bytes).toBeLessThan(1024 * 1024);
+    expect(Math.max(...batches.map((b) => b.events.length))).toBeLessThan(500);
   });
 
   it('keeps storing while NATS is down and publishes everything once it is back', async () => {

@@ -16,6 +16,8 @@ export interface RelayOptions {
   partitions: number;
   /** Events per JetStream message. */
   batchSize: number;
+  /** Bytes of one message's body at most (MAX_MESSAGE_BYTES by default). */
+  maxMessageBytes?: number;
   /** Events read from the store per round (one transaction). */
   roundSize: number;
   /** Fallback poll for work committed by other processes. */
@@ -176,7 +178,7 @@ export class PublicationRelay {
         await client.query('rollback');
         return 0;
       }
-      const messages = chunk(events, this.options.batchSize);
+      const messages = chunkEvents(events, this.options.batchSize, this.options.maxMessageBytes ?? MAX_MESSAGE_BYTES);
       await Promise.all(messages.map((batch) => this.publishBatch(p, batch)));
       await advance(client, p, events[events.length - 1].position);
       await client.query('commit');
@@ -263,8 +265,38 @@ async function advance(client: pg.PoolClient, partition: number, position: numbe
   });
 }
 
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+/**
+ * Bytes of one message's body at most, well below NATS's default max_payload
+ * (1 MiB): 500 events near the command API's size limits (about 2.5 KB
+ * each) made a message over it, and the partition's publication stopped for
+ * good (every retry was the same message).
+ */
+export const MAX_MESSAGE_BYTES = 768 * 1024;
+
+/** What a row adds to a message body beside its payload: position, recordedAt, the JSON around them (at most 82). */
+const ROW_OVERHEAD_BYTES = 96;
+/** The body's own fields around the events (partition, positions). */
+const MESSAGE_OVERHEAD_BYTES = 128;
+
+/**
+ * Splits a round's events into messages of at most `maxEvents` events and
+ * `maxBytes` bytes (an event larger than that goes alone). The same events
+ * always split the same way, so a republished round keeps its Msg-Ids.
+ */
+export function chunkEvents(rows: StoredEventRow[], maxEvents: number, maxBytes: number): StoredEventRow[][] {
+  const chunks: StoredEventRow[][] = [];
+  let current: StoredEventRow[] = [];
+  let bytes = MESSAGE_OVERHEAD_BYTES;
+  for (const row of rows) {
+    const size = Buffer.byteLength(row.payloadJson) + ROW_OVERHEAD_BYTES;
+    if (current.length > 0 && (current.length >= maxEvents || bytes + size > maxBytes)) {
+      chunks.push(current);
+      current = [];
+      bytes = MESSAGE_OVERHEAD_BYTES;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
   return chunks;
 }

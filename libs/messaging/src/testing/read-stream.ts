@@ -4,17 +4,17 @@ import { decodeEventBatch, type EventBatchMessage } from '../event-batch-message
 import { PAYMENTS_STREAM } from '../payments-stream.js';
 
 /** Every message in the PAYMENTS stream, in stream order, decoded (test helper). */
-export async function readPaymentsStream(natsUrl: string): Promise<Array<EventBatchMessage & { msgId?: string; subject: string }>> {
+export async function readPaymentsStream(natsUrl: string): Promise<Array<EventBatchMessage & { msgId?: string; subject: string; bytes: number }>> {
   const nc = await connect({ servers: natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(PAYMENTS_STREAM).catch(() => undefined);
     if (!info) return [];
-    const out: Array<EventBatchMessage & { msgId?: string; subject: string }> = [];
+    const out: Array<EventBatchMessage & { msgId?: string; subject: string; bytes: number }> = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const msg = await jsm.streams.getMessage(PAYMENTS_STREAM, { seq });
       if (!msg) continue;
-      out.push({ ...decodeEventBatch(msg.data), msgId: msg.header?.get('Nats-Msg-Id'), subject: msg.subject });
+      out.push({ ...decodeEventBatch(msg.data), msgId: msg.header?.get('Nats-Msg-Id'), subject: msg.subject, bytes: msg.data.length });
     }
     return out;
   } finally {
