@@ -37,6 +37,14 @@ describe('query API configuration', () => {
     expect(loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: secret })).toMatchObject({ merchantJwtSecret: secret, usesDevSecret: false });
   });
 
+  it('refuses the development secret when the API listens beyond loopback', () => {
+    for (const HOST of ['0.0.0.0', '::', '10.1.2.3', 'api.example.com']) {
+      expect(() => loadQueryApiConfig({ DATABASE_URL, HOST })).toThrow(`while HOST=${HOST} is reachable from other machines`);
+      expect(loadQueryApiConfig({ DATABASE_URL, HOST, MERCHANT_JWT_SECRET: 'y'.repeat(32) }).host).toBe(HOST);
+    }
+    for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) expect(loadQueryApiConfig({ DATABASE_URL, HOST }).usesDevSecret).toBe(true);
+  });
+
   it('names the variable when a value is out of bounds', () => {
     expect(() => loadQueryApiConfig({ DATABASE_URL, QUERY_API_PORT: 'x' })).toThrow('QUERY_API_PORT must be an integer, got "x"');
     expect(() => loadQueryApiConfig({ DATABASE_URL, QUERY_MAX_COMPLEXITY: '5' })).toThrow('QUERY_MAX_COMPLEXITY must be between 10 and 100000, got 5');

@@ -49,9 +49,13 @@ export function loadQueryApiConfig(env: Record<string, string | undefined> = pro
   if (merchantJwtSecret.length < MIN_SECRET_LENGTH) {
     throw new ConfigError(`MERCHANT_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long`);
   }
+  const host = readString(env, 'HOST', '127.0.0.1');
+  if (merchantJwtSecret === DEV_MERCHANT_JWT_SECRET && !isLoopback(host)) {
+    throw new ConfigError(`MERCHANT_JWT_SECRET is unset (or the public development default) while HOST=${host} is reachable from other machines: anyone could sign tokens; set a secret of your own`);
+  }
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    host: readString(env, 'HOST', '127.0.0.1'),
+    host,
     port: readInt(env, 'QUERY_API_PORT', 4001, { min: 0, max: 65535 }),
     merchantJwtSecret,
     usesDevSecret: merchantJwtSecret === DEV_MERCHANT_JWT_SECRET,
@@ -63,4 +67,9 @@ export function loadQueryApiConfig(env: Record<string, string | undefined> = pro
     maxAliases: readInt(env, 'QUERY_MAX_ALIASES', 10, { min: 0, max: 1000 }),
     maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 64 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
   };
+}
+
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
