@@ -6,6 +6,7 @@ import * as analytics from './2026-11-21T02-00-analytics.js';
 import * as rollupWatermark from './2026-11-21T03-00-rollup-watermark.js';
 import * as analystDefaultPrivileges from './2026-11-21T04-00-analyst-default-privileges.js';
 import * as analyticsSketches from './2026-12-01T00-00-analytics-sketches.js';
+import * as producerRevocationNotify from './2026-12-02T00-00-producer-revocation-notify.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T03-00-rollup-watermark': rollupWatermark,
   '2026-11-21T04-00-analyst-default-privileges': analystDefaultPrivileges,
   '2026-12-01T00-00-analytics-sketches': analyticsSketches,
+  '2026-12-02T00-00-producer-revocation-notify': producerRevocationNotify,
 };

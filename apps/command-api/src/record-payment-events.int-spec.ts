@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentEventSchema, PaymentMethod } from '@app/contracts';
 import { positionsByPartition, readPaymentsStream } from '../../../libs/messaging/src/testing/read-stream.js';
 import { eventually } from '@app/testing';
+import { createProducerApp, revokeProducerApp } from '@app/access';
+import { createKysely } from '@app/database';
 import { startCommandApiHarness, type CommandApiHarness } from './testing/command-api-harness.js';
 import { completedEvent } from './testing/payment-events.js';
 
@@ -110,6 +112,26 @@ describe('RecordPaymentEvents over Connect', () => {
         expect((error as ConnectError).code).toBe(Code.Unauthenticated);
       }
       expect(await storedCount()).toBe(before);
+    });
+  });
+
+  describe('revocation', () => {
+    it('refuses a revoked key within a second, although the process had it cached for 30 s', async () => {
+      const db = createKysely(h.pool);
+      const name = `to-revoke-${randomUUID().slice(0, 8)}`;
+      const { key } = await createProducerApp(db, name);
+      const client = h.client({ key });
+      // Accepted, and so cached.
+      expect((await client.recordPaymentEvents({ events: [toProtoInit(completedEvent())] })).accepted).toBe(1);
+      expect(await revokeProducerApp(db, name)).toBe(true);
+      const revokedAt = Date.now();
+      await eventually(async () => {
+        const error = await client.recordPaymentEvents({ events: [toProtoInit(completedEvent())] }).catch((e: ConnectError) => e);
+        expect((error as ConnectError).code).toBe(Code.Unauthenticated);
+      }, 5000, 20);
+      expect(Date.now() - revokedAt).toBeLessThan(1000);
+      // The harness's own key still works: only the revoked app's keys left the cache.
+      expect((await h.client().recordPaymentEvents({ events: [toProtoInit(completedEvent())] })).accepted).toBe(1);
     });
   });
 

@@ -1,23 +1,49 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Kysely } from 'kysely';
+import pg from 'pg';
 import { findProducerByKey, hashProducerKey, type ProducerApp } from '@app/access';
 import type { Database } from '@app/database';
 import { ConnectError } from '../connect/connect-error.js';
+import { CommandApiConfigRef } from '../infrastructure/config.provider.js';
 import { KYSELY } from '../infrastructure/tokens.js';
 
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
+/** Announced by a trigger on access.producer_apps (migration 2026-12-02T00-00) with the revoked app's id. */
+export const REVOCATION_CHANNEL = 'producer_apps_revoked';
+const RELISTEN_MS = 1000;
 
 /**
  * Resolves `Authorization: Bearer <producer key>` to a producer app. Known
- * keys are cached by hash for 30 s (a revoked key stops working within that
- * time); the key itself is never stored or logged.
+ * keys are cached by hash for 30 s; the key itself is never stored or logged.
+ * A revocation is heard at once: the process LISTENs on
+ * `producer_apps_revoked` and drops the app's keys from its cache when it is
+ * announced. While that connection is down the cache is emptied (an
+ * announcement may have been missed) and entries live 30 s at most, as
+ * before.
  */
 @Injectable()
-export class ProducerAuthenticator {
+export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, { app: ProducerApp; expires: number }>();
+  private readonly logger = new Logger('ProducerAuthenticator');
+  private listener?: pg.Client;
+  private relisten?: NodeJS.Timeout;
+  private stopped = false;
 
-  constructor(@Inject(KYSELY) private readonly db: Kysely<Database>) {}
+  constructor(
+    @Inject(KYSELY) private readonly db: Kysely<Database>,
+    private readonly config: CommandApiConfigRef,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.listen();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.relisten);
+    await this.listener?.end().catch(() => undefined);
+  }
 
   async authenticate(header: string | undefined): Promise<ProducerApp> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
@@ -32,5 +58,35 @@ export class ProducerAuthenticator {
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(cacheKey, { app, expires: Date.now() + CACHE_TTL_MS });
     return app;
+  }
+
+  private forgetApp(appId: string): void {
+    for (const [key, entry] of this.cache) if (entry.app.appId === appId) this.cache.delete(key);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.config.value.databaseUrl, application_name: 'command-api-revocations' });
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      this.cache.clear();
+      client.end().catch(() => undefined);
+      if (!this.stopped) this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (n) => {
+      if (n.channel === REVOCATION_CHANNEL && n.payload) this.forgetApp(n.payload);
+    });
+    this.listener = client;
+    try {
+      await client.connect();
+      await client.query(`listen ${REVOCATION_CHANNEL}`);
+      // Anything revoked before the LISTEN took effect is not in the cache: it was emptied when the last connection was lost.
+    } catch (error) {
+      this.logger.warn(`cannot listen for producer key revocations (${(error as Error).message}); cached keys live ${CACHE_TTL_MS / 1000} s meanwhile`);
+      lost();
+    }
   }
 }
