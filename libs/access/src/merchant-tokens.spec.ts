@@ -33,13 +33,30 @@ describe('merchant tokens', () => {
 
   it('accepts a hand-made token with the documented claims', async () => {
     expect(await verifyMerchantToken(SECRET, await handMade({ merchantId: 'm-7' }), NOW)).toEqual({ kind: 'merchant', merchantId: 'm-7' });
-    expect(await verifyMerchantToken(SECRET, await handMade({ role: 'ops' }), NOW)).toEqual({ kind: 'ops' });
+    expect(await verifyMerchantToken(SECRET, await handMade({ role: 'ops', iat: NOW.getTime() / 1000 }), NOW)).toEqual({ kind: 'ops' });
   });
 
   it('refuses an expired token, allowing 30 s of clock skew', async () => {
     const token = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'm-1' }, { ttlSeconds: 60, now: NOW });
     expect(await verifyMerchantToken(SECRET, token, at('2026-11-20T12:01:29Z'))).toEqual({ kind: 'merchant', merchantId: 'm-1' });
     expect(await rejection(token, at('2026-11-20T12:01:31Z'))).toBe('token expired');
+  });
+
+  it('caps an ops token\'s life at 24 h, signed or hand-made, and leaves merchant tokens alone', async () => {
+    await expect(signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 86_401, now: NOW })).rejects.toThrow('an ops token lives at most 24 h');
+    const day = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 86_400, now: NOW });
+    expect(await verifyMerchantToken(SECRET, day, NOW)).toEqual({ kind: 'ops' });
+    const issued = NOW.getTime() / 1000;
+    const refusal = 'an ops token must say when it was issued (iat) and live at most 24 h';
+    const year = await handMade({ role: 'ops', iat: issued }, { exp: issued + 366 * 86_400 });
+    expect(await rejection(year)).toBe(refusal);
+    // Still refused in its last day: its life is what counts.
+    expect(await rejection(year, new Date(NOW.getTime() + 365.5 * 86_400_000))).toBe(refusal);
+    // Without iat, or issued long before its 24 h: refused too.
+    expect(await rejection(await handMade({ role: 'ops' }, { exp: issued + 3600 }))).toBe(refusal);
+    expect(await rejection(await handMade({ role: 'ops', iat: issued - 30 * 86_400 }, { exp: issued + 3600 }))).toBe(refusal);
+    const merchant = await signMerchantToken(SECRET, { kind: 'merchant', merchantId: 'm-1' }, { ttlSeconds: 366 * 86_400, now: NOW });
+    expect(await verifyMerchantToken(SECRET, merchant, NOW)).toEqual({ kind: 'merchant', merchantId: 'm-1' });
   });
 
   it('refuses a token signed with another secret', async () => {

@@ -16,6 +16,12 @@ const ALGORITHM = 'HS256';
 /** Tolerated clock difference between the signer and this process. */
 const CLOCK_TOLERANCE_SECONDS = 30;
 const MAX_MERCHANT_ID_LENGTH = 128;
+/**
+ * Longest life of an ops token (it reads every merchant): signed for at most
+ * this long, and refused when its `exp` lies further ahead than this, however
+ * it was made.
+ */
+export const MAX_OPS_TOKEN_SECONDS = 86_400;
 
 /** The token is missing, malformed, badly signed or expired. The message is safe to show the caller. */
 export class MerchantTokenError extends Error {
@@ -38,6 +44,9 @@ export async function signMerchantToken(
   if (principal.kind === 'merchant' && !validMerchantId(principal.merchantId)) {
     throw new MerchantTokenError(`invalid merchant id "${principal.merchantId}"`);
   }
+  if (principal.kind === 'ops' && options.ttlSeconds > MAX_OPS_TOKEN_SECONDS) {
+    throw new MerchantTokenError(`an ops token lives at most ${MAX_OPS_TOKEN_SECONDS / 3600} h; ask for a shorter ttl`);
+  }
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const claims = principal.kind === 'ops' ? { role: 'ops' } : { merchantId: principal.merchantId };
   return new SignJWT(claims)
@@ -52,8 +61,17 @@ export async function signMerchantToken(
 
 /** The principal a token stands for; throws MerchantTokenError when the token is not acceptable. */
 export async function verifyMerchantToken(secret: string, token: string, now?: Date): Promise<MerchantPrincipal> {
-  const payload = verifiedClaims(secret, token, Math.floor((now ?? new Date()).getTime() / 1000));
-  if (payload.role === 'ops') return { kind: 'ops' };
+  const nowSeconds = Math.floor((now ?? new Date()).getTime() / 1000);
+  const payload = verifiedClaims(secret, token, nowSeconds);
+  if (payload.role === 'ops') {
+    // verifiedClaims made sure exp (and iat, when present) are numbers. Without iat, a life cannot be told: refused.
+    const exp = payload.exp as number;
+    const iat = payload.iat as number | undefined;
+    if (iat === undefined || exp - iat > MAX_OPS_TOKEN_SECONDS || exp > nowSeconds + MAX_OPS_TOKEN_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+      throw new MerchantTokenError(`an ops token must say when it was issued (iat) and live at most ${MAX_OPS_TOKEN_SECONDS / 3600} h`);
+    }
+    return { kind: 'ops' };
+  }
   if (typeof payload.merchantId === 'string' && validMerchantId(payload.merchantId)) {
     return { kind: 'merchant', merchantId: payload.merchantId };
   }
