@@ -10,7 +10,12 @@ import { DrainState } from './health/drain-state.js';
 export async function startCommandApi(config: CommandApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   // While draining, requests already received are served (return503OnClosing: false); idle
   // keep-alive connections are closed so clients reconnect to another instance.
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
+  // requestTimeout: Node's own limit on receiving a whole request (headers and body), a backstop behind the
+  // handler's body deadline (COMMAND_API_BODY_TIMEOUT_SECONDS), which also covers clients that stall before the body.
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false,
+    requestTimeout: config.bodyTimeoutMs + 20_000, connectionTimeout: config.bodyTimeoutMs + 60_000,
+  });
   const fastify = adapter.getInstance();
   // The Connect endpoint reads and bounds its own body (it must answer in
   // Connect's error format), so Fastify passes every body through unread.

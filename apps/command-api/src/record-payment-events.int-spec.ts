@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
@@ -11,6 +12,7 @@ import { createProducerApp, revokeProducerApp } from '@app/access';
 import { createKysely } from '@app/database';
 import { startCommandApiHarness, type CommandApiHarness } from './testing/command-api-harness.js';
 import { completedEvent } from './testing/payment-events.js';
+import { RECORD_PAYMENT_EVENTS_PATH } from './payments/commands/record-payment-events/record-payment-events.connect.js';
 
 const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
 
@@ -297,6 +299,62 @@ describe('overload', () => {
     expect(accepted.length).toBeGreaterThan(0);
     const stored = Number((await h.pool.query(`select count(*) n from event_store.events`)).rows[0].n);
     expect(stored).toBe(accepted.reduce((n, r) => n + r.accepted, 0));
+  });
+});
+
+describe('slow clients', () => {
+  let h: CommandApiHarness;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    h = await startCommandApiHarness({ MAX_IN_FLIGHT_REQUESTS: '4', COMMAND_API_BODY_TIMEOUT_SECONDS: '2' });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await h?.close();
+  });
+
+  /** Opens `n` requests that send their headers and 10 bytes of a 5,000-byte body, then nothing more. */
+  async function stall(n: number, key: string): Promise<Array<Promise<string>>> {
+    const { hostname, port } = new URL(h.url);
+    // Each resolves once its headers are sent, with (wrapped: a promise would be adopted) what the server answered when it closed.
+    const opened = await Promise.all(Array.from({ length: n }, () => new Promise<{ answer: Promise<string> }>((resolve) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => {
+        socket.write(`POST ${RECORD_PAYMENT_EVENTS_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnect-Protocol-Version: 1\r\n` +
+          `Authorization: Bearer ${key}\r\nContent-Length: 5000\r\n\r\n{"events":`);
+        resolve({ answer });
+      });
+      sockets.push(socket);
+      let received = '';
+      socket.on('data', (d) => { received += d.toString('utf8'); });
+      socket.on('error', () => undefined);
+      const answer = new Promise<string>((done) => socket.on('close', () => done(received)));
+    })));
+    return opened.map((o) => o.answer);
+  }
+
+  it('cuts a body that has not arrived within COMMAND_API_BODY_TIMEOUT_SECONDS, so producers with a key cannot hold every slot', async () => {
+    const answers = await stall(12, h.key); // three times the in-flight bound
+    const began = Date.now();
+    let served = 0;
+    while (Date.now() - began < 8000 && served === 0) {
+      served = await h.client().recordPaymentEvents({ events: [toProtoInit(completedEvent())] }).then((r) => r.accepted, () => 0);
+      if (served === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(served).toBe(1);
+    // Within the deadline (2 s) and its check, not after the stalled clients give up (they never do).
+    expect(Date.now() - began).toBeLessThan(5000);
+    // The four admitted had their connections closed at the deadline; the others were refused at once (the bound was taken).
+    const texts = await Promise.all(answers);
+    expect(texts.filter((text) => text === '').length).toBe(4);
+    for (const text of texts.filter((t) => t !== '')) expect(text).toMatch(/^HTTP\/1\.1 429 [^]*too many requests in flight/);
+    for (const socket of sockets.splice(0)) socket.destroy();
+  });
+
+  it('refuses a request with an unknown key before it takes a slot, however many stall', async () => {
+    await stall(40, `pk_${'B'.repeat(43)}`);
+    const t0 = Date.now();
+    expect((await h.client().recordPaymentEvents({ events: [toProtoInit(completedEvent())] })).accepted).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 });
 

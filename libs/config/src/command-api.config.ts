@@ -8,6 +8,8 @@ export interface CommandApiConfig {
   /** How far in the future an event's occurredAt may lie (producer clock skew). */
   maxFutureSkewMs: number;
   maxBodyBytes: number;
+  /** A request's body must have arrived this long after its headers, or the request is cut (deadline_exceeded). */
+  bodyTimeoutMs: number;
   /** Requests processed at once; beyond this the API answers resource_exhausted. */
   maxInFlightRequests: number;
   databasePoolSize: number;
@@ -27,6 +29,7 @@ export function loadCommandApiConfig(env: Record<string, string | undefined> = p
     port: readInt(env, 'COMMAND_API_PORT', 4000, { min: 0, max: 65535 }),
     maxFutureSkewMs: readInt(env, 'OCCURRED_AT_MAX_SKEW_SECONDS', 300, { min: 0, max: 86_400 }) * 1000,
     maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
+    bodyTimeoutMs: readInt(env, 'COMMAND_API_BODY_TIMEOUT_SECONDS', 10, { min: 1, max: 600 }) * 1000,
     maxInFlightRequests: readInt(env, 'MAX_IN_FLIGHT_REQUESTS', 64, { min: 1, max: 10_000 }),
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 8, { min: 1, max: 200 }),
     publishBatchSize: readInt(env, 'PUBLISH_BATCH_SIZE', 500, { min: 1, max: 10_000 }),

@@ -9,13 +9,17 @@ import { KYSELY } from '../infrastructure/tokens.js';
 
 const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
+/** Keys found unknown are refused without a lookup for this long: random keys cost a lookup each at most this often. */
+const UNKNOWN_TTL_MS = 5000;
 /** Announced by a trigger on access.producer_apps (migration 2026-12-02T00-00) with the revoked app's id. */
 export const REVOCATION_CHANNEL = 'producer_apps_revoked';
 const RELISTEN_MS = 1000;
 
 /**
  * Resolves `Authorization: Bearer <producer key>` to a producer app. Known
- * keys are cached by hash for 30 s; the key itself is never stored or logged.
+ * keys are cached by hash for 30 s, unknown ones for 5 s (so that random keys
+ * cannot turn every request into a lookup); the key itself is never stored
+ * or logged.
  * A revocation is heard at once: the process LISTENs on
  * `producer_apps_revoked` and drops the app's keys from its cache when it is
  * announced. While that connection is down the cache is emptied (an
@@ -25,6 +29,8 @@ const RELISTEN_MS = 1000;
 @Injectable()
 export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new Map<string, { app: ProducerApp; expires: number }>();
+  /** Hashes of well-formed keys the database did not know, until when they are refused unread (bounded like the cache). */
+  private readonly unknown = new Map<string, number>();
   private readonly logger = new Logger('ProducerAuthenticator');
   private listener?: pg.Client;
   private relisten?: NodeJS.Timeout;
@@ -52,9 +58,14 @@ export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
     const cacheKey = hashProducerKey(key).toString('base64');
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expires > Date.now()) return cached.app;
+    if ((this.unknown.get(cacheKey) ?? 0) > Date.now()) throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
 
     const app = await findProducerByKey(this.db, key);
-    if (!app) throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
+    if (!app) {
+      if (this.unknown.size >= CACHE_MAX) this.unknown.clear();
+      this.unknown.set(cacheKey, Date.now() + UNKNOWN_TTL_MS);
+      throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
+    }
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(cacheKey, { app, expires: Date.now() + CACHE_TTL_MS });
     return app;

@@ -38,9 +38,27 @@ export function checkProtocolVersion(header: string | string[] | undefined): voi
 
 /**
  * Reads the whole body, refusing it as soon as it exceeds maxBytes (before and
- * after decompression), so an oversized or zip-bomb request costs little.
+ * after decompression), so an oversized or zip-bomb request costs little, and
+ * cutting it when it has not arrived within `deadlineMs`, so a client sending
+ * slowly cannot hold a request slot for long.
  */
-export async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export async function readBody(request: IncomingMessage, maxBytes: number, deadlineMs = Infinity): Promise<Buffer> {
+  if (!Number.isFinite(deadlineMs)) return readWholeBody(request, maxBytes);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      request.destroy();
+      reject(new ConnectError('deadline_exceeded', `request body not received within ${deadlineMs / 1000} s`));
+    }, deadlineMs);
+  });
+  try {
+    return await Promise.race([readWholeBody(request, maxBytes), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readWholeBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
     // The protocol's answer to an unknown compression: unimplemented, naming the supported ones.

@@ -41,6 +41,17 @@ export class RecordPaymentEventsConnect {
   async handle(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const stopTimer = this.metrics.requestDuration.startTimer();
     let codec: Codec = 'json';
+    let producer;
+    try {
+      // Checked before a slot is taken: a request that will be refused never holds one.
+      checkProtocolVersion(request.headers['connect-protocol-version']);
+      codec = codecOf(request.headers['content-type']);
+      producer = await this.authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      await this.fail(reply, codec, this.toConnectError(error));
+      stopTimer();
+      return;
+    }
     if (!this.limiter.tryAcquire()) {
       await this.fail(reply, codec, new ConnectError('resource_exhausted', 'server overloaded: too many requests in flight; retry with backoff'));
       stopTimer();
@@ -48,10 +59,7 @@ export class RecordPaymentEventsConnect {
     }
     this.metrics.inFlight.inc();
     try {
-      checkProtocolVersion(request.headers['connect-protocol-version']);
-      codec = codecOf(request.headers['content-type']);
-      const producer = await this.authenticator.authenticate(request.headers.authorization);
-      const body = await readBody(request.body as IncomingMessage, this.config.value.maxBodyBytes);
+      const body = await readBody(request.body as IncomingMessage, this.config.value.maxBodyBytes, this.config.value.bodyTimeoutMs);
       const events = this.validate(decode(codec, body));
       const result: RecordPaymentEventsResult = await this.commandBus.execute(new RecordPaymentEventsCommand(events, producer));
       await this.succeed(reply, codec, result);
