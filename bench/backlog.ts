@@ -13,13 +13,10 @@
  *
  *   npm run bench:backlog -- [--events N (10000000)] [--merchants N (1)] [--cpu-prof DIR (the projector's first 60 s at most)] [--pg NAME=VALUE]...
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createProducerApp } from '@app/access';
-import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { addNameValue, numberFlag } from './support/args.js';
 import { BodySource, LoadGenerator } from './support/load.js';
-import { COMMAND_API_APP, PROJECTOR_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
+import { COMMAND_API_APP, PROJECTOR_APP, Resources, startApp, startBenchSystem, withClient } from './support/stack.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -39,16 +36,7 @@ async function main(): Promise<void> {
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
-    const postgres = await startPostgres(resources, { settings: pgSettings });
-    await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
-    const url = postgres.url('bench');
-    const db = createKysely(createPool({ connectionString: url, max: 2 }));
-    await migrateToLatest(db);
-    const { key } = await createProducerApp(db, 'bench-backlog');
-    await db.destroy();
-    const nats = await startNats(resources);
-    const logs = resources.tempDir('bench-backlog-');
-    const env = { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: randomBytes(32).toString('base64url'), NODE_ENV: 'production' };
+    const { url, key, logs, env } = await startBenchSystem(resources, 'bench-backlog', pgSettings);
     const api = await startApp(resources, logs, COMMAND_API_APP, env);
 
     await withClient(url, async (observer) => {

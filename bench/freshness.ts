@@ -12,17 +12,16 @@
  * visibility is the first GraphQL answer that counts it, polled every 50 ms.
  * Baseline in the same run: the command API's own p50/p99 request latency.
  */
-import { randomUUID, randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { signMerchantToken, createProducerApp } from '@app/access';
-import { createKysely, createPool, migrateToLatest } from '@app/database';
+import { signMerchantToken } from '@app/access';
 import { partitionOf } from '@app/event-store';
 import pg from 'pg';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot } from './support/cpu.js';
 import { addNameValue } from './support/args.js';
 import { BodySource, LoadGenerator, RECORD_PATH, percentile } from './support/load.js';
 import { GraphqlHttpClient } from './query/graphql-client.js';
-import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startNats, startPostgres, withClient } from './support/stack.js';
+import { COMMAND_API_APP, PROJECTOR_APP, QUERY_API_APP, Resources, startApp, startBenchSystem, withClient } from './support/stack.js';
 
 interface Settings { rate: number; share: number; merchants: number; secondVersion: number; maxSeconds: number; seconds: number; warmup: number; batch: number; probeEveryMs: number; statements: number; occurredWithinS: number; pg: Record<string, string>; cpuProf?: string }
 
@@ -50,8 +49,6 @@ function parse(argv: string[]): Settings {
   return s;
 }
 
-/** A fresh signing secret per run: the apps run with NODE_ENV=production, which refuses any secret published in the repository. */
-const SECRET = randomBytes(32).toString('base64url');
 const QUERY = `query($m: ID!, $from: DateTime!, $to: DateTime!) {
   merchantMetrics(merchantId: $m, from: $from, to: $to, granularity: DAY) { totals { transactionCount } }
 }`;
@@ -131,16 +128,7 @@ async function main(): Promise<void> {
   try {
     // --statements N: pg_stat_statements over the window, its N costliest statements printed at the end.
     const pgSettings = settings.statements > 0 ? { shared_preload_libraries: 'pg_stat_statements', ...settings.pg } : settings.pg;
-    const postgres = await startPostgres(resources, { settings: pgSettings });
-    await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
-    const url = postgres.url('bench');
-    const db = createKysely(createPool({ connectionString: url, max: 2 }));
-    await migrateToLatest(db);
-    const { key } = await createProducerApp(db, 'bench-freshness');
-    await db.destroy();
-    const nats = await startNats(resources);
-    const logs = resources.tempDir('bench-freshness-');
-    const env = { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: SECRET, NODE_ENV: 'production' };
+    const { postgres, url, nats, key, logs, env, secret } = await startBenchSystem(resources, 'bench-freshness', pgSettings);
     if (settings.cpuProf) mkdirSync(settings.cpuProf, { recursive: true });
     const profiled = settings.cpuProf ? { cpuProfDir: settings.cpuProf } : {};
     const api = await startApp(resources, logs, COMMAND_API_APP, env, profiled);
@@ -159,7 +147,7 @@ async function main(): Promise<void> {
     }
     // Ready once a version is live: the first one goes live when it has caught up.
     const query = await startApp(resources, logs, QUERY_API_APP, env);
-    const opsToken = await signMerchantToken(SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
+    const opsToken = await signMerchantToken(secret, { kind: 'ops' }, { ttlSeconds: 3600 });
     if (settings.secondVersion > 0) {
       // A second version catching up beside the live one (as after `projections rebuild`): its own process, from position 0.
       await startApp(resources, logs, { ...PROJECTOR_APP, name: `projector-v${settings.secondVersion}` }, { ...env, PROJECTOR_VERSION: String(settings.secondVersion) });

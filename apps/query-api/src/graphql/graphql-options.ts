@@ -11,7 +11,7 @@ import './query-context.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-/** Most tokens in one GraphQL document (the introspection query has about 300; a full dashboard query about 150). */
+/** Most tokens in one GraphQL document (the standard introspection query has 163). */
 export const MAX_DOCUMENT_TOKENS = 2000;
 
 /**

@@ -101,7 +101,6 @@ export async function applyEvents(
   return position;
 }
 
-
 /** Buckets of the stored payments that the batch's refunds name, in one statement. */
 async function knownPayments(
   client: SqlClient,

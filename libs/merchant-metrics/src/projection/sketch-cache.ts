@@ -76,8 +76,7 @@ export class SketchCache {
     if (young !== undefined) return young.sketch;
     const old = this.old.get(key);
     if (old === undefined) return undefined;
-    this.old.delete(key);
-    this.oldBytes -= old.bytes;
+    this.remove(key);
     this.addYoung(key, old);
     return old.sketch;
   }
@@ -92,29 +91,33 @@ export class SketchCache {
   /** Drops every entry of a partition (a failed batch, a checkpoint that moved elsewhere). */
   forget(partition: number): void {
     this.validAt.delete(partition);
-    for (const [key, entry] of this.young) {
-      if (entry.partition !== partition) continue;
-      this.young.delete(key);
-      this.youngBytes -= entry.bytes;
-    }
-    for (const [key, entry] of this.old) {
-      if (entry.partition !== partition) continue;
-      this.old.delete(key);
-      this.oldBytes -= entry.bytes;
+    for (const generation of [this.young, this.old]) {
+      for (const [key, entry] of generation) if (entry.partition === partition) this.remove(key);
     }
   }
 
   private put(key: string, partition: number, sketch: Uint8Array): void {
     const bytes = sketch.byteLength + key.length + ENTRY_OVERHEAD;
-    const previous = this.young.get(key) ?? this.old.get(key);
-    if (previous !== undefined) {
-      if (this.young.delete(key)) this.youngBytes -= previous.bytes;
-      else if (this.old.delete(key)) this.oldBytes -= previous.bytes;
-    }
+    this.remove(key);
     if (bytes > this.maxBytes / 2) return;
     // A view into a larger allocation (Node's pooled small buffers) would keep all of it alive: copied, so bytes are what is held.
     const own = sketch.byteOffset === 0 && sketch.buffer.byteLength === sketch.byteLength ? sketch : new Uint8Array(sketch);
     this.addYoung(key, { partition, sketch: own, bytes });
+  }
+
+  /** Drops `key` from whichever generation holds it. */
+  private remove(key: string): void {
+    const young = this.young.get(key);
+    if (young !== undefined) {
+      this.young.delete(key);
+      this.youngBytes -= young.bytes;
+      return;
+    }
+    const old = this.old.get(key);
+    if (old !== undefined) {
+      this.old.delete(key);
+      this.oldBytes -= old.bytes;
+    }
   }
 
   private addYoung(key: string, entry: Entry): void {

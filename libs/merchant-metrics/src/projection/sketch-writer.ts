@@ -126,24 +126,24 @@ async function mergeSketches(client: SqlClient, schema: string, tables: Row[][],
   const values: unknown[] = [];
   const pending: Row[][] = tables.map((rows) => rows.filter((r) => r.customers !== null));
   const stored = pending.map(() => new Map<number, Uint8Array>());
-  const unread = pending.map((rows, t) => rows.filter((row, i) => {
+  // Per table, the indexes (in `pending`) of the rows the cache does not hold: those are read.
+  const unread = pending.map((rows, t) => rows.flatMap((row, i) => {
     const hit = cached?.cache.get(cacheKey(t, row));
-    if (hit !== undefined) stored[t].set(i, hit);
-    return hit === undefined;
+    if (hit === undefined) return [i];
+    stored[t].set(i, hit);
+    return [];
   }));
-  const readIndex = pending.map(() => [] as number[]);
-  unread.forEach((rows, t) => {
-    if (rows.length === 0) return;
+  unread.forEach((indexes, t) => {
+    if (indexes.length === 0) return;
     const table = SKETCH_TABLES[t];
     const key = ['merchant_id', 'bucket', ...table.dimensions].join(', ');
     parts.push(`select ${t} as t, u.n, x.customers from ${keysInput(table, values.length + 1)}
                 join ${schema}.${table.name} x using (${key}) where x.customers is not null`);
-    values.push(...keyParams(table, rows));
-    pending[t].forEach((row, i) => { if (!stored[t].has(i)) readIndex[t].push(i); });
+    values.push(...keyParams(table, indexes.map((i) => pending[t][i])));
   });
   if (parts.length > 0) {
     const { rows } = await client.query<{ t: number; n: string | number; customers: Uint8Array }>(parts.join(' union all '), values);
-    for (const r of rows) stored[Number(r.t)].set(readIndex[Number(r.t)][Number(r.n) - 1], r.customers);
+    for (const r of rows) stored[Number(r.t)].set(unread[Number(r.t)][Number(r.n) - 1], r.customers);
   }
   const sketch = new SketchAccumulator();
   pending.forEach((rows, t) => {
