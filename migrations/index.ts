@@ -7,6 +7,8 @@ import * as rollupWatermark from './2026-11-21T03-00-rollup-watermark.js';
 import * as analystDefaultPrivileges from './2026-11-21T04-00-analyst-default-privileges.js';
 import * as analyticsSketches from './2026-12-01T00-00-analytics-sketches.js';
 import * as producerRevocationNotify from './2026-12-02T00-00-producer-revocation-notify.js';
+import * as leastPrivilege from './2026-12-02T01-00-least-privilege.js';
+import * as tokenRevocations from './2026-12-02T03-00-token-revocations.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +20,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-21T04-00-analyst-default-privileges': analystDefaultPrivileges,
   '2026-12-01T00-00-analytics-sketches': analyticsSketches,
   '2026-12-02T00-00-producer-revocation-notify': producerRevocationNotify,
+  '2026-12-02T01-00-least-privilege': leastPrivilege,
+  '2026-12-02T03-00-token-revocations': tokenRevocations,
 };

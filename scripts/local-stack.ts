@@ -114,16 +114,25 @@ async function prepareDatabase(databaseUrl: string, dir: DataDir): Promise<strin
   }
 }
 
-const COMMAND_API_ROLE = 'payments_command_api';
+/**
+ * In its own PostgreSQL the stack gives each app a login of its own, a member of one group role
+ * that the migrations made, with nothing more: the command API may append events, the projector
+ * read them and write the read models, the query API read the read models.
+ */
+const APP_LOGINS = {
+  commandApi: { role: 'payments_command_api', memberOf: 'payments_writer' },
+  projector: { role: 'payments_projector', memberOf: 'projection_writer' },
+  queryApi: { role: 'payments_query_api', memberOf: 'read_model_reader' },
+} as const;
 
-/** The command API's login in the stack's own PostgreSQL; its password is kept beside the superuser's. */
-async function commandApiLogin(adminUrl: string, dir: DataDir): Promise<string> {
-  let password = readSecret(dir.commandApiPassword);
+/** An app's login in the stack's own PostgreSQL; its password is kept beside the superuser's. */
+async function appLogin(adminUrl: string, passwordFile: string, login: { role: string; memberOf: string }): Promise<string> {
+  let password = readSecret(passwordFile);
   if (!password) {
     password = randomBytes(18).toString('hex');
-    writeSecret(dir.commandApiPassword, password);
+    writeSecret(passwordFile, password);
   }
-  return ensureMemberLogin(adminUrl, { role: COMMAND_API_ROLE, password, memberOf: 'payments_writer' });
+  return ensureMemberLogin(adminUrl, { ...login, password });
 }
 
 async function main(): Promise<void> {
@@ -157,9 +166,13 @@ async function main(): Promise<void> {
   if (stopping) return;
 
   const devKey = await prepareDatabase(databaseUrl, dir);
-  // In its own PostgreSQL the stack gives the command API a login with payments_writer's privileges
-  // only; a DATABASE_URL given by the user is used as it is, for every app.
-  const commandApiDatabaseUrl = config.databaseUrl ? databaseUrl : await commandApiLogin(databaseUrl, dir);
+  // A DATABASE_URL given by the user is used as it is, for every app.
+  const own = !config.databaseUrl;
+  const appDatabaseUrl = {
+    commandApi: own ? await appLogin(databaseUrl, dir.commandApiPassword, APP_LOGINS.commandApi) : databaseUrl,
+    projector: own ? await appLogin(databaseUrl, dir.projectorPassword, APP_LOGINS.projector) : databaseUrl,
+    queryApi: own ? await appLogin(databaseUrl, dir.queryApiPassword, APP_LOGINS.queryApi) : databaseUrl,
+  };
   const commandApiUrl = httpUrl(config.host, config.commandApiPort);
   writeState(dir, { databaseUrl, natsUrl, commandApiUrl, merchantJwtSecret: config.merchantJwtSecret, pid: process.pid });
   stateWritten = dir;
@@ -170,16 +183,16 @@ async function main(): Promise<void> {
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
     QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret,
   };
-  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: commandApiDatabaseUrl } });
+  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.commandApi } });
   track(commandApi);
   const projectorUrl = httpUrl(config.host, config.projectorPort);
-  const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env });
+  const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.projector } });
   track(projector);
   await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
   await waitUntilReady(projector, `${projectorUrl}/health/ready`);
   if (stopping) return;
   const queryApiUrl = httpUrl(config.host, config.queryApiPort);
-  const queryApi = startApp({ name: 'query-api', entry: 'apps/query-api/src/main.ts', env });
+  const queryApi = startApp({ name: 'query-api', entry: 'apps/query-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.queryApi } });
   track(queryApi);
   // Ready once a read-model version is live: the projector makes v1 live when it has caught up.
   await waitUntilReady(queryApi, `${queryApiUrl}/health/ready`);
@@ -189,7 +202,9 @@ async function main(): Promise<void> {
   lines.push(`  projector      ${projectorUrl}/metrics  (lag per partition)`);
   lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${queryApiUrl}/metrics)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
-  if (!config.databaseUrl) lines.push(`                 the command API logs in as ${COMMAND_API_ROLE}: it may append events, never change or remove them`);
+  if (!config.databaseUrl) {
+    lines.push(`                 each app logs in as its own role: ${Object.values(APP_LOGINS).map((l) => `${l.role} (${l.memberOf})`).join(', ')}`);
+  }
   lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
   if (devKey) {
     const sample = await submitSampleEvent(commandApiUrl, devKey).catch((error: Error) => ({ status: 0, body: error.message }));

@@ -14,6 +14,9 @@ export interface DataDir {
   devProducerKey: string;
   /** The command API's own PostgreSQL login (a payments_writer member), in a stack that runs its own PostgreSQL. */
   commandApiPassword: string;
+  /** The projector's (a projection_writer member) and the query API's (a read_model_reader member). */
+  projectorPassword: string;
+  queryApiPassword: string;
   /** Tells the ops CLI where the running stack is; exists only while it runs. */
   stateFile: string;
 }
@@ -31,6 +34,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): DataDir {
     logs: join(root, 'logs'),
     devProducerKey: join(root, 'dev-producer.key'),
     commandApiPassword: join(root, 'command-api-password'),
+    projectorPassword: join(root, 'projector-password'),
+    queryApiPassword: join(root, 'query-api-password'),
     stateFile: join(root, 'local-stack.json'),
   };
 }

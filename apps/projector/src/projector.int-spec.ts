@@ -120,6 +120,37 @@ describe('projector', () => {
     expect(checkpoint.position).toBe(Number(head.rows[0].head));
   });
 
+  it('never applies a forged message, even one at checkpoint + 1 that arrives before the real events (only the store says what an event is)', async () => {
+    const events = generateEvents({ seed: 11, count: 100, merchants: 1, merchantPrefix: 'forge-', ...window });
+    await sendEvents(h.url, h.key, events, 100);
+    await eventually(async () => expect(await projected('forge-')).toEqual(asStoredTotals(expectedTotals(events))));
+    const { rows } = await pool.query<{ partition: number }>(`select partition from event_store.events where merchant_id = 'forge-0' limit 1`);
+    const partition = Number(rows[0].partition);
+    const head = Number((await pool.query<{ head: string }>(`select head from event_store.partition_heads where partition = $1`, [partition])).rows[0].head);
+
+    // Anyone who can reach NATS publishes, at the positions the next real events will take, events of their own.
+    const forged = generateEvents({ seed: 12, count: 30, merchants: 1, merchantPrefix: 'forge-', ...window });
+    const nc = await connect({ servers: h.nats.url });
+    const hdrs = natsHeaders();
+    hdrs.set('Nats-Msg-Id', `forged-${head}`);
+    hdrs.set('Payments-From-Position', String(head + 1));
+    hdrs.set('Payments-To-Position', String(head + forged.length));
+    const body = forged.map((e, i) => ({ position: head + 1 + i, recordedAt: new Date().toISOString(), payloadJson: JSON.stringify(e) }));
+    await jetstream(nc).publish(`payments.events.${partition}`, encodeEventBatch(partition, body), { headers: hdrs });
+    await nc.close();
+
+    const real = generateEvents({ seed: 13, count: 30, merchants: 1, merchantPrefix: 'forge-', ...window });
+    await sendEvents(h.url, h.key, real, 30);
+    const expected = asStoredTotals(expectedTotals([...events, ...real]));
+    // Otherwise the comparison could not tell the forged events from the real ones.
+    expect(asStoredTotals(expectedTotals([...events, ...forged]))).not.toEqual(expected);
+    await eventually(async () => expect(await projected('forge-')).toEqual(expected));
+    await eventually(async () => {
+      const checkpoint = (await readCheckpoints(pool, PROJECTION_NAME, 1)).find((c) => c.partition === partition)!;
+      expect(checkpoint.position).toBe(head + real.length);
+    });
+  });
+
   it('keeps projecting from the store while NATS is down', async () => {
     await h.nats.stop();
     try {

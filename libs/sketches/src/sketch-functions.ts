@@ -127,5 +127,10 @@ function checkFunctionSql(s: string): string {
 
 /** Creates (or replaces) the analysts' sketch functions in `schema`. */
 export async function createSketchFunctions(client: SketchSqlClient, schema: string): Promise<void> {
-  for (const statement of sketchFunctionsSql(schema)) await client.query(statement);
+  const [createSchema, ...functions] = sketchFunctionsSql(schema);
+  // `create schema if not exists` needs CREATE on the database even when the schema is there, which the
+  // projector's login lacks (its version schemas are made for it): only where it is missing.
+  const { rows } = await client.query('select to_regnamespace($1) is not null as exists', [schema]);
+  if (!rows[0]!.exists) await client.query(createSchema!);
+  for (const statement of functions) await client.query(statement);
 }

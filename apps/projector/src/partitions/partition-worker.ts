@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type pg from 'pg';
 import { PreparedStatementClient } from '@app/database';
 import { readPartition, type StoredEventRow } from '@app/event-store';
-import { decodeEventBatch, describeError, type EventBatchMessage } from '@app/messaging';
+import { describeError } from '@app/messaging';
 import {
   applyEvents,
   CheckpointMovedError,
@@ -12,9 +12,8 @@ import {
   type ProjectionTarget,
   type SketchCache,
 } from '@app/merchant-metrics';
-import { assembleBatch } from './batch-assembly.js';
 import type { BatchBudget } from './batch-budget.js';
-import type { FetchedBatch, PartitionConsumer } from './partition-consumer.js';
+import type { PartitionConsumer } from './partition-consumer.js';
 
 export interface WorkerOptions {
   /** Most events per transaction, whether read from the store or taken from JetStream messages. */
@@ -59,20 +58,21 @@ interface PreparedBatch {
 
 /**
  * Projects one event-store partition while this process holds its lease.
- * JetStream is the fast path and the store the truth: the worker first reads
- * the store from its checkpoint, then follows the partition's durable
- * consumer; a message past checkpoint + 1 makes it read the missing positions
- * from the store, and while NATS is away (or delivers nothing although the
- * store has more) it reads the store directly. Every batch commits with its
- * checkpoint (applyEvents), and messages are acked only after that commit.
+ * The store is the only source of events; JetStream says when to read it:
+ * the worker first reads the store from its checkpoint, then waits on the
+ * partition's durable consumer, and each time messages arrive reads the store
+ * after its checkpoint (a message's own body is never applied: NATS is not
+ * trusted with the read model's contents). While NATS is away (or delivers
+ * nothing although the store has more) it reads the store on its own. Every
+ * batch commits with its checkpoint (applyEvents), and messages are acked only
+ * after that commit.
  *
  * Pipelined, one batch deep: while a batch is written, the next one is read
- * from the store (or taken from the consumer and decoded), so PostgreSQL's
- * writing and the process's reading and decoding overlap instead of taking
- * turns. In memory per partition: the batch being written and the one
- * prepared, at most `batchEvents` each and together with every other
- * partition's within the process's batch budget (a hole filled from the store
- * can add as many again), and the consumer's buffer (PROJECTOR_BUFFER_EVENTS).
+ * from the store, so PostgreSQL's writing and the process's reading and
+ * decoding overlap instead of taking turns. In memory per partition: the
+ * batch being written and the one prepared, at most `batchEvents` each and
+ * together with every other partition's within the process's batch budget,
+ * and the consumer's buffer (PROJECTOR_BUFFER_EVENTS).
  */
 export class PartitionWorker {
   private stopped = false;
@@ -192,18 +192,13 @@ export class PartitionWorker {
     if (fetched.length === 0) {
       return { after, events: [], messages: [], next: this.storeHead > after ? 'store' : 'stream', fromStore: false };
     }
-    const batches: EventBatchMessage[] = [];
-    const messages: JsMsg[] = [];
-    for (const f of fetched) {
-      // Wholly applied before (a redelivery, or events the store gave): dropped unread.
-      const decoded = f.toPosition <= after ? undefined : decodeFetched(f);
-      if (f.toPosition <= after || decoded) messages.push(f.msg);
-      if (decoded) batches.push(decoded);
-    }
-    const load = async (from: number, count: number) => (await readPartition(this.pool, this.partition, from, count)).map(fromStore);
-    const { events, farBehind } = await assembleBatch(batches, after, load, size);
-    // Far behind the stream: catch up from the store in bulk; these messages are then duplicates.
-    return { after, events, messages, next: farBehind ? 'store' : 'stream', fromStore: false };
+    // A message only says that the store holds its positions: the events are read from the store,
+    // never taken from the message. Whoever can publish on NATS cannot change the read model, and a
+    // lost, repeated, reordered or corrupted publication cannot skip, double or alter an event. The
+    // messages are acknowledged once the batch is committed: what they announced is at or below the
+    // new checkpoint, or (the store gave a full batch) the store is read on until it is caught up.
+    const rows = await readPartition(this.pool, this.partition, after, size);
+    return { after, events: rows.map(fromStore), messages: fetched.map((f) => f.msg), next: rows.length === size ? 'store' : 'stream', fromStore: false };
   }
 
   private async apply(events: PositionedEvent[]): Promise<void> {
@@ -228,19 +223,6 @@ export class PartitionWorker {
   private loadCheckpoint(): Promise<number> {
     return readCheckpoint(this.pool, this.target.projection, this.target.version, this.partition);
   }
-}
-
-/** The message's events, or undefined (and the message refused) when its body is not a valid batch. */
-function decodeFetched(f: FetchedBatch): EventBatchMessage | undefined {
-  if (f.decoded) return f.decoded;
-  try {
-    const decoded = decodeEventBatch(f.msg.data);
-    if (decoded.fromPosition === f.fromPosition && decoded.toPosition === f.toPosition) return decoded;
-  } catch {
-    // Not ours to fix: the store is the truth and the gap rule reads around it.
-  }
-  f.msg.term();
-  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -84,7 +84,7 @@ export async function createReadModelTables(
 ): Promise<void> {
   const s = assertSchemaName(schema);
   const layout = options.layout ?? 'customer-sets';
-  await client.query(`create schema ${s}`);
+  await createSchema(client, s);
   if (layout === 'sketches') {
     if (engine === 'timescaledb') await createTimescaleSketchTables(client, s);
     else await createNativeTables(client, s, layout, options.deferKeys ?? false);
@@ -93,6 +93,40 @@ export async function createReadModelTables(
   } else if (engine === 'timescaledb') await createTimescaleTables(client, s);
   else await createNativeTables(client, s, layout, options.deferKeys ?? false);
   await client.query(ROLLUP_WATERMARK_TABLE(s));
+  await grantToAppRoles(client, s);
+}
+
+/**
+ * The version's schema. A login that may create schemas (the database owner, a
+ * superuser: the ops CLI, tests) creates it; the projector's login may not, and
+ * asks projections.create_version_schema, which creates the schema of a version
+ * registered as building, owned by projection_writer
+ * (migrations/2026-12-02T01-00-least-privilege.ts).
+ */
+async function createSchema(client: SqlClient, s: string): Promise<void> {
+  const { rows } = await client.query<{ may: boolean }>(`select has_database_privilege(current_database(), 'CREATE') as may`);
+  if (rows[0]!.may) await client.query(`create schema ${s}`);
+  else await client.query('select projections.create_version_schema($1)', [s]);
+}
+
+/**
+ * Whoever made the tables, the projector (projection_writer) may write them and
+ * the query API (read_model_reader) read them. The roles exist where the
+ * migrations ran (not in a bare PGlite).
+ */
+async function grantToAppRoles(client: SqlClient, s: string): Promise<void> {
+  await client.query(`
+    do $$
+    begin
+      if exists (select from pg_roles where rolname = 'projection_writer') then
+        grant usage on schema ${s} to projection_writer;
+        grant select, insert, update, delete on all tables in schema ${s} to projection_writer;
+      end if;
+      if exists (select from pg_roles where rolname = 'read_model_reader') then
+        grant usage on schema ${s} to read_model_reader;
+        grant select on all tables in schema ${s} to read_model_reader;
+      end if;
+    end $$`);
 }
 
 /**
