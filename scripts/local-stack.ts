@@ -156,11 +156,15 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
+  // A NATS_URL given by the user is used as it is, by both apps; the stack's own nats-server has a user per app.
   let natsUrl = config.natsUrl;
+  let appNatsUrl = { commandApi: natsUrl, projector: natsUrl };
   if (natsUrl) {
     console.log(`using NATS at ${redactUrl(natsUrl)} (NATS_URL)`);
   } else {
-    natsUrl = (await startLocalNats(dir, config.natsPort, track)).url;
+    const nats = await startLocalNats(dir, config.natsPort, track);
+    natsUrl = nats.url;
+    appNatsUrl = { commandApi: nats.commandApiUrl, projector: nats.projectorUrl };
     console.log(`nats-server (JetStream) running at ${natsUrl}`);
   }
   if (stopping) return;
@@ -183,10 +187,10 @@ async function main(): Promise<void> {
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
     QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret,
   };
-  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.commandApi } });
+  const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.commandApi, NATS_URL: appNatsUrl.commandApi! } });
   track(commandApi);
   const projectorUrl = httpUrl(config.host, config.projectorPort);
-  const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.projector } });
+  const projector = startApp({ name: 'projector', entry: 'apps/projector/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.projector, NATS_URL: appNatsUrl.projector! } });
   track(projector);
   await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
   await waitUntilReady(projector, `${projectorUrl}/health/ready`);
@@ -206,6 +210,7 @@ async function main(): Promise<void> {
     lines.push(`                 each app logs in as its own role: ${Object.values(APP_LOGINS).map((l) => `${l.role} (${l.memberOf})`).join(', ')}`);
   }
   lines.push(`  NATS           ${redactUrl(natsUrl)}${config.natsUrl ? '' : `  (JetStream data: ${dir.nats})`}`);
+  if (!config.natsUrl) lines.push('                 users command-api (publishes) and projector (consumes), no anonymous clients: deploy/nats-server.conf');
   if (devKey) {
     const sample = await submitSampleEvent(commandApiUrl, devKey).catch((error: Error) => ({ status: 0, body: error.message }));
     lines.push(`  producer key   ${devKey}  (app "${DEV_APP_NAME}", kept in ${dir.devProducerKey})`);

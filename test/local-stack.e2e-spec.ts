@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '@app/database';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { eventually, freePort, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import { ops } from './support/ops-cli.js';
 
@@ -125,4 +126,75 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     expect(existsSync(join(dataDir, 'local-stack.json'))).toBe(false);
     for (const port of Object.values(ports)) expect(await portOpen(port), `port ${port}`).toBe(false);
   }, 60_000);
+});
+
+/**
+ * `npm start` on a fresh machine: it starts its own PostgreSQL and nats-server, and every app reaches
+ * them as a user of its own, with only that user's rights.
+ */
+describe('npm start on its own servers', () => {
+  let dataDir: string;
+  let stack: ChildProcess;
+  let stdout = '';
+  let exit: Promise<number | null>;
+  const ports = { command: 0, projector: 0, query: 0, postgres: 0, nats: 0 };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'local-stack-own-'));
+    // PostgreSQL runs as the postgres user when the tests run as root: it must reach the data directory.
+    chmodSync(dataDir, 0o755);
+    for (const name of Object.keys(ports) as Array<keyof typeof ports>) ports[name] = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      LOCAL_DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      COMMAND_API_PORT: String(ports.command),
+      PROJECTOR_PORT: String(ports.projector),
+      QUERY_API_PORT: String(ports.query),
+      LOCAL_POSTGRES_PORT: String(ports.postgres),
+      LOCAL_NATS_PORT: String(ports.nats),
+    };
+    delete env.DATABASE_URL;
+    delete env.NATS_URL;
+    stack = spawn(process.execPath, ['scripts/start.mjs'], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+    stack.stdout!.on('data', (chunk) => (stdout += chunk));
+    stack.stderr!.on('data', (chunk) => (stdout += chunk));
+    exit = new Promise((resolve) => stack.once('exit', (code) => resolve(code)));
+    await eventually(() => expect(stdout).toContain('press Ctrl-C to stop'), 150_000, 200);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (stack?.exitCode === null && stack.pid) {
+      process.kill(-stack.pid, 'SIGINT');
+      await exit;
+    }
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('gives each app its own database login, and none is a superuser', async () => {
+    expect(stdout).toContain('embedded PostgreSQL running');
+    expect(stdout).toContain('sample event → HTTP 200 {"accepted":1,"duplicates":0}');
+    const { databaseUrl } = JSON.parse(readFileSync(join(dataDir, 'local-stack.json'), 'utf8')) as { databaseUrl: string };
+    const { rows } = await withClient(databaseUrl, (client) => client.query(
+      `select distinct a.application_name as app, a.usename as login, r.rolsuper as superuser
+         from pg_stat_activity a join pg_roles r on r.rolname = a.usename
+        where a.application_name in ('command-api', 'command-api-relay', 'projector', 'projector-control', 'query-api')
+        order by 1`));
+    expect(rows).toEqual([
+      { app: 'command-api', login: 'payments_command_api', superuser: false },
+      { app: 'command-api-relay', login: 'payments_command_api', superuser: false },
+      { app: 'projector', login: 'payments_projector', superuser: false },
+      { app: 'projector-control', login: 'payments_projector', superuser: false },
+      { app: 'query-api', login: 'payments_query_api', superuser: false },
+    ]);
+  });
+
+  it('runs nats-server with users only: an anonymous client is refused', async () => {
+    const refused = await natsConnect({ servers: `nats://127.0.0.1:${ports.nats}`, timeout: 2000 }).then(
+      async (nc) => { await nc.close(); return 'connected'; },
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(/authorization/i);
+    expect(stdout).toContain('users command-api (publishes) and projector (consumes)');
+  });
 });

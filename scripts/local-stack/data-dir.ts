@@ -17,6 +17,9 @@ export interface DataDir {
   /** The projector's (a projection_writer member) and the query API's (a read_model_reader member). */
   projectorPassword: string;
   queryApiPassword: string;
+  /** Passwords of the local nats-server's users (deploy/nats-server.conf). */
+  natsCommandApiPassword: string;
+  natsProjectorPassword: string;
   /** Tells the ops CLI where the running stack is; exists only while it runs. */
   stateFile: string;
 }
@@ -36,6 +39,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): DataDir {
     commandApiPassword: join(root, 'command-api-password'),
     projectorPassword: join(root, 'projector-password'),
     queryApiPassword: join(root, 'query-api-password'),
+    natsCommandApiPassword: join(root, 'nats-command-api-password'),
+    natsProjectorPassword: join(root, 'nats-projector-password'),
     stateFile: join(root, 'local-stack.json'),
   };
 }

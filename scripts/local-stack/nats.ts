@@ -1,18 +1,39 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { DataDir } from './data-dir.js';
+import { readSecret, repoRoot, writeSecret, type DataDir } from './data-dir.js';
 import { ManagedProcess } from './managed-process.js';
 import { isPortOpen } from './ports.js';
 
 export interface LocalNats {
   process: ManagedProcess;
+  /** The server, without credentials. */
   url: string;
+  /** The URL each app connects with: its own user's credentials in it. */
+  commandApiUrl: string;
+  projectorUrl: string;
 }
 
-/** nats-server with JetStream, its store in .data/nats so streams survive restarts. */
+/** A user's password from .data, made on first use. */
+function password(file: string): string {
+  let value = readSecret(file);
+  if (!value) {
+    value = randomBytes(18).toString('hex');
+    writeSecret(file, value);
+  }
+  return value;
+}
+
+/**
+ * nats-server with JetStream, its store in .data/nats so streams survive
+ * restarts, and the users of deploy/nats-server.conf (no anonymous clients):
+ * the command API's may publish, the projector's only consume.
+ */
 export async function startLocalNats(dir: DataDir, port: number, track: (p: ManagedProcess) => void): Promise<LocalNats> {
   const logFile = join(dir.logs, 'nats-server.log');
+  const passwords = { commandApi: password(dir.natsCommandApiPassword), projector: password(dir.natsProjectorPassword) };
   const server = new ManagedProcess('nats-server', process.env.NATS_SERVER_BIN || 'nats-server', {
-    args: ['-js', '-sd', dir.nats, '-a', '127.0.0.1', '-p', String(port)],
+    args: ['-c', join(repoRoot, 'deploy/nats-server.conf'), '-js', '-sd', dir.nats, '-a', '127.0.0.1', '-p', String(port)],
+    env: { ...process.env, NATS_COMMAND_API_PASSWORD: passwords.commandApi, NATS_PROJECTOR_PASSWORD: passwords.projector },
     output: { logFile },
     // nats-server treats SIGTERM as a graceful shutdown (JetStream state is flushed).
     stopSignal: 'SIGTERM',
@@ -25,5 +46,10 @@ export async function startLocalNats(dir: DataDir, port: number, track: (p: Mana
     if (Date.now() > deadline) throw new Error(`nats-server did not open port ${port} within 20 s:\n${server.recentOutput()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { process: server, url: `nats://127.0.0.1:${port}` };
+  return {
+    process: server,
+    url: `nats://127.0.0.1:${port}`,
+    commandApiUrl: `nats://command-api:${passwords.commandApi}@127.0.0.1:${port}`,
+    projectorUrl: `nats://projector:${passwords.projector}@127.0.0.1:${port}`,
+  };
 }

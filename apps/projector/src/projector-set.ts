@@ -32,7 +32,7 @@ export class ProjectorSet {
     /** Leases, lag, the registry: connections that batches never hold (the batches' pool if not given). */
     private readonly control: pg.Pool = pool,
   ) {
-    this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}`, logger);
+    this.nats = new NatsConnector(config.natsUrl, `projector-${PROJECTION_NAME}`, logger, 'use');
   }
 
   get natsConnected(): boolean {

@@ -44,7 +44,7 @@ describe('secrets published in the repository', () => {
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const references = [...compose.matchAll(/\$\{([A-Z_]+)(:[-?])?([^}]*)\}/g)].map(([, name, op, rest]) => ({ name, op, rest }));
     const secrets = references.filter((r) => /SECRET|PASSWORD/.test(r.name));
-    expect(new Set(secrets.map((r) => r.name))).toEqual(new Set(['MERCHANT_JWT_SECRET', 'POSTGRES_PASSWORD', 'COMMAND_API_DB_PASSWORD', 'PROJECTOR_DB_PASSWORD', 'QUERY_API_DB_PASSWORD']));
+    expect(new Set(secrets.map((r) => r.name))).toEqual(new Set(['MERCHANT_JWT_SECRET', 'POSTGRES_PASSWORD', 'COMMAND_API_DB_PASSWORD', 'PROJECTOR_DB_PASSWORD', 'QUERY_API_DB_PASSWORD', 'NATS_COMMAND_API_PASSWORD', 'NATS_PROJECTOR_PASSWORD']));
     for (const r of secrets) expect([r.name, r.op]).toEqual([r.name, ':?']);
     const published = [...compose.matchAll(/^\s+- "([^"]+):(\d+):(\d+)"$/gm)].map((m) => [m[1], m[2]]);
     expect(published).toEqual([['127.0.0.1', '5432'], ['127.0.0.1', '4222'], ['127.0.0.1', '8222'], ['${API_BIND:-127.0.0.1}', '4000'], ['${API_BIND:-127.0.0.1}', '4001']]);

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { redactUrl } from '@app/config';
-import { ensurePaymentsStream, type PaymentsStreamOptions } from './payments-stream.js';
+import { ensurePaymentsStream, PAYMENTS_STREAM, type PaymentsStreamOptions } from './payments-stream.js';
 
 export interface Logger {
   log(message: string): void;
@@ -25,10 +25,16 @@ export class NatsConnector {
   private stopped = false;
   private loop?: Promise<void>;
 
+  /**
+   * `stream: 'manage'` (the command API, which publishes) creates the PAYMENTS
+   * stream or brings its settings up to date; `'use'` (the projector, whose NATS
+   * user may not change the stream) only waits until it exists.
+   */
   constructor(
     private readonly url: string,
     private readonly name: string,
     private readonly logger: Logger,
+    private readonly stream: 'manage' | 'use' = 'manage',
     private readonly streamOptions?: PaymentsStreamOptions,
   ) {}
 
@@ -63,7 +69,7 @@ export class NatsConnector {
     while (!this.stopped) {
       try {
         this.nc = await connect({
-          servers: this.url,
+          ...natsConnectOptions(this.url),
           name: this.name,
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
@@ -89,11 +95,13 @@ export class NatsConnector {
     while (!this.stopped && this.nc && !this.nc.isClosed()) {
       try {
         this.jsm = await jetstreamManager(this.nc);
-        await ensurePaymentsStream(this.jsm, this.streamOptions);
+        if (this.stream === 'manage') await ensurePaymentsStream(this.jsm, this.streamOptions);
+        else await this.jsm.streams.info(PAYMENTS_STREAM);
         this.ready = true;
         return;
       } catch (error) {
-        this.logger.warn(`cannot set up the PAYMENTS stream yet (${describeError(error)}); retrying`);
+        const what = this.stream === 'manage' ? 'set up the PAYMENTS stream' : 'find the PAYMENTS stream (the command API creates it)';
+        this.logger.warn(`cannot ${what} yet (${describeError(error)}); retrying`);
         await sleep(1000);
       }
     }
@@ -115,6 +123,19 @@ export class NatsConnector {
     this.ready = false;
     await closed;
   }
+}
+
+/**
+ * nats.js takes no credentials from a server URL: `nats://user:password@host:port`
+ * becomes the server and a user and password, `nats://token@host:port` a token.
+ */
+export function natsConnectOptions(url: string): { servers: string; user?: string; pass?: string; token?: string } {
+  const parsed = new URL(url);
+  const servers = `${parsed.protocol}//${parsed.host}`;
+  const user = decodeURIComponent(parsed.username);
+  const pass = decodeURIComponent(parsed.password);
+  if (!user) return { servers };
+  return pass ? { servers, user, pass } : { servers, token: user };
 }
 
 export function describeError(error: unknown): string {

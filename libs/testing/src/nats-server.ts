@@ -2,7 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './ports.js';
+
+/** The stack's NATS users and their rights (deploy/nats-server.conf), as `npm start` and compose run them. */
+export const NATS_CONFIG = fileURLToPath(new URL('../../../deploy/nats-server.conf', import.meta.url));
+
+/** Passwords of deploy/nats-server.conf's users. */
+export interface NatsPasswords {
+  'command-api': string;
+  projector: string;
+}
 
 /**
  * A real nats-server with JetStream, on a free loopback port and a temporary
@@ -12,23 +22,35 @@ import { freePort, waitForPort } from './ports.js';
 export class NatsServerProcess {
   private child?: ChildProcess;
 
-  private constructor(readonly port: number, readonly storeDir: string) {}
+  private constructor(readonly port: number, readonly storeDir: string, private readonly passwords?: NatsPasswords) {}
 
-  static async start(): Promise<NatsServerProcess> {
-    const server = new NatsServerProcess(await freePort(), mkdtempSync(join(tmpdir(), 'nats-js-')));
+  /** With `users`, the server refuses anonymous clients and knows deploy/nats-server.conf's users. */
+  static async start(options: { users?: NatsPasswords } = {}): Promise<NatsServerProcess> {
+    const server = new NatsServerProcess(await freePort(), mkdtempSync(join(tmpdir(), 'nats-js-')), options.users);
     await server.start();
     return server;
   }
 
+  /** The server's URL, with no credentials. */
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
+  }
+
+  /** The URL with a user's credentials in it, as the apps take NATS_URL. */
+  urlFor(user: keyof NatsPasswords): string {
+    if (!this.passwords) throw new Error('this nats-server has no users');
+    return `nats://${user}:${encodeURIComponent(this.passwords[user])}@127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
     if (this.child) return;
     const bin = process.env.NATS_SERVER_BIN ?? 'nats-server';
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+    const users = this.passwords ? ['-c', NATS_CONFIG] : [];
+    const child = spawn(bin, [...users, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: this.passwords
+        ? { ...process.env, NATS_COMMAND_API_PASSWORD: this.passwords['command-api'], NATS_PROJECTOR_PASSWORD: this.passwords.projector }
+        : process.env,
     });
     let stderr = '';
     child.stderr?.on('data', (chunk) => { stderr = (stderr + chunk).slice(-4000); });
