@@ -110,12 +110,19 @@ describe('ops CLI', () => {
     const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(secret), {
       algorithms: ['HS256'], issuer: 'merchant-payment-analytics', audience: 'query-api',
     });
-    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
-    const { iat, exp, ...claims } = payload;
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'default' });
+    const { iat, exp, jti, ...claims } = payload;
     expect(claims).toEqual({ merchantId: 'm-tok-1', sub: 'm-tok-1', iss: 'merchant-payment-analytics', aud: 'query-api' });
     expect(iat).toBeGreaterThanOrEqual(before);
     expect(iat).toBeLessThanOrEqual(after);
     expect(exp! - iat!).toBe(24 * 3600);
+    expect(jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const expires = new Date(exp! * 1000).toISOString();
+    expect(result.stdout.trimEnd().split('\n')).toEqual([
+      `token for merchant "m-tok-1", expires ${expires}, signed with key "default" from MERCHANT_JWT_SECRET`,
+      `jti ${jti} (to revoke it: npm run ops -- tokens revoke ${jti} --expires-at ${expires})`,
+      token,
+    ]);
     await expect(jwtVerify(token, new TextEncoder().encode(`${secret}-other`))).rejects.toThrow('signature verification failed');
 
     // The query API with the same secret lets it read m-tok-1 (up to "no live version", past authorization) and nobody else.
@@ -135,6 +142,32 @@ describe('ops CLI', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('tokens signs with the key MERCHANT_JWT_SIGNING_KID names among MERCHANT_JWT_KEYS, and refuses to guess among several', async () => {
+    const [old, next] = [`old-${randomBytes(16).toString('hex')}`, `next-${randomBytes(16).toString('hex')}`];
+    const keys = { MERCHANT_JWT_KEYS: `2026-11:${old},2026-12:${next}`, MERCHANT_JWT_SECRET: undefined, DATABASE_URL: undefined };
+    const signed = await ops(['tokens', 'ops', '--ttl', '1h'], { ...keys, MERCHANT_JWT_SIGNING_KID: '2026-12' });
+    expect([signed.code, signed.stderr]).toEqual([0, '']);
+    const { protectedHeader } = await jwtVerify(lastLine(signed.stdout), new TextEncoder().encode(next), { algorithms: ['HS256'] });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT', kid: '2026-12' });
+    expect(signed.stdout).toContain('signed with key "2026-12" from MERCHANT_JWT_KEYS');
+    const unnamed = await ops(['tokens', 'ops'], keys);
+    expect([unnamed.code, unnamed.stdout, unnamed.stderr.trim()]).toEqual([
+      1, '', 'ops: several keys are configured (2026-11, 2026-12); name the one to sign with in MERCHANT_JWT_SIGNING_KID',
+    ]);
+  });
+
+  it('tokens revoke stores the jti until the expiry given, and refuses an expiry that is not ISO 8601', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000);
+    const revoked = await ops(['tokens', 'revoke', 'e2e-jti-1', '--expires-at', expiresAt.toISOString(), '--reason', 'leaked'], env);
+    expect([revoked.code, revoked.stderr, lastLine(revoked.stdout)]).toEqual([
+      0, '', `revoked token e2e-jti-1 until ${expiresAt.toISOString()}; query APIs refuse it within seconds`,
+    ]);
+    const { rows } = await client.query<{ expires_at: Date; reason: string }>('select expires_at, reason from access.revoked_tokens where jti = $1', ['e2e-jti-1']);
+    expect(rows).toEqual([{ expires_at: expiresAt, reason: 'leaked' }]);
+    const bad = await ops(['tokens', 'revoke', 'e2e-jti-2', '--expires-at', 'tomorrow'], env);
+    expect([bad.code, bad.stderr.trim()]).toEqual([1, 'ops: invalid --expires-at "tomorrow": use an ISO 8601 time with its offset, e.g. 2026-12-03T10:00:00Z']);
   });
 
   it('db login makes a payments_writer login from LOGIN_PASSWORD, which never shows in its output', async () => {

@@ -6,7 +6,7 @@ import type { ActivityRules } from '../support/cpu-profile-summary.js';
  * the pg driver runs inside resolvers, resolvers inside GraphQL execution.
  */
 export const QUERY_API_ACTIVITIES: ActivityRules = [
-  ['auth: token verification', (fn, url) => url.includes('/jose/') || fn === 'verifyMerchantToken'],
+  ['auth: token verification', (fn, url) => url.includes('/jose/') || fn === 'verifyMerchantToken' || fn === 'verifyMerchantTokenDetails'],
   ['pg driver (send, parse results)', (_, url) => url.includes('node_modules/pg') || url.includes('pg-protocol')],
   ['reader: plan buckets, validate, zones', (_, url) => /query\/(bucket-plan|time-buckets|zone-offsets|query-limits)/.test(url)],
   ['reader: assemble answer', (_, url) => /query\/(metrics-answer|metric-values)/.test(url)],

@@ -1,20 +1,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTokenTtl, signMerchantToken, type MerchantPrincipal } from '@app/access';
-import { DEV_MERCHANT_JWT_SECRET } from '@app/config';
+import { issueMerchantToken, parseTokenTtl, revokeMerchantToken, type MerchantPrincipal } from '@app/access';
+import { DEFAULT_MERCHANT_JWT_KID, DEV_MERCHANT_JWT_SECRET, loadMerchantJwtKeys } from '@app/config';
 import { OpsError, type CommandGroup, type OpsContext } from './cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_TTL = '24h';
 
 /**
- * The secret the query API verifies with: MERCHANT_JWT_SECRET, else the one the
- * running local stack chose (`merchantJwtSecret` in its state file), else the
- * development default that a query API outside production falls back to.
+ * The key to sign with, as the query API would verify it: MERCHANT_JWT_KEYS and
+ * MERCHANT_JWT_SECRET when either is set (MERCHANT_JWT_SIGNING_KID choosing
+ * among several keys), else the secret the running local stack chose
+ * (`merchantJwtSecret` in its state file), else the development default that
+ * a query API outside production falls back to.
  */
-function resolveSecret(env: NodeJS.ProcessEnv = process.env): { secret: string; source: string } {
-  if (env.MERCHANT_JWT_SECRET) return { secret: env.MERCHANT_JWT_SECRET, source: 'MERCHANT_JWT_SECRET' };
+function resolveSigningKey(env: NodeJS.ProcessEnv = process.env): { key: { kid: string; secret: string }; source: string } {
+  if (env.MERCHANT_JWT_KEYS || env.MERCHANT_JWT_SECRET) {
+    const { keys, signingKid } = loadMerchantJwtKeys(env);
+    if (signingKid === undefined) {
+      throw new OpsError(`several keys are configured (${[...keys.keys()].join(', ')}); name the one to sign with in MERCHANT_JWT_SIGNING_KID`);
+    }
+    const source = signingKid === DEFAULT_MERCHANT_JWT_KID && env.MERCHANT_JWT_SECRET ? 'MERCHANT_JWT_SECRET' : 'MERCHANT_JWT_KEYS';
+    return { key: { kid: signingKid, secret: keys.get(signingKid)! }, source };
+  }
   const stateFile = resolve(repoRoot, env.LOCAL_DATA_DIR || '.data', 'local-stack.json');
   if (existsSync(stateFile)) {
     let state: { merchantJwtSecret?: unknown };
@@ -24,25 +33,33 @@ function resolveSecret(env: NodeJS.ProcessEnv = process.env): { secret: string; 
       throw new OpsError(`${stateFile} is not valid JSON; remove it and run npm start again`);
     }
     if (typeof state.merchantJwtSecret === 'string' && state.merchantJwtSecret) {
-      return { secret: state.merchantJwtSecret, source: 'the local stack' };
+      return { key: { kid: DEFAULT_MERCHANT_JWT_KID, secret: state.merchantJwtSecret }, source: 'the local stack' };
     }
   }
-  return { secret: DEV_MERCHANT_JWT_SECRET, source: 'the development default (MERCHANT_JWT_SECRET is unset)' };
+  return { key: { kid: DEFAULT_MERCHANT_JWT_KID, secret: DEV_MERCHANT_JWT_SECRET }, source: 'the development default (MERCHANT_JWT_SECRET is unset)' };
 }
 
 async function printToken(context: OpsContext, principal: MerchantPrincipal, ttlText: string | undefined): Promise<void> {
   const ttlSeconds = parseTokenTtl(ttlText ?? DEFAULT_TTL);
-  const { secret, source } = resolveSecret();
-  const token = await signMerchantToken(secret, principal, { ttlSeconds });
-  const expires = new Date(Date.now() + ttlSeconds * 1000).toISOString();
+  const { key, source } = resolveSigningKey();
+  const { token, jti, kid, expiresAt } = await issueMerchantToken(key, principal, { ttlSeconds });
   const who = principal.kind === 'ops' ? 'ops (may read every merchant)' : `merchant "${principal.merchantId}"`;
+  const expires = expiresAt.toISOString();
   // The secret itself is never printed; only where it came from.
-  context.out(`token for ${who}, expires ${expires}, signed with the secret from ${source}:`);
+  context.out(`token for ${who}, expires ${expires}, signed with key "${kid}" from ${source}`);
+  context.out(`jti ${jti} (to revoke it: npm run ops -- tokens revoke ${jti} --expires-at ${expires})`);
   // Alone on the last line, so scripts can take it with `tail -n 1`.
   context.out(token);
 }
 
-/** Bearer tokens for the query API (HS256 JWTs); nothing is stored, so nothing needs a database. */
+function parseExpiry(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const date = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text) ? new Date(text) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new OpsError(`invalid --expires-at "${text}": use an ISO 8601 time with its offset, e.g. 2026-12-03T10:00:00Z`);
+  return date;
+}
+
+/** Bearer tokens for the query API (HS256 JWTs). Signing stores nothing; revoking writes access.revoked_tokens. */
 export const tokensCommands: CommandGroup = {
   name: 'tokens',
   summary: 'query API bearer tokens',
@@ -51,7 +68,7 @@ export const tokensCommands: CommandGroup = {
       name: 'merchant',
       args: ['MERCHANT_ID'],
       options: { ttl: 'DURATION' },
-      summary: `a token that reads one merchant's metrics (default ttl ${DEFAULT_TTL}); printed as the last line`,
+      summary: `a token that reads one merchant's metrics (default ttl ${DEFAULT_TTL}); prints its jti, and the token as the last line`,
       async run(context, [merchantId], options) {
         await printToken(context, { kind: 'merchant', merchantId: merchantId! }, options.ttl);
       },
@@ -60,9 +77,20 @@ export const tokensCommands: CommandGroup = {
       name: 'ops',
       args: [],
       options: { ttl: 'DURATION' },
-      summary: `a token that reads every merchant's metrics (default ttl ${DEFAULT_TTL}); printed as the last line`,
+      summary: `a token that reads every merchant's metrics (default ttl ${DEFAULT_TTL}, at most 24h); prints its jti, and the token as the last line`,
       async run(context, _args, options) {
         await printToken(context, { kind: 'ops' }, options.ttl);
+      },
+    },
+    {
+      name: 'revoke',
+      args: ['JTI'],
+      options: { 'expires-at': 'ISO_TIME', reason: 'TEXT' },
+      summary: 'revokes the token of that jti; query APIs refuse it within seconds. --expires-at: its expiry (default: 366 days from now, the longest a token lives)',
+      async run(context, [jti], options) {
+        const expiresAt = parseExpiry(options['expires-at']);
+        const stored = await revokeMerchantToken(await context.db(), { jti: jti!, expiresAt, reason: options.reason });
+        context.out(`revoked token ${jti} until ${stored.expiresAt.toISOString()}; query APIs refuse it within seconds`);
       },
     },
   ],

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { RevocationList, RevocationListLifecycle } from './auth/revocation-list.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { GraphQLErrorPassthrough } from './graphql/graphql-error.filter.js';
 import { DrainState } from './health/drain-state.js';
@@ -15,7 +16,7 @@ import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
 @Module({})
 export class QueryApiModule {
-  static forConfig(config: QueryApiSettings, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory }): DynamicModule {
+  static forConfig(config: QueryApiSettings, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory; revocations: RevocationList }): DynamicModule {
     const configRef = { provide: QueryApiConfigRef, useValue: new QueryApiConfigRef(config) };
     const liveVersionCache = { provide: LIVE_VERSION_CACHE, useValue: shared.liveVersionCache };
     return {
@@ -28,6 +29,8 @@ export class QueryApiModule {
         liveVersionCache,
         { provide: DrainState, useValue: shared.drain },
         { provide: QueryApiMetrics, useValue: shared.metrics },
+        { provide: RevocationList, useValue: shared.revocations },
+        RevocationListLifecycle,
         { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
         MerchantMetricsResolver,
       ],

@@ -6,6 +6,7 @@ import { redactUrl } from '@app/config';
 import { LiveVersionCache } from '@app/merchant-metrics';
 import { QueryApiModule } from './app.module.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
+import { RevocationList, type RevocationListOptions } from './auth/revocation-list.js';
 import { GRAPHQL_PATH } from './graphql/graphql-options.js';
 import { DrainState } from './health/drain-state.js';
 import type { QueryApiSettings } from './infrastructure/config.provider.js';
@@ -21,6 +22,8 @@ export interface StartOptions {
    * expires far more often than a clock could make it.
    */
   liveVersionCache?: LiveVersionCacheFactory;
+  /** How the list of revoked tokens is kept; tests read it more often, or less, than the defaults. */
+  revocations?: RevocationListOptions;
 }
 
 /** Builds and starts the query API; main.ts and the tests both start it this way. */
@@ -39,10 +42,11 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   // refused requests are counted, and authentication runs before the body is even parsed.
   const metrics = new QueryApiMetrics();
   observeGraphqlRequests(fastify, { path: GRAPHQL_PATH, metrics });
-  authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, secret: config.merchantJwtSecret });
+  const revocations = new RevocationList(config.databaseUrl, options.revocations);
+  authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, keys: config.merchantJwtKeys, revocations });
 
   const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
-  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations }), adapter, {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();
@@ -50,7 +54,7 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   const logger = new Logger('QueryApi');
   logger.log(`listening on ${await app.getUrl()}${GRAPHQL_PATH} (database ${redactUrl(config.databaseUrl)})`);
   if (config.usesDevSecret) {
-    logger.warn('MERCHANT_JWT_SECRET is unset: tokens are checked with the public development secret (refused when NODE_ENV=production)');
+    logger.warn('tokens are checked with the public development secret (MERCHANT_JWT_SECRET unset, or a key set to it); refused when NODE_ENV=production');
   }
   return app;
 }

@@ -1,2 +1,3 @@
 export * from './producer-keys.js';
 export * from './merchant-tokens.js';
+export * from './revoked-tokens.js';

@@ -3,3 +3,4 @@ export * from './command-api.config.js';
 export * from './query-api.config.js';
 export * from './projector.config.js';
 export * from './public-secrets.js';
+export * from './merchant-jwt-keys.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEV_MERCHANT_JWT_SECRET, loadQueryApiConfig } from './query-api.config.js';
+import { DEV_MERCHANT_JWT_SECRET } from './merchant-jwt-keys.js';
+import { loadQueryApiConfig } from './query-api.config.js';
 
 const DATABASE_URL = 'postgres://u:p@127.0.0.1:5432/db';
 
@@ -10,7 +11,7 @@ describe('query API configuration', () => {
       databaseUrl: DATABASE_URL,
       host: '127.0.0.1',
       port: 4001,
-      merchantJwtSecret: DEV_MERCHANT_JWT_SECRET,
+      merchantJwtKeys: new Map([['default', DEV_MERCHANT_JWT_SECRET]]),
       usesDevSecret: true,
       databasePoolSize: 8,
       maxBuckets: 1000,
@@ -23,7 +24,9 @@ describe('query API configuration', () => {
   });
 
   it('refuses to run production without a secret of its own, or with a short one anywhere', () => {
-    expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production' })).toThrow('MERCHANT_JWT_SECRET is required but not set');
+    expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production' })).toThrow(
+      'MERCHANT_JWT_SECRET or MERCHANT_JWT_KEYS is required but not set (NODE_ENV=production)',
+    );
     expect(() => loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: DEV_MERCHANT_JWT_SECRET })).toThrow(
       'MERCHANT_JWT_SECRET is the public development default',
     );
@@ -34,7 +37,7 @@ describe('query API configuration', () => {
     }
     expect(() => loadQueryApiConfig({ DATABASE_URL, MERCHANT_JWT_SECRET: 'too-short' })).toThrow('MERCHANT_JWT_SECRET must be at least 32 characters long');
     const secret = 'x'.repeat(32);
-    expect(loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: secret })).toMatchObject({ merchantJwtSecret: secret, usesDevSecret: false });
+    expect(loadQueryApiConfig({ DATABASE_URL, NODE_ENV: 'production', MERCHANT_JWT_SECRET: secret })).toMatchObject({ merchantJwtKeys: new Map([['default', secret]]), usesDevSecret: false });
   });
 
   it('refuses the development secret when the API listens beyond loopback', () => {
@@ -43,6 +46,12 @@ describe('query API configuration', () => {
       expect(loadQueryApiConfig({ DATABASE_URL, HOST, MERCHANT_JWT_SECRET: 'y'.repeat(32) }).host).toBe(HOST);
     }
     for (const HOST of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) expect(loadQueryApiConfig({ DATABASE_URL, HOST }).usesDevSecret).toBe(true);
+    // The development secret as one key of several is refused just the same.
+    const MERCHANT_JWT_KEYS = `k1:${'y'.repeat(32)},k2:${DEV_MERCHANT_JWT_SECRET}`;
+    expect(() => loadQueryApiConfig({ DATABASE_URL, HOST: '0.0.0.0', MERCHANT_JWT_KEYS })).toThrow(
+      'MERCHANT_JWT_KEYS key "k2" is the public development default while HOST=0.0.0.0 is reachable from other machines',
+    );
+    expect(loadQueryApiConfig({ DATABASE_URL, MERCHANT_JWT_KEYS })).toMatchObject({ usesDevSecret: true });
   });
 
   it('names the variable when a value is out of bounds', () => {

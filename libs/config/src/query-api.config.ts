@@ -1,23 +1,13 @@
 import { ConfigError, readInt, readString, readUrl } from './env.js';
-import { isPublicSecret } from './public-secrets.js';
-
-/**
- * The signing secret used when MERCHANT_JWT_SECRET is unset outside
- * production. It is public (it is in this file), so a production process
- * refuses to start with it: tokens signed with it would be forgeable by anyone.
- */
-export const DEV_MERCHANT_JWT_SECRET = 'dev-only-merchant-jwt-secret-not-for-production';
-
-/** HS256 wants a key at least as long as its 256-bit hash. */
-const MIN_SECRET_LENGTH = 32;
+import { loadMerchantJwtKeys } from './merchant-jwt-keys.js';
 
 export interface QueryApiConfig {
   databaseUrl: string;
   host: string;
   port: number;
-  /** HS256 key of merchant and ops tokens. Never log it. */
-  merchantJwtSecret: string;
-  /** True when merchantJwtSecret is the public development default. */
+  /** HS256 keys of merchant and ops tokens, by key id (MERCHANT_JWT_SECRET, MERCHANT_JWT_KEYS). Never log them. */
+  merchantJwtKeys: ReadonlyMap<string, string>;
+  /** True when one of the keys is the public development default. */
   usesDevSecret: boolean;
   databasePoolSize: number;
   /** Most buckets one answer may hold per series (range ÷ granularity, comparison included). */
@@ -38,27 +28,18 @@ export interface QueryApiConfig {
 }
 
 export function loadQueryApiConfig(env: Record<string, string | undefined> = process.env): QueryApiConfig {
-  const production = env.NODE_ENV === 'production';
-  const merchantJwtSecret = readString(env, 'MERCHANT_JWT_SECRET', production ? undefined : DEV_MERCHANT_JWT_SECRET);
-  if (production && merchantJwtSecret === DEV_MERCHANT_JWT_SECRET) {
-    throw new ConfigError('MERCHANT_JWT_SECRET is the public development default; set a secret of your own when NODE_ENV=production');
-  }
-  if (production && isPublicSecret(merchantJwtSecret)) {
-    throw new ConfigError('MERCHANT_JWT_SECRET is a secret published in the repository; set a secret of your own when NODE_ENV=production');
-  }
-  if (merchantJwtSecret.length < MIN_SECRET_LENGTH) {
-    throw new ConfigError(`MERCHANT_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters long`);
-  }
+  const { keys, devSecretIn } = loadMerchantJwtKeys(env);
   const host = readString(env, 'HOST', '127.0.0.1');
-  if (merchantJwtSecret === DEV_MERCHANT_JWT_SECRET && !isLoopback(host)) {
-    throw new ConfigError(`MERCHANT_JWT_SECRET is unset (or the public development default) while HOST=${host} is reachable from other machines: anyone could sign tokens; set a secret of your own`);
+  if (devSecretIn !== undefined && !isLoopback(host)) {
+    const what = devSecretIn === 'MERCHANT_JWT_SECRET' ? 'MERCHANT_JWT_SECRET is unset (or the public development default)' : `${devSecretIn} is the public development default`;
+    throw new ConfigError(`${what} while HOST=${host} is reachable from other machines: anyone could sign tokens; set a secret of your own`);
   }
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     host,
     port: readInt(env, 'QUERY_API_PORT', 4001, { min: 0, max: 65535 }),
-    merchantJwtSecret,
-    usesDevSecret: merchantJwtSecret === DEV_MERCHANT_JWT_SECRET,
+    merchantJwtKeys: keys,
+    usesDevSecret: devSecretIn !== undefined,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 8, { min: 1, max: 200 }),
     maxBuckets: readInt(env, 'QUERY_MAX_BUCKETS', 1000, { min: 1, max: 100_000 }),
     maxRangeDays: readInt(env, 'QUERY_MAX_RANGE_DAYS', 400, { min: 1, max: 3660 }),
