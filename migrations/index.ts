@@ -8,6 +8,7 @@ import * as analystDefaultPrivileges from './2026-11-21T04-00-analyst-default-pr
 import * as analyticsSketches from './2026-12-01T00-00-analytics-sketches.js';
 import * as producerRevocationNotify from './2026-12-02T00-00-producer-revocation-notify.js';
 import * as leastPrivilege from './2026-12-02T01-00-least-privilege.js';
+import * as producerAppOnEvents from './2026-12-02T02-00-producer-app-on-events.js';
 import * as tokenRevocations from './2026-12-02T03-00-token-revocations.js';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -21,5 +22,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T00-00-analytics-sketches': analyticsSketches,
   '2026-12-02T00-00-producer-revocation-notify': producerRevocationNotify,
   '2026-12-02T01-00-least-privilege': leastPrivilege,
+  '2026-12-02T02-00-producer-app-on-events': producerAppOnEvents,
   '2026-12-02T03-00-token-revocations': tokenRevocations,
 };

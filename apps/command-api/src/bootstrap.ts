@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type CommandApiConfig } from '@app/config';
 import { CommandApiModule } from './app.module.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './connect/request-id.js';
 import { DrainState } from './health/drain-state.js';
 
 /** Builds and starts the command API; main.ts and the tests both start it this way. */
@@ -12,11 +13,16 @@ export async function startCommandApi(config: CommandApiConfig, options: { logge
   // keep-alive connections are closed so clients reconnect to another instance.
   // requestTimeout: Node's own limit on receiving a whole request (headers and body), a backstop behind the
   // handler's body deadline (COMMAND_API_BODY_TIMEOUT_SECONDS), which also covers clients that stall before the body.
+  // Every request gets an id (request.id): the caller's X-Request-Id when well-formed, else a fresh one.
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false,
     requestTimeout: config.bodyTimeoutMs + 20_000, connectionTimeout: config.bodyTimeoutMs + 60_000,
+    requestIdHeader: false, genReqId: requestIdOf,
   });
   const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
   // The Connect endpoint reads and bounds its own body (it must answer in
   // Connect's error format), so Fastify passes every body through unread.
   fastify.removeAllContentTypeParsers();

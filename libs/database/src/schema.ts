@@ -7,6 +7,8 @@ export interface ProducerAppsTable {
   key_hash: Buffer;
   created_at: ColumnType<Date, never, never>;
   revoked_at: ColumnType<Date | null, never, Date | null>;
+  /** Null: the app may submit events for any merchant. */
+  merchant_ids: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface PartitionHeadsTable {
@@ -29,6 +31,10 @@ export interface EventsTable {
   occurred_at: Date;
   recorded_at: Generated<Date>;
   payload: unknown;
+  /** The app that sent the event; null for events stored before 2026-12-02. */
+  producer_app_id: string | null;
+  /** The command API request that stored it (its X-Request-Id); null as above. */
+  request_id: string | null;
 }
 
 export interface SettingsTable {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { EventConflictError, type AppendResult, type CommittedRun, type NewEvent } from './new-event.js';
+import { EventConflictError, type AppendOrigin, type AppendResult, type CommittedRun, type NewEvent } from './new-event.js';
 import { PartitionRouter } from './partition-routing.js';
 
 /** Loads the partition count fixed at install time. */
@@ -25,6 +25,7 @@ export interface EventStoreOptions {
 
 interface PendingAppend {
   events: NewEvent[];
+  origin: AppendOrigin | undefined;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -80,10 +81,13 @@ export class EventStore {
     this.committedListeners.push(listener);
   }
 
-  /** Stores the events atomically; resolves once they are committed. */
-  append(events: NewEvent[]): Promise<AppendResult> {
+  /**
+   * Stores the events atomically; resolves once they are committed. Each
+   * stored event records `origin` (null columns without it: tests, tools).
+   */
+  append(events: NewEvent[], origin?: AppendOrigin): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      this.queue.push({ events, origin, resolve, reject });
       this.drain();
     });
   }
@@ -106,7 +110,7 @@ export class EventStore {
 
   private async commitGroup(requests: PendingAppend[]): Promise<void> {
     try {
-      const results = await this.appendGroup(requests.map((r) => r.events));
+      const results = await this.appendGroup(requests);
       results.forEach((result, i) => (result instanceof Error ? requests[i].reject(result) : requests[i].resolve(result)));
     } catch (error) {
       if (!(error instanceof GroupConflict)) {
@@ -115,7 +119,7 @@ export class EventStore {
       }
       for (const request of requests) {
         try {
-          const [result] = await this.appendGroup([request.events]);
+          const [result] = await this.appendGroup([request]);
           if (result instanceof Error) request.reject(result);
           else request.resolve(result);
         } catch (single) {
@@ -131,12 +135,12 @@ export class EventStore {
    * body is answered with a conflict and left out; a repeat with the same body
    * counts as its duplicate.
    */
-  private async appendGroup(groups: NewEvent[][]): Promise<Array<AppendResult | EventConflictError>> {
+  private async appendGroup(groups: Array<Pick<PendingAppend, 'events' | 'origin'>>): Promise<Array<AppendResult | EventConflictError>> {
     const owner = new Map<string, { group: number; hash: Buffer }>();
     const outcome = groups.map(() => ({ accepted: 0, duplicates: 0, conflict: undefined as EventConflictError | undefined }));
     const owned: Array<{ event: NewEvent; group: number }> = [];
 
-    groups.forEach((events, g) => {
+    groups.forEach(({ events }, g) => {
       const seen = new Map<string, Buffer>();
       const conflicts = new Set<string>();
       for (const event of events) {
@@ -162,7 +166,7 @@ export class EventStore {
     if (owned.length > 0) {
       let duplicates: Set<string>;
       try {
-        ({ runs, duplicates } = await this.store(owned.map((o) => o.event)));
+        ({ runs, duplicates } = await this.store(owned.map((o) => o.event), owned.map((o) => groups[o.group].origin)));
       } catch (error) {
         if (!(error instanceof StoredConflict)) throw error;
         if (groups.length > 1) throw new GroupConflict();
@@ -183,7 +187,7 @@ export class EventStore {
    * number and insert them under the head locks and commit, in one simple
    * query so that no client round trip happens while the locks are held.
    */
-  private async store(events: NewEvent[]): Promise<{ runs: CommittedRun[]; duplicates: Set<string> }> {
+  private async store(events: NewEvent[], origins: Array<AppendOrigin | undefined>): Promise<{ runs: CommittedRun[]; duplicates: Set<string> }> {
     const partitions = events.map((e) => this.router.partitionOf(e.merchantId));
     let ids = '';
     let hashes = '';
@@ -222,7 +226,9 @@ export class EventStore {
         const list = fresh.get(partitions[k]);
         if (list) list.push(e.payloadJson);
         else fresh.set(partitions[k], [e.payloadJson]);
-        copy += `${k}\t${partitions[k]}\t${e.eventId}\t${copyText(e.merchantId)}\t${copyText(e.type)}\t${e.occurredAt}\t${copyText(e.payloadJson)}\n`;
+        const origin = origins[k];
+        const source = origin ? `${origin.producerAppId}\t${copyText(origin.requestId)}` : '\\N\t\\N';
+        copy += `${k}\t${partitions[k]}\t${e.eventId}\t${copyText(e.merchantId)}\t${copyText(e.type)}\t${e.occurredAt}\t${copyText(e.payloadJson)}\t${source}\n`;
       }
       if (copy.length === 0) {
         await client.query('commit');
@@ -230,10 +236,12 @@ export class EventStore {
       }
       await pipeline(
         Readable.from([copy]),
-        client.query(copyFrom(`copy pg_temp.event_store_staging (k, partition, event_id, merchant_id, event_type, occurred_at, payload) from stdin`)),
+        client.query(copyFrom(
+          `copy pg_temp.event_store_staging (k, partition, event_id, merchant_id, event_type, occurred_at, payload, producer_app_id, request_id) from stdin`,
+        )),
       );
-      // Two statements, one message: COMMIT follows finish_append without a round trip.
-      const results = (await client.query(`select event_store.finish_append() as result; commit`)) as unknown as Array<pg.QueryResult<{ result: FinishResult }>>;
+      // Two statements, one message: COMMIT follows finish_append_v2 (migration 2026-12-02T02-00) without a round trip.
+      const results = (await client.query(`select event_store.finish_append_v2() as result; commit`)) as unknown as Array<pg.QueryResult<{ result: FinishResult }>>;
       const finished = results[0].rows[0].result;
 
       const runs: CommittedRun[] = finished.runs.map((r) => {
@@ -267,7 +275,8 @@ async function ensureStagingTable(client: pg.PoolClient): Promise<void> {
   if (stagingReady.has(client)) return;
   await client.query(`create temporary table if not exists event_store_staging (
       k int not null, partition int2 not null, event_id uuid not null, merchant_id text not null,
-      event_type text not null, occurred_at timestamptz not null, payload jsonb not null
+      event_type text not null, occurred_at timestamptz not null, payload jsonb not null,
+      producer_app_id uuid, request_id text
     ) on commit delete rows`);
   stagingReady.add(client);
 }

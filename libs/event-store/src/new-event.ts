@@ -12,6 +12,14 @@ export interface NewEvent {
   bodyHash: Buffer;
 }
 
+/** Who stored a request's events: recorded on each of them. */
+export interface AppendOrigin {
+  /** The producer app whose key sent them. */
+  producerAppId: string;
+  /** The command API's id of the request (X-Request-Id), printable ASCII without tab or backslash. */
+  requestId: string;
+}
+
 /** Events one append committed to one partition, for in-process consumers (the relay's fast path). */
 export interface CommittedRun {
   partition: number;

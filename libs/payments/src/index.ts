@@ -14,3 +14,4 @@ export { MAX_EVENTS_PER_REQUEST, validateRecordRequest, type RecordRequestOption
 export { requestFromProto } from './request-from-proto.mapper.js';
 export { canonicalEventJson } from './canonical-json.js';
 export { ACTIVE_CURRENCIES, isActiveCurrency } from './currencies.js';
+export { isMerchantId } from './text-field.checks.js';

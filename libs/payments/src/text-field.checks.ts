@@ -23,6 +23,11 @@ export function readUuid(value: unknown, errors: FieldError[], objectPath: strin
   return undefined;
 }
 
+/** A merchant id as events carry it (the ops CLI checks the merchants it restricts an app to by the same rule). */
+export function isMerchantId(value: string): boolean {
+  return MERCHANT_ID.test(value);
+}
+
 export function readMerchantId(value: unknown, errors: FieldError[], objectPath: string, name: string): string | undefined {
   const text = requiredString(value, errors, objectPath, name);
   if (text === undefined) return undefined;

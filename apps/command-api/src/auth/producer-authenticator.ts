@@ -11,20 +11,25 @@ const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
 /** Keys found unknown are refused without a lookup for this long: random keys cost a lookup each at most this often. */
 const UNKNOWN_TTL_MS = 5000;
-/** Announced by a trigger on access.producer_apps (migration 2026-12-02T00-00) with the revoked app's id. */
+/**
+ * Announced by triggers on access.producer_apps with an app's id when its
+ * cached keys are stale: it was revoked (migration 2026-12-02T00-00) or its
+ * merchants changed (2026-12-02T02-00).
+ */
 export const REVOCATION_CHANNEL = 'producer_apps_revoked';
 const RELISTEN_MS = 1000;
 
 /**
- * Resolves `Authorization: Bearer <producer key>` to a producer app. Known
- * keys are cached by hash for 30 s, unknown ones for 5 s (so that random keys
- * cannot turn every request into a lookup); the key itself is never stored
- * or logged.
- * A revocation is heard at once: the process LISTENs on
- * `producer_apps_revoked` and drops the app's keys from its cache when it is
- * announced. While that connection is down the cache is emptied (an
- * announcement may have been missed) and entries live 30 s at most, as
- * before.
+ * Resolves `Authorization: Bearer <producer key>` to a producer app, with the
+ * merchants it is restricted to. Known keys are cached by hash for 30 s,
+ * unknown ones for 5 s (so that random keys cannot turn every request into a
+ * lookup); the key itself is never stored or logged.
+ * A revocation or a change of the app's merchants is heard at once: the
+ * process LISTENs on `producer_apps_revoked` and drops the app's keys from
+ * its cache when it is announced. While that connection is down the cache is
+ * emptied (an announcement may have been missed) and entries live 30 s at
+ * most, as before. A lookup that was under way when an announcement came is
+ * not cached: it may have read the row as it was before.
  */
 @Injectable()
 export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
@@ -33,6 +38,8 @@ export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
   private readonly unknown = new Map<string, number>();
   private readonly logger = new Logger('ProducerAuthenticator');
   private listener?: pg.Client;
+  /** Counts announcements and cache clears, so a lookup that overlapped one is not cached. */
+  private changes = 0;
   private relisten?: NodeJS.Timeout;
   private stopped = false;
 
@@ -58,20 +65,27 @@ export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
     const cacheKey = hashProducerKey(key).toString('base64');
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expires > Date.now()) return cached.app;
-    if ((this.unknown.get(cacheKey) ?? 0) > Date.now()) throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
+    if ((this.unknown.get(cacheKey) ?? 0) > Date.now()) this.refuse();
 
+    const changesBefore = this.changes;
     const app = await findProducerByKey(this.db, key);
+    if (changesBefore !== this.changes) return app ?? this.refuse();
     if (!app) {
       if (this.unknown.size >= CACHE_MAX) this.unknown.clear();
       this.unknown.set(cacheKey, Date.now() + UNKNOWN_TTL_MS);
-      throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
+      this.refuse();
     }
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(cacheKey, { app, expires: Date.now() + CACHE_TTL_MS });
     return app;
   }
 
+  private refuse(): never {
+    throw new ConnectError('unauthenticated', 'invalid or revoked producer key');
+  }
+
   private forgetApp(appId: string): void {
+    this.changes++;
     for (const [key, entry] of this.cache) if (entry.app.appId === appId) this.cache.delete(key);
   }
 
@@ -81,6 +95,7 @@ export class ProducerAuthenticator implements OnModuleInit, OnModuleDestroy {
     const lost = () => {
       if (this.listener !== client) return;
       this.listener = undefined;
+      this.changes++;
       this.cache.clear();
       client.end().catch(() => undefined);
       if (!this.stopped) this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS);

@@ -7,6 +7,7 @@ import {
   RecordPaymentEventsRequestSchema,
   RecordPaymentEventsResponseSchema,
 } from '@app/contracts';
+import { MerchantNotPermittedError } from '@app/access';
 import { EventConflictError } from '@app/event-store';
 import { formatValidationErrors, requestFromProto, validateRecordRequest } from '@app/payments';
 import { InFlightLimiter } from '../../../admission/in-flight-limiter.js';
@@ -48,7 +49,7 @@ export class RecordPaymentEventsConnect {
       codec = codecOf(request.headers['content-type']);
       producer = await this.authenticator.authenticate(request.headers.authorization);
     } catch (error) {
-      await this.fail(reply, codec, this.toConnectError(error));
+      await this.fail(reply, codec, this.toConnectError(error, request.id));
       stopTimer();
       return;
     }
@@ -61,10 +62,10 @@ export class RecordPaymentEventsConnect {
     try {
       const body = await readBody(request.body as IncomingMessage, this.config.value.maxBodyBytes, this.config.value.bodyTimeoutMs);
       const events = this.validate(decode(codec, body));
-      const result: RecordPaymentEventsResult = await this.commandBus.execute(new RecordPaymentEventsCommand(events, producer));
+      const result: RecordPaymentEventsResult = await this.commandBus.execute(new RecordPaymentEventsCommand(events, producer, request.id));
       await this.succeed(reply, codec, result);
     } catch (error) {
-      await this.fail(reply, codec, this.toConnectError(error));
+      await this.fail(reply, codec, this.toConnectError(error, request.id));
     } finally {
       this.limiter.release();
       this.metrics.inFlight.dec();
@@ -78,10 +79,11 @@ export class RecordPaymentEventsConnect {
     return result.events;
   }
 
-  private toConnectError(error: unknown): ConnectError {
+  private toConnectError(error: unknown, requestId: string): ConnectError {
     if (error instanceof ConnectError) return error;
     if (error instanceof EventConflictError) return new ConnectError('already_exists', error.message);
-    this.logger.error(`RecordPaymentEvents failed: ${error instanceof Error ? error.stack : String(error)}`);
+    if (error instanceof MerchantNotPermittedError) return new ConnectError('permission_denied', error.message);
+    this.logger.error(`RecordPaymentEvents failed (request ${requestId}): ${error instanceof Error ? error.stack : String(error)}`);
     const transient = error instanceof Error && /ECONNREFUSED|terminating connection|Connection terminated|timeout/i.test(error.message);
     return transient
       ? new ConnectError('unavailable', 'event store temporarily unavailable; retry with backoff')
