@@ -4,6 +4,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
+import { initialisePrivately } from '@app/database';
 import { readSecret, writeSecret, type DataDir } from './data-dir.js';
 import { ManagedProcess } from './managed-process.js';
 
@@ -70,7 +71,8 @@ async function ensureCluster(dir: DataDir): Promise<string> {
     onError: () => undefined,
   });
   try {
-    await server.initialise();
+    // initdb's password file where no other local user can read it.
+    await initialisePrivately(server);
   } catch (error) {
     rmSync(dir.postgres, { recursive: true, force: true });
     throw new Error(`initdb failed: ${error instanceof Error ? error.message : String(error)}`);

