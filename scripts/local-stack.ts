@@ -27,6 +27,11 @@ interface StackConfig {
   commandApiPort: number;
   projectorPort: number;
   queryApiPort: number;
+  /** The apps' admin ports (/metrics, /health/details), on ADMIN_HOST: loopback unless it says otherwise. */
+  adminHost: string;
+  commandApiAdminPort: number;
+  projectorAdminPort: number;
+  queryApiAdminPort: number;
   merchantJwtSecret: string;
 }
 
@@ -41,6 +46,10 @@ function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
     commandApiPort: readInt(env, 'COMMAND_API_PORT', 4000, port),
     projectorPort: readInt(env, 'PROJECTOR_PORT', 4002, port),
     queryApiPort: readInt(env, 'QUERY_API_PORT', 4001, port),
+    adminHost: readString(env, 'ADMIN_HOST', '127.0.0.1'),
+    commandApiAdminPort: readInt(env, 'COMMAND_API_ADMIN_PORT', 9400, port),
+    projectorAdminPort: readInt(env, 'PROJECTOR_ADMIN_PORT', 9402, port),
+    queryApiAdminPort: readInt(env, 'QUERY_API_ADMIN_PORT', 9401, port),
     merchantJwtSecret: readString(env, 'MERCHANT_JWT_SECRET', DEV_MERCHANT_JWT_SECRET),
   };
 }
@@ -145,6 +154,9 @@ async function main(): Promise<void> {
   await assertPortFree(config.host, config.commandApiPort, 'the command API', 'COMMAND_API_PORT');
   await assertPortFree(config.host, config.projectorPort, 'the projector', 'PROJECTOR_PORT');
   await assertPortFree(config.host, config.queryApiPort, 'the query API', 'QUERY_API_PORT');
+  await assertPortFree(config.adminHost, config.commandApiAdminPort, "the command API's admin port", 'COMMAND_API_ADMIN_PORT');
+  await assertPortFree(config.adminHost, config.projectorAdminPort, "the projector's admin port", 'PROJECTOR_ADMIN_PORT');
+  await assertPortFree(config.adminHost, config.queryApiAdminPort, "the query API's admin port", 'QUERY_API_ADMIN_PORT');
 
   let databaseUrl = config.databaseUrl;
   if (databaseUrl) {
@@ -185,7 +197,9 @@ async function main(): Promise<void> {
   const env = {
     ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host,
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
-    QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret,
+    QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret, ADMIN_HOST: config.adminHost,
+    COMMAND_API_ADMIN_PORT: String(config.commandApiAdminPort), PROJECTOR_ADMIN_PORT: String(config.projectorAdminPort),
+    QUERY_API_ADMIN_PORT: String(config.queryApiAdminPort),
   };
   const commandApi = startApp({ name: 'command-api', entry: 'apps/command-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.commandApi, NATS_URL: appNatsUrl.commandApi! } });
   track(commandApi);
@@ -202,9 +216,10 @@ async function main(): Promise<void> {
   await waitUntilReady(queryApi, `${queryApiUrl}/health/ready`);
   if (stopping) return;
 
-  const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${commandApiUrl}/metrics)`];
-  lines.push(`  projector      ${projectorUrl}/metrics  (lag per partition)`);
-  lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${queryApiUrl}/metrics)`);
+  const adminUrl = (port: number) => httpUrl(config.adminHost, port);
+  const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${adminUrl(config.commandApiAdminPort)}/metrics)`];
+  lines.push(`  projector      ${adminUrl(config.projectorAdminPort)}/metrics  (lag per partition; /health/details there too)`);
+  lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${adminUrl(config.queryApiAdminPort)}/metrics)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
   if (!config.databaseUrl) {
     lines.push(`                 each app logs in as its own role: ${Object.values(APP_LOGINS).map((l) => `${l.role} (${l.memberOf})`).join(', ')}`);

@@ -93,7 +93,7 @@ describe('a hot partition: one merchant far ahead of the projector', () => {
         projector.signal('SIGCONT');
       }
 
-      const watch = new AppWatch(pid, projector.url, {
+      const watch = new AppWatch(pid, projector.url, projector.adminUrl, {
         name: 'projector_partition_buffered_events', labels: { version: String(VERSION), partition: String(partition) },
       });
       const started = performance.now();

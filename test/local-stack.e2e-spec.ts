@@ -34,15 +34,13 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
   let stack: ChildProcess;
   let stdout = '';
   let exit: Promise<number | null>;
-  const ports = { command: 0, projector: 0, query: 0 };
+  const ports = { command: 0, projector: 0, query: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0 };
 
   beforeAll(async () => {
     database = await testDatabase();
     nats = await NatsServerProcess.start();
     dataDir = mkdtempSync(join(tmpdir(), 'local-stack-e2e-'));
-    ports.command = await freePort();
-    ports.projector = await freePort();
-    ports.query = await freePort();
+    for (const name of Object.keys(ports) as Array<keyof typeof ports>) ports[name] = await freePort();
     stack = spawn(process.execPath, ['scripts/start.mjs'], {
       cwd: repoRoot,
       detached: true,
@@ -56,6 +54,9 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
         COMMAND_API_PORT: String(ports.command),
         PROJECTOR_PORT: String(ports.projector),
         QUERY_API_PORT: String(ports.query),
+        COMMAND_API_ADMIN_PORT: String(ports.commandAdmin),
+        PROJECTOR_ADMIN_PORT: String(ports.projectorAdmin),
+        QUERY_API_ADMIN_PORT: String(ports.queryAdmin),
         // Ports no test uses: were the stack to start its own servers, they would show up here.
         LOCAL_POSTGRES_PORT: String(await freePort()),
         LOCAL_NATS_PORT: String(await freePort()),
@@ -110,6 +111,21 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     expect(rows).toEqual([{ merchant_id: 'm-local-stack', amount: '1200' }]);
   });
 
+  it('prints the admin ports\' /metrics, which the API ports do not serve', async () => {
+    expect(stdout).toContain(`command API    http://127.0.0.1:${ports.command}  (metrics: http://127.0.0.1:${ports.commandAdmin}/metrics)`);
+    expect(stdout).toContain(`projector      http://127.0.0.1:${ports.projectorAdmin}/metrics`);
+    expect(stdout).toContain(`(GraphQL; metrics: http://127.0.0.1:${ports.queryAdmin}/metrics)`);
+    const known = {
+      commandAdmin: /^events_accepted_total \d+$/m, projectorAdmin: /^projector_owned_partitions\{version="3"\} 16$/m, queryAdmin: /^query_api_requests_total\{outcome="ok"\} \d+$/m,
+    };
+    for (const [name, metric] of Object.entries(known)) {
+      const res = await fetch(`http://127.0.0.1:${ports[name as keyof typeof ports]}/metrics`);
+      expect([name, res.status]).toEqual([name, 200]);
+      expect(await res.text()).toMatch(metric);
+    }
+    for (const name of ['command', 'projector', 'query'] as const) expect([name, (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).status]).toEqual([name, 404]);
+  });
+
   it('lets the ops CLI find the running stack without DATABASE_URL', async () => {
     const name = `found-${randomUUID().slice(0, 8)}`;
     const result = await ops(['apps', 'create', name], { DATABASE_URL: undefined, LOCAL_DATA_DIR: dataDir });
@@ -137,7 +153,7 @@ describe('npm start on its own servers', () => {
   let stack: ChildProcess;
   let stdout = '';
   let exit: Promise<number | null>;
-  const ports = { command: 0, projector: 0, query: 0, postgres: 0, nats: 0 };
+  const ports = { command: 0, projector: 0, query: 0, postgres: 0, nats: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0 };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'local-stack-own-'));
@@ -153,6 +169,9 @@ describe('npm start on its own servers', () => {
       QUERY_API_PORT: String(ports.query),
       LOCAL_POSTGRES_PORT: String(ports.postgres),
       LOCAL_NATS_PORT: String(ports.nats),
+      COMMAND_API_ADMIN_PORT: String(ports.commandAdmin),
+      PROJECTOR_ADMIN_PORT: String(ports.projectorAdmin),
+      QUERY_API_ADMIN_PORT: String(ports.queryAdmin),
     };
     delete env.DATABASE_URL;
     delete env.NATS_URL;

@@ -204,6 +204,8 @@ export async function startNats(resources: Resources): Promise<NatsHandle> {
 
 export interface ApiHandle {
   url: string;
+  /** The admin port: /metrics and /health/details. */
+  adminUrl: string;
   pid: number;
   logFile: string;
   /** Starts the V8 CPU profiler in the API (only when started with cpuProfDir). */
@@ -214,16 +216,23 @@ export interface ApiHandle {
   stop(): Promise<void>;
 }
 
-/** An app of this repository: its entry point and the variable that sets its HTTP port. */
+/** An app of this repository: its entry point and the variables that set its HTTP port and its admin port. */
 export interface BenchApp {
   name: string;
   entry: string;
   portVariable: string;
+  adminPortVariable: string;
 }
 
-export const COMMAND_API_APP: BenchApp = { name: 'command-api', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT' };
-export const PROJECTOR_APP: BenchApp = { name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT' };
-export const QUERY_API_APP: BenchApp = { name: 'query-api', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT' };
+export const COMMAND_API_APP: BenchApp = {
+  name: 'command-api', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT', adminPortVariable: 'COMMAND_API_ADMIN_PORT',
+};
+export const PROJECTOR_APP: BenchApp = {
+  name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT', adminPortVariable: 'PROJECTOR_ADMIN_PORT',
+};
+export const QUERY_API_APP: BenchApp = {
+  name: 'query-api', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT', adminPortVariable: 'QUERY_API_ADMIN_PORT',
+};
 
 /** The command API as a real child process, exactly as `main.ts` runs in production. */
 export function startCommandApi(
@@ -244,6 +253,7 @@ export async function startApp(
   options: { cpuProfDir?: string } = {},
 ): Promise<ApiHandle> {
   const port = await freePort();
+  const adminPort = await freePort();
   const logFile = join(logDir, `${app.name}.log`);
   const log = createWriteStream(logFile);
   const preload = options.cpuProfDir ? ['--import', fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url))] : [];
@@ -254,6 +264,7 @@ export async function startApp(
       ...env,
       ...(options.cpuProfDir ? { BENCH_CPU_PROF_DIR: options.cpuProfDir } : {}),
       [app.portVariable]: String(port),
+      [app.adminPortVariable]: String(adminPort),
       HOST: '127.0.0.1',
     },
     stdio: options.cpuProfDir ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -269,6 +280,7 @@ export async function startApp(
   const url = `http://127.0.0.1:${port}`;
   const handle: ApiHandle = {
     url,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     pid: child.pid!,
     logFile,
     startProfile: () => { child.send?.('cpu-prof:start'); },

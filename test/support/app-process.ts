@@ -4,16 +4,23 @@ import { eventually, freePort } from '@app/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Where an app's entry point is and which variable sets its HTTP port. */
+/** Where an app's entry point is and which variables set its HTTP port and its admin port (/metrics). */
 export interface AppDefinition {
   name: string;
   entry: string;
   portVariable: string;
+  adminPortVariable: string;
 }
 
-export const COMMAND_API: AppDefinition = { name: 'command API', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT' };
-export const PROJECTOR: AppDefinition = { name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT' };
-export const QUERY_API: AppDefinition = { name: 'query API', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT' };
+export const COMMAND_API: AppDefinition = {
+  name: 'command API', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT', adminPortVariable: 'COMMAND_API_ADMIN_PORT',
+};
+export const PROJECTOR: AppDefinition = {
+  name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT', adminPortVariable: 'PROJECTOR_ADMIN_PORT',
+};
+export const QUERY_API: AppDefinition = {
+  name: 'query API', entry: 'apps/query-api/src/main.ts', portVariable: 'QUERY_API_PORT', adminPortVariable: 'QUERY_API_ADMIN_PORT',
+};
 
 /** An app as a real OS process (so tests can SIGKILL or SIGTERM it), ready once /health/ready answers 200. */
 export class AppProcess {
@@ -21,11 +28,16 @@ export class AppProcess {
   output = '';
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  private constructor(private readonly app: AppDefinition, readonly port: number, private readonly env: Record<string, string>) {}
+  private constructor(
+    private readonly app: AppDefinition,
+    readonly port: number,
+    readonly adminPort: number,
+    private readonly env: Record<string, string>,
+  ) {}
 
   /** Starts the app; with `waitReady: false`, returns as soon as the process is spawned. */
   static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<AppProcess> {
-    const process = new AppProcess(app, await freePort(), env);
+    const process = new AppProcess(app, await freePort(), await freePort(), env);
     await process.start(options);
     return process;
   }
@@ -34,10 +46,17 @@ export class AppProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The admin port: /metrics and /health/details. */
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.adminPort}`;
+  }
+
   async start(options: { waitReady?: boolean } = {}): Promise<void> {
     const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', this.app.entry], {
       cwd: root,
-      env: { ...process.env, ...this.env, [this.app.portVariable]: String(this.port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env, ...this.env, [this.app.portVariable]: String(this.port), [this.app.adminPortVariable]: String(this.adminPort), HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const capture = (chunk: Buffer) => { this.output = (this.output + chunk.toString()).slice(-20_000); };

@@ -30,7 +30,7 @@ export interface AppWatchReport {
   /** Polls of /health/live, and the slowest answer (ms), timed by a probe process of its own. */
   livePolls: number;
   slowestLiveMs: number;
-  /** Polls of /health/ready that said NATS was not connected, after it first was. */
+  /** Polls of /health/details that said NATS was not connected, after it first was. */
   natsDownPolls: number;
   /** Longest event-loop delay the app itself measured (prom-client's nodejs_eventloop_lag_max_seconds, reset at each scrape), in ms. */
   peakEventLoopLagMs: number;
@@ -42,9 +42,9 @@ export interface AppWatchReport {
 /**
  * Watches an app process while a test works it hard: a probe process polls
  * `/health/live` every 100 ms and keeps the slowest answer; from here, RSS
- * (/proc) every 100 ms and, every 500 ms, whether `/health/ready` reports NATS
- * connected, the app's own event-loop delay (/metrics) and optionally one more
- * metric's value.
+ * (/proc) every 100 ms and, every 500 ms, whether the admin port's
+ * `/health/details` reports NATS connected, the app's own event-loop delay
+ * (/metrics, there too) and optionally one more metric's value.
  */
 export class AppWatch {
   private stopped = false;
@@ -59,6 +59,7 @@ export class AppWatch {
   constructor(
     private readonly pid: number,
     private readonly url: string,
+    private readonly adminUrl: string,
     private readonly metric?: { name: string; labels: Record<string, string> },
   ) {
     this.probe = spawn(process.execPath, [probeScript, `${url}/health/live`, '100'], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -94,7 +95,7 @@ export class AppWatch {
   private async run(): Promise<void> {
     let natsSeen = false;
     // The event-loop delay is the largest since the last scrape: a scrape first, so that only delays from now on count.
-    await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((res) => res.arrayBuffer(), () => undefined);
+    await fetch(`${this.adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) }).then((res) => res.arrayBuffer(), () => undefined);
     for (let round = 0; !this.stopped; round++) {
       const r = this.report;
       try {
@@ -105,15 +106,15 @@ export class AppWatch {
       }
       if (round % 5 === 0) {
         try {
-          const ready = (await (await fetch(`${this.url}/health/ready`, { signal: AbortSignal.timeout(10_000) })).json()) as { nats?: boolean };
-          if (ready.nats) natsSeen = true;
+          const details = (await (await fetch(`${this.adminUrl}/health/details`, { signal: AbortSignal.timeout(10_000) })).json()) as { nats?: boolean };
+          if (details.nats) natsSeen = true;
           else if (natsSeen) r.natsDownPolls++;
-          const text = await (await fetch(`${this.url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+          const text = await (await fetch(`${this.adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
           r.peakEventLoopLagMs = Math.max(r.peakEventLoopLagMs, 1000 * (metricValue(text, 'nodejs_eventloop_lag_max_seconds', {}) ?? 0));
           const value = this.metric && metricValue(text, this.metric.name, this.metric.labels);
           if (value !== undefined) r.peakMetric = Math.max(r.peakMetric ?? value, value);
         } catch (error) {
-          r.failures.push(`/health/ready or /metrics: ${(error as Error).message}`);
+          r.failures.push(`/health/details or /metrics: ${(error as Error).message}`);
         }
       }
       await new Promise((resolve) => setTimeout(resolve, 100));

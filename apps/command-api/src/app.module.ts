@@ -1,13 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { CommandApiConfig } from '@app/config';
+import { ReadinessProbe } from '@app/monitoring';
+import type pg from 'pg';
+import { AdminListener } from './admin/admin-listener.js';
 import { InFlightLimiter } from './admission/in-flight-limiter.js';
 import { ProducerAuthenticator } from './auth/producer-authenticator.js';
 import { DrainState } from './health/drain-state.js';
 import { HealthController } from './health/health.controller.js';
+import { commandApiReadiness } from './health/readiness.js';
 import { CommandApiConfigRef } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
-import { MetricsController } from './metrics/metrics.controller.js';
+import { PG_POOL } from './infrastructure/tokens.js';
 import { RecordPaymentEventsConnect } from './payments/commands/record-payment-events/record-payment-events.connect.js';
 import { RecordPaymentEventsHandler } from './payments/commands/record-payment-events/record-payment-events.handler.js';
 
@@ -19,13 +23,15 @@ export class CommandApiModule {
       module: CommandApiModule,
       global: true,
       imports: [CqrsModule.forRoot(), InfrastructureModule],
-      controllers: [RecordPaymentEventsConnect, HealthController, MetricsController],
+      controllers: [RecordPaymentEventsConnect, HealthController],
       providers: [
         configRef,
         { provide: DrainState, useValue: drain },
         { provide: InFlightLimiter, useValue: new InFlightLimiter(config.maxInFlightRequests) },
         ProducerAuthenticator,
         RecordPaymentEventsHandler,
+        { provide: ReadinessProbe, inject: [PG_POOL], useFactory: (pool: pg.Pool) => commandApiReadiness(pool, config) },
+        AdminListener,
       ],
       exports: [configRef],
     };

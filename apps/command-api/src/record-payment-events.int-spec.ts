@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { create } from '@bufbuild/protobuf';
@@ -7,9 +7,12 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PaymentEventSchema, PaymentMethod } from '@app/contracts';
 import { positionsByPartition, readPaymentsStream } from '../../../libs/messaging/src/testing/read-stream.js';
-import { eventually } from '@app/testing';
+import { databaseUrl, eventually } from '@app/testing';
 import { createProducerApp, revokeProducerApp } from '@app/access';
 import { createKysely } from '@app/database';
+import pg from 'pg';
+import { AdminListener } from './admin/admin-listener.js';
+import { PG_POOL } from './infrastructure/tokens.js';
 import { startCommandApiHarness, type CommandApiHarness } from './testing/command-api-harness.js';
 import { completedEvent } from './testing/payment-events.js';
 import { RECORD_PAYMENT_EVENTS_PATH } from './payments/commands/record-payment-events/record-payment-events.connect.js';
@@ -259,17 +262,95 @@ describe('RecordPaymentEvents over Connect', () => {
   });
 
   describe('operations', () => {
-    it('serves liveness, readiness and Prometheus metrics', async () => {
-      expect((await fetch(`${h.url}/health/live`)).status).toBe(200);
+    it('answers liveness and readiness with a bare status, and serves /metrics on the admin port only', async () => {
+      const live = await fetch(`${h.url}/health/live`);
+      expect([live.status, await live.text()]).toEqual([200, '{"status":"ok"}']);
       const ready = await fetch(`${h.url}/health/ready`);
-      expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', database: 'ok', nats: 'connected' });
-      const metrics = await (await fetch(`${h.url}/metrics`)).text();
+      expect([ready.status, await ready.text()]).toEqual([200, '{"status":"ok"}']);
+      expect((await fetch(`${h.url}/metrics`)).status).toBe(404);
+
+      const scrape = await fetch(`${h.adminUrl}/metrics`);
+      expect(scrape.status).toBe(200);
+      expect(scrape.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      const metrics = await scrape.text();
       const accepted = Number(/^events_accepted_total (\d+)$/m.exec(metrics)?.[1]);
       expect(accepted).toBe(await storedCount());
       expect(metrics).toMatch(/^command_api_requests_total\{code="invalid_argument"\} \d+$/m);
+      expect(metrics).toMatch(/^nats_connected 1$/m);
       expect(metrics).not.toContain(h.key);
+      const details = await fetch(`${h.adminUrl}/health/details`);
+      expect([details.status, await details.json()]).toEqual([200, { status: 'ready', database: 'ok', nats: 'connected' }]);
+      expect(h.app.get(AdminListener).server!.address.address).toBe('127.0.0.1');
     });
+
+    it('turns unready within a few seconds when the database refuses connections, and ready again once it accepts them', async () => {
+      // From another database: PostgreSQL refuses to disallow connections to the one a session is in.
+      const admin = new pg.Client({ connectionString: databaseUrl(h.database.url, 'postgres') });
+      await admin.connect();
+      const name = h.database.name;
+      try {
+        await admin.query(`alter database "${name}" allow_connections false`);
+        await admin.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and application_name = 'command-api'`, [name]);
+        const since = Date.now();
+        await eventually(async () => {
+          const ready = await fetch(`${h.url}/health/ready`);
+          expect([ready.status, await ready.text()]).toEqual([503, '{"status":"unavailable"}']);
+        }, 10_000, 50);
+        // One interval (1 s) and at most one timeout (2 s) after the refusal.
+        expect(Date.now() - since).toBeLessThan(4000);
+        await eventually(async () => {
+          const details = await fetch(`${h.adminUrl}/health/details`);
+          expect([details.status, await details.json()]).toEqual([503, {
+            status: 'unavailable', database: 'unreachable', nats: 'connected', error: `database "${name}" is not currently accepting connections`,
+          }]);
+        }, 10_000, 50);
+      } finally {
+        await admin.query(`alter database "${name}" allow_connections true`);
+        await admin.end();
+      }
+      await eventually(async () => {
+        const ready = await fetch(`${h.url}/health/ready`);
+        expect([ready.status, await ready.text()]).toEqual([200, '{"status":"ok"}']);
+      }, 10_000, 50);
+    });
+  });
+});
+
+describe('readiness without a database round trip per call', () => {
+  let h: CommandApiHarness;
+  beforeAll(async () => {
+    // One check at start and none for a minute, so any query during the test is one a call made; HOST
+    // on every interface, so the admin listener's loopback address is its own default, not HOST's.
+    h = await startCommandApiHarness({ READINESS_INTERVAL_MS: '60000', HOST: '0.0.0.0' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers 50 readiness and 50 liveness calls without taking a connection from the pool', async () => {
+    const pool = h.app.get<symbol, pg.Pool>(PG_POOL);
+    let acquired = 0;
+    const count = () => acquired++;
+    pool.on('acquire', count);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const ready = await fetch(`${h.url}/health/ready`);
+        expect([ready.status, await ready.text()]).toEqual([200, '{"status":"ok"}']);
+        const live = await fetch(`${h.url}/health/live`);
+        expect([live.status, await live.text()]).toEqual([200, '{"status":"ok"}']);
+      }
+      expect(acquired).toBe(0);
+      // The count does see the pool's work: an append takes connections from it.
+      expect(await h.client().recordPaymentEvents({ events: [toProtoInit(completedEvent())] })).toMatchObject({ accepted: 1 });
+      expect(acquired).toBeGreaterThan(0);
+    } finally {
+      pool.off('acquire', count);
+    }
+  });
+
+  it('binds the admin listener to 127.0.0.1 while HOST is 0.0.0.0', () => {
+    expect((h.app.getHttpServer().address() as AddressInfo).address).toBe('0.0.0.0');
+    expect(h.app.get(AdminListener).server!.address.address).toBe('127.0.0.1');
   });
 });
 

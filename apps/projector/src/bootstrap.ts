@@ -11,16 +11,16 @@ import { ProjectorSet } from './projector-set.js';
 /** Connections for leases, lag sampling, the registry and readiness (beside DATABASE_POOL_SIZE for batches). */
 const CONTROL_POOL_SIZE = 3;
 
-/** Starts a projector process: the projection itself, and /health and /metrics over HTTP. */
+/** Starts a projector process: the projection itself, /health on its port and /metrics on the admin port. */
 export async function startProjector(config: ProjectorConfig & Partial<ProjectorMemoryConfig>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
   const logger = new Logger('Projector');
   const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize, applicationName: 'projector' });
-  // Leases, lag, the registry and /health/ready on their own connections: sixteen partitions catching up
+  // Leases, lag, the registry and the readiness check on their own connections: sixteen partitions catching up
   // take every connection of the batches' pool in turn, and a lease must not wait behind them to be renewed.
   const control = createPool({ connectionString: config.databaseUrl, max: CONTROL_POOL_SIZE, applicationName: 'projector-control' });
   const projector = new ProjectorSet(pool, config, logger, control);
   await projector.start();
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, control, pool), new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, config, control, pool), new FastifyAdapter(), {
     logger: options.logger === false ? false : ['log', 'warn', 'error'],
   });
   app.enableShutdownHooks();

@@ -2,16 +2,19 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
+import { ReadinessProbe } from '@app/monitoring';
+import type pg from 'pg';
+import { AdminListener } from './admin/admin-listener.js';
 import { RevocationList, RevocationListLifecycle } from './auth/revocation-list.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { GraphQLErrorPassthrough } from './graphql/graphql-error.filter.js';
 import { DrainState } from './health/drain-state.js';
 import { HealthController } from './health/health.controller.js';
+import { queryApiReadiness } from './health/readiness.js';
 import { QueryApiConfigRef, type QueryApiSettings } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
-import { LIVE_VERSION_CACHE, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
+import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
-import { MetricsController } from './metrics/metrics.controller.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
 @Module({})
@@ -23,7 +26,7 @@ export class QueryApiModule {
       module: QueryApiModule,
       global: true,
       imports: [InfrastructureModule, GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...graphqlOptions(config) })],
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController],
       providers: [
         configRef,
         liveVersionCache,
@@ -33,6 +36,8 @@ export class QueryApiModule {
         RevocationListLifecycle,
         { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
         MerchantMetricsResolver,
+        { provide: ReadinessProbe, inject: [PG_POOL], useFactory: (pool: pg.Pool) => queryApiReadiness(pool, config) },
+        AdminListener,
       ],
       exports: [configRef, liveVersionCache],
     };

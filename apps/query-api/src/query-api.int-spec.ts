@@ -4,6 +4,10 @@ import { signMerchantToken } from '@app/access';
 import { goLiveIfFirst, installVersion } from '@app/merchant-metrics';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { getIntrospectionQuery, parse, print, printSchema, visit } from 'graphql/index.js';
+import type pg from 'pg';
+import { eventually } from '@app/testing';
+import { AdminListener } from './admin/admin-listener.js';
+import { PG_POOL } from './infrastructure/tokens.js';
 import { startQueryApiHarness, TEST_SECRET, type QueryApiHarness } from './testing/query-api-harness.js';
 
 const METRICS = `query M($merchantId: ID!, $from: DateTime!, $to: DateTime!, $zone: String) {
@@ -367,26 +371,44 @@ describe('query API (no read model yet)', () => {
   });
 
   describe('operations', () => {
-    it('is live at once, and ready only once the read model has a live version', async () => {
+    const readyText = async () => {
+      const res = await fetch(`${h.url}/health/ready`);
+      return [res.status, await res.text()];
+    };
+    const details = async () => {
+      const res = await fetch(`${h.adminUrl}/health/details`);
+      return [res.status, await res.json()];
+    };
+
+    it('is live at once, ready only once the read model has a live version, and unready within a few seconds once it has none', async () => {
       const live = await fetch(`${h.url}/health/live`);
-      expect([live.status, await live.json()]).toEqual([200, { status: 'ok' }]);
-      const before = await fetch(`${h.url}/health/ready`);
-      expect([before.status, await before.json()]).toEqual([503, { status: 'unavailable', database: 'ok', readModel: 'no live version' }]);
+      expect([live.status, await live.text()]).toEqual([200, '{"status":"ok"}']);
+      expect(await readyText()).toEqual([503, '{"status":"unavailable"}']);
+      expect(await details()).toEqual([503, { status: 'unavailable', database: 'ok', readModel: 'no live version' }]);
 
       const client = await h.pool.connect();
       try {
         await installVersion(client, { projection: 'merchant-metrics', version: 1, partitions: 16, codeRevision: 'test' });
         expect(await goLiveIfFirst(client, 'merchant-metrics', 1)).toBe(true);
+        await eventually(async () => expect(await readyText()).toEqual([200, '{"status":"ok"}']), 5000, 50);
+        expect(await details()).toEqual([200, { status: 'ready', database: 'ok', readModel: { version: 1 } }]);
+
+        await client.query(`delete from projections.live where projection = 'merchant-metrics'`);
+        const since = Date.now();
+        await eventually(async () => expect(await readyText()).toEqual([503, '{"status":"unavailable"}']), 10_000, 50);
+        // Within one interval of the background check (1 s), and the check's run.
+        expect(Date.now() - since).toBeLessThan(2500);
+        expect(await details()).toEqual([503, { status: 'unavailable', database: 'ok', readModel: 'no live version' }]);
+        expect(await goLiveIfFirst(client, 'merchant-metrics', 1)).toBe(true);
+        await eventually(async () => expect(await readyText()).toEqual([200, '{"status":"ok"}']), 5000, 50);
       } finally {
         client.release();
       }
-      const after = await fetch(`${h.url}/health/ready`);
-      expect([after.status, await after.json()]).toEqual([200, { status: 'ready', database: 'ok', readModel: { version: 1 } }]);
     });
 
-    it('counts requests by outcome in /metrics', async () => {
+    it('counts requests by outcome in /metrics, served on the admin port (on 127.0.0.1) and not on the API port', async () => {
       const count = async (outcome: string) => {
-        const text = await (await fetch(`${h.url}/metrics`)).text();
+        const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
         const line = text.split('\n').find((l) => l.startsWith(`query_api_requests_total{outcome="${outcome}"}`));
         return line ? Number(line.split(' ')[1]) : 0;
       };
@@ -395,9 +417,44 @@ describe('query API (no read model yet)', () => {
       await h.graphql('{ __typename }', undefined, { token: null });
       await h.graphql(METRICS, { merchantId: 'm-2', ...JANUARY }, { token: await h.token({ kind: 'merchant', merchantId: 'm-1' }) });
       expect(await Promise.all(['ok', 'unauthenticated', 'forbidden'].map(count))).toEqual(before.map((n) => n + 1));
-      const text = await (await fetch(`${h.url}/metrics`)).text();
-      expect(text).toContain('query_api_request_duration_seconds_bucket{le="0.005",outcome="ok"}');
+      const scrape = await fetch(`${h.adminUrl}/metrics`);
+      expect(scrape.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(await scrape.text()).toContain('query_api_request_duration_seconds_bucket{le="0.005",outcome="ok"}');
+      expect((await fetch(`${h.url}/metrics`)).status).toBe(404);
+      expect(h.app.get(AdminListener).server!.address.address).toBe('127.0.0.1');
     });
+  });
+});
+
+describe('query API readiness without a database round trip per call', () => {
+  let h: QueryApiHarness;
+  beforeAll(async () => {
+    // One check at start and none for a minute: any query during the test is one a call made.
+    h = await startQueryApiHarness({ READINESS_INTERVAL_MS: '60000' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers 50 readiness and 50 liveness calls without taking a connection from the pool', async () => {
+    const pool = h.app.get<symbol, pg.Pool>(PG_POOL);
+    let acquired = 0;
+    const count = () => acquired++;
+    pool.on('acquire', count);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const ready = await fetch(`${h.url}/health/ready`);
+        expect([ready.status, await ready.text()]).toEqual([503, '{"status":"unavailable"}']);
+        const live = await fetch(`${h.url}/health/live`);
+        expect([live.status, await live.text()]).toEqual([200, '{"status":"ok"}']);
+      }
+      expect(acquired).toBe(0);
+      // The count does see the pool's work: a merchantMetrics question looks for the live version.
+      expect((await h.graphql(METRICS, { merchantId: 'm-1', ...JANUARY })).body.errors?.map((e) => e.extensions?.code)).toEqual(['UNAVAILABLE']);
+      expect(acquired).toBeGreaterThan(0);
+    } finally {
+      pool.off('acquire', count);
+    }
   });
 });
 

@@ -181,7 +181,7 @@ describe('QUERY_MAX_SERIES=2 and QUERY_STATEMENT_TIMEOUT_MS=300', () => {
 
   it('answers QUERY_TIMEOUT when the database cancels a question that runs too long, and answers again afterwards', async () => {
     const count = async () => {
-      const text = await (await fetch(`${h.url}/metrics`)).text();
+      const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('query_api_requests_total{outcome="query_timeout"}'));
       return line ? Number(line.split(' ')[1]) : 0;
     };

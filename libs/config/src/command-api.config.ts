@@ -1,6 +1,7 @@
 import { readInt, readString, readUrl } from './env.js';
+import { readMonitoringConfig, type MonitoringConfig } from './monitoring.config.js';
 
-export interface CommandApiConfig {
+export interface CommandApiConfig extends MonitoringConfig {
   databaseUrl: string;
   natsUrl: string;
   host: string;
@@ -22,11 +23,13 @@ export interface CommandApiConfig {
 }
 
 export function loadCommandApiConfig(env: Record<string, string | undefined> = process.env): CommandApiConfig {
+  const port = readInt(env, 'COMMAND_API_PORT', 4000, { min: 0, max: 65535 });
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
     host: readString(env, 'HOST', '127.0.0.1'),
-    port: readInt(env, 'COMMAND_API_PORT', 4000, { min: 0, max: 65535 }),
+    port,
+    ...readMonitoringConfig(env, { variable: 'COMMAND_API_ADMIN_PORT', fallback: 9400 }, { variable: 'COMMAND_API_PORT', port }),
     maxFutureSkewMs: readInt(env, 'OCCURRED_AT_MAX_SKEW_SECONDS', 300, { min: 0, max: 86_400 }) * 1000,
     maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 4 * 1024 * 1024, { min: 1024, max: 64 * 1024 * 1024 }),
     bodyTimeoutMs: readInt(env, 'COMMAND_API_BODY_TIMEOUT_SECONDS', 10, { min: 1, max: 600 }) * 1000,

@@ -1,4 +1,5 @@
 export * from './env.js';
+export * from './monitoring.config.js';
 export * from './command-api.config.js';
 export * from './query-api.config.js';
 export * from './projector.config.js';

@@ -1,10 +1,11 @@
 import { readInt, readString, readUrl } from './env.js';
+import { readMonitoringConfig, type MonitoringConfig } from './monitoring.config.js';
 
-export interface ProjectorConfig {
+export interface ProjectorConfig extends MonitoringConfig {
   databaseUrl: string;
   natsUrl: string;
   host: string;
-  /** HTTP port of /health and /metrics. */
+  /** HTTP port of /health/live and /health/ready (the admin port serves /metrics). */
   port: number;
   /** The merchant-metrics version this process projects. */
   version: number;
@@ -24,11 +25,13 @@ export interface ProjectorConfig {
 }
 
 export function loadProjectorConfig(env: Record<string, string | undefined> = process.env): ProjectorConfig {
+  const port = readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 });
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
     host: readString(env, 'HOST', '127.0.0.1'),
-    port: readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 }),
+    port,
+    ...readMonitoringConfig(env, { variable: 'PROJECTOR_ADMIN_PORT', fallback: 9402 }, { variable: 'PROJECTOR_PORT', port }),
     // A new installation starts on merchant-metrics v3; one that started on an older version sets its own.
     version: readInt(env, 'PROJECTOR_VERSION', 3, { min: 1, max: 1000 }),
     batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 20_000, { min: 1, max: 100_000 }),

@@ -40,13 +40,17 @@ describe('secrets published in the repository', () => {
       .toEqual([sample, 'compose-dev-only-merchant-jwt-secret']);
   });
 
-  it('are not defaults of docker-compose.yml, which refuses to start without them, and publishes the APIs on loopback', () => {
+  it('are not defaults of docker-compose.yml, which refuses to start without them, and publishes the APIs on loopback and the admin ports on loopback only', () => {
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const references = [...compose.matchAll(/\$\{([A-Z_]+)(:[-?])?([^}]*)\}/g)].map(([, name, op, rest]) => ({ name, op, rest }));
     const secrets = references.filter((r) => /SECRET|PASSWORD/.test(r.name));
     expect(new Set(secrets.map((r) => r.name))).toEqual(new Set(['MERCHANT_JWT_SECRET', 'POSTGRES_PASSWORD', 'COMMAND_API_DB_PASSWORD', 'PROJECTOR_DB_PASSWORD', 'QUERY_API_DB_PASSWORD', 'NATS_COMMAND_API_PASSWORD', 'NATS_PROJECTOR_PASSWORD']));
     for (const r of secrets) expect([r.name, r.op]).toEqual([r.name, ':?']);
-    const published = [...compose.matchAll(/^\s+- "([^"]+):(\d+):(\d+)"$/gm)].map((m) => [m[1], m[2]]);
-    expect(published).toEqual([['127.0.0.1', '5432'], ['127.0.0.1', '4222'], ['127.0.0.1', '8222'], ['${API_BIND:-127.0.0.1}', '4000'], ['${API_BIND:-127.0.0.1}', '4001']]);
+    // Host address and container port ("127.0.0.1::9402": a host port of Docker's choice).
+    const published = [...compose.matchAll(/^\s+- "([^"]+?):(\d*):(\d+)"$/gm)].map((m) => [m[1], m[3]]);
+    expect(published).toEqual([
+      ['127.0.0.1', '5432'], ['127.0.0.1', '4222'], ['127.0.0.1', '8222'],
+      ['${API_BIND:-127.0.0.1}', '4000'], ['127.0.0.1', '9400'], ['127.0.0.1', '9402'], ['${API_BIND:-127.0.0.1}', '4001'], ['127.0.0.1', '9401'],
+    ]);
   });
 });

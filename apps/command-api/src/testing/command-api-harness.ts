@@ -7,11 +7,14 @@ import { PaymentEventService } from '@app/contracts';
 import { createKysely, createPool } from '@app/database';
 import { NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import type pg from 'pg';
+import { AdminListener } from '../admin/admin-listener.js';
 import { startCommandApi } from '../bootstrap.js';
 
 /** A command API running in this process on its own database and nats-server. */
 export interface CommandApiHarness {
   url: string;
+  /** The admin port's base URL (/metrics, /health/details). */
+  adminUrl: string;
   key: string;
   database: TestDatabase;
   nats: NatsServerProcess;
@@ -31,12 +34,14 @@ export async function startCommandApiHarness(env: Record<string, string> = {}): 
     DATABASE_URL: database.url,
     NATS_URL: nats.url,
     COMMAND_API_PORT: '0',
+    COMMAND_API_ADMIN_PORT: '0',
     ...env,
   });
   const app = await startCommandApi(config, { logger: process.env.TEST_LOGS === '1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     url,
+    adminUrl: app.get(AdminListener).server!.url,
     key,
     database,
     nats,

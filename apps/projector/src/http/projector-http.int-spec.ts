@@ -8,6 +8,8 @@ import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../../../command-api/src/testing/command-api-harness.js';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../../../../libs/merchant-metrics/src/testing/index.js';
 import { startProjector } from '../bootstrap.js';
+import { AdminListener } from './admin-listener.js';
+import { CONTROL_POOL } from './projector-http.module.js';
 import { sendEvents } from '../testing/send-events.js';
 
 /** A Prometheus text exposition as `name{label="…",…}` → value, labels sorted by name. */
@@ -22,11 +24,12 @@ function parseMetrics(text: string): Map<string, number> {
   return out;
 }
 
-describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
+describe('projector over HTTP: /health/live and /health/ready on its port, /metrics and /health/details on the admin port', () => {
   let h: CommandApiHarness;
   let app: NestFastifyApplication;
   let pool: pg.Pool;
   let url: string;
+  let adminUrl: string;
   let partitions: number;
   const window = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-02T00:00:00Z') };
   // One merchant, so every event lands in one partition: 1 projected, then 3 + 4 held back.
@@ -37,11 +40,12 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
     pool = createPool({ connectionString: h.database.url, max: 4 });
     partitions = Number((await pool.query(`select count(*) as n from event_store.partition_heads`)).rows[0].n);
     app = await startProjector(loadProjectorConfig({
-      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_PORT: '0', PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
+      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_PORT: '0', PROJECTOR_ADMIN_PORT: '0', PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
       // The version this spec names (its schema and metric labels); new installations default to v3.
       PROJECTOR_VERSION: '1',
     }), { logger: false });
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    adminUrl = app.get(AdminListener).server!.url;
   });
   afterAll(async () => {
     await app?.close();
@@ -50,14 +54,19 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
   });
 
   const scrape = async () => {
-    const res = await fetch(`${url}/metrics`);
+    const res = await fetch(`${adminUrl}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     return parseMetrics(await res.text());
   };
-  const ready = async () => {
-    const res = await fetch(`${url}/health/ready`);
+  /** The admin port's readiness with its details (the API port's says only its status). */
+  const details = async () => {
+    const res = await fetch(`${adminUrl}/health/details`);
     return { status: res.status, body: await res.json() };
+  };
+  const readyText = async (signal?: AbortSignal) => {
+    const res = await fetch(`${url}/health/ready`, { signal });
+    return [res.status, await res.text()];
   };
   /** Every per-partition gauge of version 1, as `expected(partition)` says it must be. */
   const expectPartitions = (metrics: Map<string, number>, expected: (partition: number) => Record<string, number>) => {
@@ -77,10 +86,12 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
 
   it('is live, ready, owns every partition and reports no lag on an empty store', async () => {
     const live = await fetch(`${url}/health/live`);
-    expect(live.status).toBe(200);
-    expect(await live.json()).toEqual({ status: 'ok' });
+    expect([live.status, await live.text()]).toEqual([200, '{"status":"ok"}']);
+    expect(await readyText()).toEqual([200, '{"status":"ok"}']);
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    expect(app.get(AdminListener).server!.address.address).toBe('127.0.0.1');
     await eventually(async () => {
-      expect(await ready()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
+      expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
       const metrics = await scrape();
       expect(metrics.get('projector_owned_partitions{version="1"}')).toBe(partitions);
       expectPartitions(metrics, idle(() => 0));
@@ -122,7 +133,7 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
         expect(lag).toBeLessThanOrEqual(after);
         expect(lag).toBeGreaterThanOrEqual(before - 1.5);
         expect(metrics.get('projector_events_applied_total{version="1"}')).toBe(1);
-        expect(await ready()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 7, stalledPartitions: [target] } });
+        expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 7, stalledPartitions: [target] } });
       }, 15_000);
     } finally {
       await blocker.query('rollback');
@@ -133,8 +144,30 @@ describe('projector over HTTP: /health/live, /health/ready, /metrics', () => {
       const metrics = await scrape();
       expectPartitions(metrics, idle((p) => at(p, 8)));
       expect(metrics.get('projector_events_applied_total{version="1"}')).toBe(8);
-      expect(await ready()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
+      expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
     }, 15_000);
     expect(await readModelTotals(pool, 'rm_merchant_metrics_v1', 'http-')).toEqual(asStoredTotals(expectedTotals(events)));
+  });
+
+  it('answers readiness from its last check while the control pool has no connection free, and turns unready within a few seconds', async () => {
+    const control = app.get<symbol, pg.Pool>(CONTROL_POOL);
+    // Every connection of the pool readiness is checked on, held: a check on it cannot run.
+    const held = await Promise.all(Array.from({ length: 3 }, () => control.connect()));
+    const since = Date.now();
+    try {
+      for (let i = 0; i < 50; i++) {
+        // Answered at once, from the last check: a call that queried the database would wait for a connection.
+        expect([[200, '{"status":"ok"}'], [503, '{"status":"unavailable"}']]).toContainEqual(await readyText(AbortSignal.timeout(1000)));
+      }
+      await eventually(async () => expect(await readyText()).toEqual([503, '{"status":"unavailable"}']), 10_000, 50);
+      // At most an interval (1 s) and the check's timeout (2 s) after it could no longer run.
+      expect(Date.now() - since).toBeLessThan(4500);
+      const { status, body } = await details();
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ status: 'unavailable', database: false, error: 'no answer within 2000 ms' });
+    } finally {
+      for (const client of held) client.release();
+    }
+    await eventually(async () => expect(await readyText()).toEqual([200, '{"status":"ok"}']), 10_000, 50);
   });
 });

@@ -1,45 +1,36 @@
-import { Controller, Get, Header, HttpCode, Inject, Module, Res, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Controller, Get, HttpCode, Module, Res, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type pg from 'pg';
+import type { MonitoringConfig } from '@app/config';
+import { HEALTH_OK, readinessAnswer, ReadinessProbe } from '@app/monitoring';
 import { ProjectorSet as Projector } from '../projector-set.js';
+import { AdminListener, MONITORING_CONFIG } from './admin-listener.js';
+import { projectorReadiness } from './projector-readiness.js';
 
-const PG_POOL = Symbol('PG_POOL');
-
-/** Liveness: the process answers. Readiness: the database answers (NATS is optional: the store is the truth). */
+/**
+ * Liveness: the process answers. Readiness: the last background check found
+ * the database answering. Both say only their status; lag and the rest are
+ * on the admin port's /health/details.
+ */
 @Controller('health')
 class HealthController {
-  constructor(@Inject(PG_POOL) private readonly pool: pg.Pool, private readonly projector: Projector) {}
+  constructor(private readonly readiness: ReadinessProbe<{ database: true }>) {}
 
   @Get('live')
   @HttpCode(200)
   live(): { status: string } {
-    return { status: 'ok' };
+    return HEALTH_OK;
   }
 
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    const database = await this.pool.query('select 1').then(() => true, () => false);
-    const lag = this.projector.lastLag;
-    await reply.code(database ? 200 : 503).send({
-      status: database ? 'ok' : 'unavailable',
-      database,
-      nats: this.projector.natsConnected,
-      lagEvents: lag.reduce((sum, l) => sum + l.lagEvents, 0),
-      stalledPartitions: lag.filter((l) => l.stalled).map((l) => l.partition),
-    });
+    const { code, body } = readinessAnswer(this.readiness.ready);
+    await reply.code(code).send(body);
   }
 }
 
-@Controller('metrics')
-class MetricsController {
-  constructor(private readonly projector: Projector) {}
-
-  @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): Promise<string> {
-    return this.projector.metrics.registry.metrics();
-  }
-}
+/** The pool readiness is checked on. */
+export const CONTROL_POOL = Symbol('ControlPool');
 
 class ProjectorLifecycle implements OnApplicationShutdown {
   constructor(private readonly projector: Projector, private readonly pools: readonly pg.Pool[]) {}
@@ -52,14 +43,17 @@ class ProjectorLifecycle implements OnApplicationShutdown {
 
 @Module({})
 export class ProjectorHttpModule {
-  /** `pool` answers /health/ready (the control pool: never queued behind batches); every pool given is closed at shutdown. */
-  static with(projector: Projector, pool: pg.Pool, ...others: pg.Pool[]): DynamicModule {
+  /** `pool` answers readiness (the control pool: never queued behind batches); every pool given is closed at shutdown. */
+  static with(projector: Projector, monitoring: MonitoringConfig, pool: pg.Pool, ...others: pg.Pool[]): DynamicModule {
     return {
       module: ProjectorHttpModule,
-      controllers: [HealthController, MetricsController],
+      controllers: [HealthController],
       providers: [
         { provide: Projector, useValue: projector },
-        { provide: PG_POOL, useValue: pool },
+        { provide: MONITORING_CONFIG, useValue: monitoring },
+        { provide: CONTROL_POOL, useValue: pool },
+        { provide: ReadinessProbe, useValue: projectorReadiness(pool, monitoring) },
+        AdminListener,
         { provide: ProjectorLifecycle, useValue: new ProjectorLifecycle(projector, [pool, ...others]) },
       ],
     };

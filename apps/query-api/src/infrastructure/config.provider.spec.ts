@@ -29,6 +29,12 @@ describe('query API settings', () => {
     expect(readerLimits(coarse).maxRangeDays).toEqual({ HOUR: 30, DAY: 30, WEEK: 30, MONTH: 30, QUARTER: 731, YEAR: 18300 });
   });
 
+  it('puts /metrics on QUERY_API_ADMIN_PORT (9401) on 127.0.0.1, whatever HOST says, and never on the API port', () => {
+    expect(loadQueryApiSettings({ DATABASE_URL, HOST: '0.0.0.0', MERCHANT_JWT_SECRET: 'z'.repeat(32) }))
+      .toMatchObject({ host: '0.0.0.0', port: 4001, adminHost: '127.0.0.1', adminPort: 9401, readinessIntervalMs: 1000, readinessTimeoutMs: 2000 });
+    expect(() => loadQueryApiSettings({ DATABASE_URL, QUERY_API_ADMIN_PORT: '4001' })).toThrow('QUERY_API_ADMIN_PORT must differ from QUERY_API_PORT (both 4001)');
+  });
+
   it('fails fast on a bad value, naming the variable', () => {
     expect(() => loadQueryApiSettings({ DATABASE_URL, QUERY_MAX_SERIES: '0' })).toThrow('QUERY_MAX_SERIES must be between 1 and 100000, got 0');
     expect(() => loadQueryApiSettings({ DATABASE_URL, QUERY_STATEMENT_TIMEOUT_MS: '5s' })).toThrow('QUERY_STATEMENT_TIMEOUT_MS must be an integer, got "5s"');

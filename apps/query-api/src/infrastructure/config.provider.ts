@@ -1,8 +1,8 @@
-import { loadQueryApiConfig, readInt, type QueryApiConfig } from '@app/config';
+import { loadQueryApiConfig, readInt, readMonitoringConfig, type MonitoringConfig, type QueryApiConfig } from '@app/config';
 import { DEFAULT_QUERY_LIMITS } from '@app/merchant-metrics';
 
-/** The query API's configuration: @app/config's, plus the read side's series cap, the coarse ranges and the statement timeout. */
-export interface QueryApiSettings extends QueryApiConfig {
+/** The query API's configuration: @app/config's, plus the read side's series cap, the coarse ranges, the statement timeout and the admin port. */
+export interface QueryApiSettings extends QueryApiConfig, MonitoringConfig {
   /** Most series in one answer (QUERY_MAX_SERIES). */
   maxSeries: number;
   /** Longest QUARTER and YEAR ranges, in days (QUERY_MAX_RANGE_DAYS_QUARTER, QUERY_MAX_RANGE_DAYS_YEAR). */
@@ -30,6 +30,7 @@ export function loadQueryApiSettings(env: Env = process.env): QueryApiSettings {
     maxRangeDaysQuarter: readInt(env, 'QUERY_MAX_RANGE_DAYS_QUARTER', Math.max(config.maxRangeDays, defaults.QUARTER), coarseBounds),
     maxRangeDaysYear: readInt(env, 'QUERY_MAX_RANGE_DAYS_YEAR', Math.max(config.maxRangeDays, defaults.YEAR), coarseBounds),
     statementTimeoutMs: readInt(env, 'QUERY_STATEMENT_TIMEOUT_MS', 5000, { min: 0, max: 600_000 }),
+    ...readMonitoringConfig(env, { variable: 'QUERY_API_ADMIN_PORT', fallback: 9401 }, { variable: 'QUERY_API_PORT', port: config.port }),
   };
 }
 

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { signMerchantToken, type MerchantPrincipal } from '@app/access';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { AdminListener } from '../admin/admin-listener.js';
 import { startQueryApi, type StartOptions } from '../bootstrap.js';
 import { loadQueryApiSettings } from '../infrastructure/config.provider.js';
 
@@ -17,6 +18,8 @@ export interface GraphqlResponse {
 /** A query API running in this process on its own database. */
 export interface QueryApiHarness {
   url: string;
+  /** The admin port's base URL (/metrics, /health/details). */
+  adminUrl: string;
   database: TestDatabase;
   pool: pg.Pool;
   app: NestFastifyApplication;
@@ -29,12 +32,13 @@ export interface QueryApiHarness {
 export async function startQueryApiHarness(env: Record<string, string> = {}, options: Omit<StartOptions, 'logger'> = {}): Promise<QueryApiHarness> {
   const database = await testDatabase();
   const pool = createPool({ connectionString: database.url, max: 4 });
-  const config = loadQueryApiSettings({ DATABASE_URL: database.url, QUERY_API_PORT: '0', MERCHANT_JWT_SECRET: TEST_SECRET, ...env });
+  const config = loadQueryApiSettings({ DATABASE_URL: database.url, QUERY_API_PORT: '0', QUERY_API_ADMIN_PORT: '0', MERCHANT_JWT_SECRET: TEST_SECRET, ...env });
   const app = await startQueryApi(config, { ...options, logger: process.env.TEST_LOGS === '1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   const opsToken = await signMerchantToken(TEST_SECRET, { kind: 'ops' }, { ttlSeconds: 3600 });
   return {
     url,
+    adminUrl: app.get(AdminListener).server!.url,
     database,
     pool,
     app,
