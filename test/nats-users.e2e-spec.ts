@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type pg from 'pg';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerApp } from '@app/access';
 import { createKysely, createPool } from '@app/database';
 import { natsConnectOptions, PAYMENTS_STREAM } from '@app/messaging';
-import { eventually, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
+import { eventually, NatsServerProcess, newNatsPassword, testDatabase, type TestDatabase } from '@app/testing';
 import { sendEvents } from '../apps/projector/src/testing/send-events.js';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../libs/merchant-metrics/src/testing/index.js';
 import { AppProcess, COMMAND_API, PROJECTOR } from './support/app-process.js';
@@ -27,7 +26,7 @@ describe('NATS users: the command API may publish, the projector may only consum
 
   beforeAll(async () => {
     database = await testDatabase();
-    nats = await NatsServerProcess.start({ users: { 'command-api': randomBytes(12).toString('hex'), projector: randomBytes(12).toString('hex') } });
+    nats = await NatsServerProcess.start({ users: { 'command-api': newNatsPassword(), projector: newNatsPassword() } });
     pool = createPool({ connectionString: database.url, max: 2 });
     ({ key } = await createProducerApp(createKysely(pool), 'nats-users'));
     commandApi = await AppProcess.start(COMMAND_API, { DATABASE_URL: database.url, NATS_URL: nats.urlFor('command-api') });
@@ -43,7 +42,7 @@ describe('NATS users: the command API may publish, the projector may only consum
 
   it('refuses a client without a user, or with a wrong password', async () => {
     expect(await failure(connect({ servers: nats.url, timeout: 2000 }))).toMatch(/authorization/i);
-    const wrong = nats.urlFor('projector').replace(/:[0-9a-f]+@/, ':wrong@');
+    const wrong = nats.urlFor('projector').replace(/:n[0-9a-f]+@/, ':wrong@');
     expect(await failure(connect({ ...natsConnectOptions(wrong), timeout: 2000 }))).toMatch(/authorization/i);
   });
 

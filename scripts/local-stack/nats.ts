@@ -13,11 +13,14 @@ export interface LocalNats {
   projectorUrl: string;
 }
 
-/** A user's password from .data, made on first use. */
+/**
+ * A user's password from .data, made on first use. It starts with a letter: nats-server reads the
+ * environment variable as configuration, where a value such as `5e64…` would be a number.
+ */
 function password(file: string): string {
   let value = readSecret(file);
-  if (!value) {
-    value = randomBytes(18).toString('hex');
+  if (!value || !/^[a-z]/i.test(value)) {
+    value = `n${randomBytes(18).toString('hex')}`;
     writeSecret(file, value);
   }
   return value;

@@ -17,6 +17,7 @@ export const PUBLIC_SECRETS: ReadonlySet<string> = new Set([
   'a-test-secret-of-at-least-32-characters',
   'another-secret-that-is-long-enough-012345',
   'someone-elses-secret-0123456789abcdefgh',
+  'e2e-least-privilege-jwt-secret-0123456789',
 ]);
 
 export function isPublicSecret(secret: string): boolean {
