@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl } from './env.js';
+import { redactUrl, redactUrlsIn } from './env.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -17,5 +17,22 @@ describe('redactUrl', () => {
 
   it('says nothing of a URL it cannot parse', () => {
     expect(redactUrl('not a url with s3cret')).toBe('<unparseable url>');
+  });
+});
+
+describe('redactUrlsIn', () => {
+  it('redacts each URL of a text that holds a credential and leaves the rest as written', () => {
+    const text = 'cannot connect to postgres://app:s3cret@db:5432/payments (then nats://nats:4222?token=tok3n), served at http://127.0.0.1:4000';
+    expect(redactUrlsIn(text)).toBe(
+      'cannot connect to postgres://app:***@db:5432/payments (then nats://nats:4222?token=***), served at http://127.0.0.1:4000',
+    );
+  });
+
+  it('replaces a URL with a user part it cannot parse', () => {
+    expect(redactUrlsIn('at http://app:s3cret@db:99999/x now')).toBe('at <unparseable url> now');
+  });
+
+  it('leaves text without URLs alone', () => {
+    expect(redactUrlsIn('password is not a URL')).toBe('password is not a URL');
   });
 });

@@ -51,8 +51,15 @@ export function readUrl(env: Env, name: string, protocols: string[], fallback?: 
   return value;
 }
 
-/** Query parameters that carry credentials in connection URLs (libpq's `password`, NATS's `token`/`pass`, …). */
-const SECRET_PARAMETERS = /^(password|pass|passwd|pwd|token|auth_token|secret|sslpassword|key|apikey|api_key|nkey|jwt|creds)$/i;
+/**
+ * Names that carry credentials: query parameters of connection URLs (libpq's `password`, NATS's
+ * `token`/`pass`, …), matched in any case; the logger also redacts fields of these names.
+ */
+export const CREDENTIAL_NAMES = [
+  'password', 'pass', 'passwd', 'pwd', 'token', 'auth_token', 'secret', 'sslpassword', 'key', 'apikey', 'api_key', 'nkey', 'jwt', 'creds',
+] as const;
+
+const SECRET_PARAMETERS = new RegExp(`^(${CREDENTIAL_NAMES.join('|')})$`, 'i');
 
 /**
  * A URL as it may be logged: the password of its user part and the values
@@ -70,5 +77,27 @@ export function redactUrl(value: string): string {
     return url.toString().replaceAll('%2A%2A%2A', '***');
   } catch {
     return '<unparseable url>';
+  }
+}
+
+/** A URL as it appears in a message: from a scheme's `://` to the next space or quote, without the punctuation that ends a clause. */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]*[^\s"'`<>),.;:\]]/gi;
+
+/**
+ * A text (a log message, an error) with every URL that holds a credential shown as redactUrl
+ * shows it; other URLs, and the rest of the text, as they are.
+ */
+export function redactUrlsIn(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(URL_IN_TEXT, (match) => (holdsCredential(match) ? redactUrl(match) : match));
+}
+
+/** Whether redactUrl hides anything in it: its answer differs from the URL as the parser writes it back. */
+function holdsCredential(value: string): boolean {
+  try {
+    return redactUrl(value) !== new URL(value).toString();
+  } catch {
+    // Unparseable: redactUrl answers '<unparseable url>', which is right for anything with a user part or a query.
+    return /[@?]/.test(value);
   }
 }
