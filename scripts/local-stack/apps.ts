@@ -9,13 +9,16 @@ export interface AppSpec {
   env: NodeJS.ProcessEnv;
 }
 
-/** Runs an app from source (scripts/run-ts.mjs), its output prefixed with its name. */
+/**
+ * Runs an app from source (scripts/run-ts.mjs), its output prefixed with its name; its logs in
+ * LOG_FORMAT=pretty, one line a person reads, unless the user chose a format.
+ */
 export function startApp(spec: AppSpec): ManagedProcess {
   if (!existsSync(join(repoRoot, spec.entry))) throw new Error(`${spec.name}: ${spec.entry} does not exist`);
   return new ManagedProcess(spec.name, process.execPath, {
     args: ['scripts/run-ts.mjs', spec.entry],
     cwd: repoRoot,
-    env: spec.env,
+    env: { ...spec.env, LOG_FORMAT: spec.env.LOG_FORMAT || 'pretty' },
     output: { prefix: true },
     // The apps drain in-flight requests on SIGTERM; allow for a slow drain.
     stopSignal: 'SIGTERM',

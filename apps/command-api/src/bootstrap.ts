@@ -3,18 +3,22 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type CommandApiConfig } from '@app/config';
+import { appLogging, type LogOptions } from '@app/logging';
 import { CommandApiModule } from './app.module.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './connect/request-id.js';
 import { DrainState } from './health/drain-state.js';
 
 /** Builds and starts the command API; main.ts and the tests both start it this way. */
-export async function startCommandApi(config: CommandApiConfig, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+export async function startCommandApi(config: CommandApiConfig, options: LogOptions = {}): Promise<NestFastifyApplication> {
+  const logging = appLogging('command-api', options);
   // While draining, requests already received are served (return503OnClosing: false); idle
   // keep-alive connections are closed so clients reconnect to another instance.
   // requestTimeout: Node's own limit on receiving a whole request (headers and body), a backstop behind the
   // handler's body deadline (COMMAND_API_BODY_TIMEOUT_SECONDS), which also covers clients that stall before the body.
-  // Every request gets an id (request.id): the caller's X-Request-Id when well-formed, else a fresh one.
+  // Every request gets an id (request.id): the caller's X-Request-Id when well-formed, else a fresh one;
+  // Fastify logs through the app's logger, each request's lines with that id.
   const adapter = new FastifyAdapter({
+    ...logging.fastify,
     bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false,
     requestTimeout: config.bodyTimeoutMs + 20_000, connectionTimeout: config.bodyTimeoutMs + 60_000,
     requestIdHeader: false, genReqId: requestIdOf,
@@ -36,7 +40,7 @@ export async function startCommandApi(config: CommandApiConfig, options: { logge
 
   const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config, drain), adapter, {
     bodyParser: false,
-    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+    logger: logging.nest,
   });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type ProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
+import { appLogging, type LogOptions } from '@app/logging';
 import type { ProjectorMemoryConfig } from './config/projector-memory.config.js';
 import { ProjectorHttpModule } from './http/projector-http.module.js';
 import { ProjectorSet } from './projector-set.js';
@@ -12,7 +13,9 @@ import { ProjectorSet } from './projector-set.js';
 const CONTROL_POOL_SIZE = 3;
 
 /** Starts a projector process: the projection itself, /health on its port and /metrics on the admin port. */
-export async function startProjector(config: ProjectorConfig & Partial<ProjectorMemoryConfig>, options: { logger?: boolean } = {}): Promise<NestFastifyApplication> {
+export async function startProjector(config: ProjectorConfig & Partial<ProjectorMemoryConfig>, options: LogOptions = {}): Promise<NestFastifyApplication> {
+  // First, so that what the projector logs while it starts goes through it too.
+  const logging = appLogging('projector', options);
   const logger = new Logger('Projector');
   const pool = createPool({ connectionString: config.databaseUrl, max: config.databasePoolSize, applicationName: 'projector' });
   // Leases, lag, the registry and the readiness check on their own connections: sixteen partitions catching up
@@ -20,8 +23,10 @@ export async function startProjector(config: ProjectorConfig & Partial<Projector
   const control = createPool({ connectionString: config.databaseUrl, max: CONTROL_POOL_SIZE, applicationName: 'projector-control' });
   const projector = new ProjectorSet(pool, config, logger, control);
   await projector.start();
-  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, config, control, pool), new FastifyAdapter(), {
-    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+  const adapter = new FastifyAdapter(logging.fastify);
+  logging.attach(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(ProjectorHttpModule.with(projector, config, control, pool), adapter, {
+    logger: logging.nest,
   });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl } from '@app/config';
+import { appLogging, type LogOptions } from '@app/logging';
 import { LiveVersionCache } from '@app/merchant-metrics';
 import { QueryApiModule } from './app.module.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
@@ -14,8 +15,7 @@ import type { LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 
-export interface StartOptions {
-  logger?: boolean;
+export interface StartOptions extends LogOptions {
   /**
    * Makes the cache of the live version; by default a LiveVersionCache with
    * its 500 ms TTL (how late a promotion may be seen). Tests make one that
@@ -30,8 +30,11 @@ export interface StartOptions {
 export async function startQueryApi(config: QueryApiSettings, options: StartOptions = {}): Promise<NestFastifyApplication> {
   // While draining, requests already received are served (return503OnClosing: false); idle
   // keep-alive connections are closed so clients reconnect to another instance.
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
+  // Fastify logs through the app's logger, each request's lines with its id (X-Request-Id when well-formed), sent back first.
+  const logging = appLogging('query-api', options);
+  const adapter = new FastifyAdapter({ ...logging.fastify, bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
   const fastify = adapter.getInstance();
+  logging.attach(fastify);
 
   const drain = new DrainState();
   fastify.addHook('onSend', async (_request, reply, payload) => {
@@ -47,7 +50,7 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
 
   const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
   const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations }), adapter, {
-    logger: options.logger === false ? false : ['log', 'warn', 'error'],
+    logger: logging.nest,
   });
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);

@@ -34,8 +34,9 @@ function codeOf(error: GraphQLError, statusCode: number | undefined, mercuriusCo
 
 /**
  * Every error leaves with an `extensions.code`. Unexpected errors lose their
- * message (it may hold SQL or connection details) and are logged here unless
- * they came from a resolver, which Nest has logged already. The HTTP status
+ * message (it may hold SQL or connection details) and are logged here with the
+ * request's id (through its reply's logger); one from a resolver Nest has logged
+ * already, without that id, so here it is only named, by path. The HTTP status
  * is 200 for execution errors (graphql-over-http), 4xx for a request refused
  * before execution; the first code becomes the request's metrics outcome.
  */
@@ -50,7 +51,10 @@ export function createErrorFormatter(logger: Logger) {
         const message = mercuriusCode === 'MER_ERR_GQL_QUERY_DEPTH' ? error.message.replace(/^`|`$/g, '') : error.message;
         return { ...error.toJSON(), message, extensions: { ...error.extensions, code } };
       }
-      if (!error.path) logger.error(error.originalError ?? error);
+      const log = context.reply?.log;
+      if (log && error.path) log.error({ path: error.path.join('.'), err: { message: (error.originalError ?? error).message } }, 'GraphQL resolver failed');
+      else if (log) log.error({ err: error.originalError ?? error }, 'GraphQL request failed');
+      else if (!error.path) logger.error(error.originalError ?? error);
       return { message: INTERNAL_MESSAGE, locations: error.locations, path: error.path, extensions: { code } };
     });
     if (context.reply) context.reply.request.graphqlOutcome = String(errors[0]?.extensions?.code ?? 'error').toLowerCase();
