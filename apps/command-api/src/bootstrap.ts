@@ -3,9 +3,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl, type CommandApiConfig } from '@app/config';
-import { appLogging, type LogOptions } from '@app/logging';
+import { appLogging, REQUEST_ID_HEADER, requestIdOf, type LogOptions } from '@app/logging';
 import { CommandApiModule } from './app.module.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './connect/request-id.js';
 import { DrainState } from './health/drain-state.js';
 
 /** Builds and starts the command API; main.ts and the tests both start it this way. */
