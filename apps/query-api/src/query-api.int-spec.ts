@@ -28,6 +28,7 @@ const CONTRACT = `type MetricValues {
   netAmount: String!
   failedCount: SafeInt!
   averageTicket: String
+  failureRate: Float
   uniqueCustomers: SafeInt!
   uniqueCustomersExact: Boolean!
   uniqueCustomersStandardError: Float!

@@ -11,6 +11,7 @@ export * from './projection/metrics-writer.js';
 export * from './projection/apply-events.js';
 export * from './projection/sketch-cache.js';
 export * from './query/metrics-query.js';
+export { failureRate } from './query/metric-values.js';
 export * from './query/metrics-reader.js';
 export * from './query/query-limits.js';
 export * from './query/freshness-reader.js';

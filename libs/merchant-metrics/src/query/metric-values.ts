@@ -30,6 +30,17 @@ export function roundedAverage(total: bigint, count: number): bigint | null {
   return total < 0n ? -rounded : rounded;
 }
 
+/**
+ * Failed attempts over all attempts, failed / (completed + failed), as the
+ * double nearest the exact quotient (both counts are below 2^53, so any client
+ * dividing the two counts gets the same number); null when nothing was
+ * attempted. Refunds are not attempts.
+ */
+export function failureRate(completedCount: number, failedCount: number): number | null {
+  const attempted = completedCount + failedCount;
+  return attempted === 0 ? null : failedCount / attempted;
+}
+
 export function metricValues(currency: string, sums: MetricSums, uniqueCustomers: number, uniqueCustomersExact = true): MetricValues {
   return {
     currency,

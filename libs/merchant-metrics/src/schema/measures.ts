@@ -3,7 +3,9 @@
  * the projector's writer, the set-based fold of a rebuild, `projections diff`
  * and the query's sums (from v3 on) are all derived from it. Adding a measure
  * (tips, say) means a line here, its field in MetricCell and the event
- * logic that fills it.
+ * logic that fills it. Values derived from them (net amount, average ticket,
+ * failure rate) are not measures: query/metric-values.ts computes them from
+ * each answer's sums.
  */
 export interface Measure {
   /** Column of the read-model tables (bigint, never null, zero when absent). */

@@ -1,5 +1,5 @@
 import { SKETCH_STANDARD_ERROR } from '@app/sketches';
-import type { MetricsAnswer, MetricsQuery, MetricValues } from '@app/merchant-metrics';
+import { failureRate, type MetricsAnswer, type MetricsQuery, type MetricValues } from '@app/merchant-metrics';
 import type { MerchantMetricsArgs } from './merchant-metrics.args.js';
 import type { MetricValuesModel } from './metric-values.type.js';
 import type { MetricsResultModel } from './metrics-result.type.js';
@@ -32,6 +32,7 @@ function toValues(v: MetricValues): MetricValuesModel {
     netAmount: v.netAmount.toString(),
     failedCount: v.failedCount,
     averageTicket: v.averageTicket === null ? null : v.averageTicket.toString(),
+    failureRate: failureRate(v.transactionCount, v.failedCount),
     uniqueCustomers: v.uniqueCustomers,
     uniqueCustomersExact: v.uniqueCustomersExact,
     uniqueCustomersStandardError: v.uniqueCustomersExact ? 0 : SKETCH_STANDARD_ERROR,

@@ -36,6 +36,14 @@ export class MetricValuesModel {
   })
   averageTicket!: string | null;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'failedCount / (transactionCount + failedCount): the share of payment attempts that failed, from 0 to 1, as the double nearest the exact quotient ' +
+      '(what dividing the two counts gives in JavaScript); null when nothing was attempted. Refunds are not attempts.',
+  })
+  failureRate!: number | null;
+
   @Field(() => SafeIntScalar, {
     description:
       'Distinct customers with at least one completed payment in this bucket (or, in totals, anywhere in the range); not the sum of the buckets. ' +
