@@ -207,6 +207,8 @@ export interface ApiHandle {
   url: string;
   /** The admin port: /metrics and /health/details. */
   adminUrl: string;
+  /** The gRPC port as `127.0.0.1:PORT`, for an app that has one. */
+  grpcTarget?: string;
   pid: number;
   logFile: string;
   /** Starts the V8 CPU profiler in the API (only when started with cpuProfDir). */
@@ -217,16 +219,18 @@ export interface ApiHandle {
   stop(): Promise<void>;
 }
 
-/** An app of this repository: its entry point and the variables that set its HTTP port and its admin port. */
+/** An app of this repository: its entry point and the variables that set its HTTP port and its admin port, and its gRPC port if it has one. */
 export interface BenchApp {
   name: string;
   entry: string;
   portVariable: string;
   adminPortVariable: string;
+  grpcPortVariable?: string;
 }
 
 export const COMMAND_API_APP: BenchApp = {
   name: 'command-api', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT', adminPortVariable: 'COMMAND_API_ADMIN_PORT',
+  grpcPortVariable: 'COMMAND_API_GRPC_PORT',
 };
 export const PROJECTOR_APP: BenchApp = {
   name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT', adminPortVariable: 'PROJECTOR_ADMIN_PORT',
@@ -255,6 +259,7 @@ export async function startApp(
 ): Promise<ApiHandle> {
   const port = await freePort();
   const adminPort = await freePort();
+  const grpcPort = app.grpcPortVariable ? await freePort() : undefined;
   const logFile = join(logDir, `${app.name}.log`);
   const log = createWriteStream(logFile);
   const preload = options.cpuProfDir ? ['--import', fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url))] : [];
@@ -266,6 +271,7 @@ export async function startApp(
       ...(options.cpuProfDir ? { BENCH_CPU_PROF_DIR: options.cpuProfDir } : {}),
       [app.portVariable]: String(port),
       [app.adminPortVariable]: String(adminPort),
+      ...(app.grpcPortVariable ? { [app.grpcPortVariable]: String(grpcPort) } : {}),
       HOST: '127.0.0.1',
     },
     stdio: options.cpuProfDir ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
@@ -282,6 +288,7 @@ export async function startApp(
   const handle: ApiHandle = {
     url,
     adminUrl: `http://127.0.0.1:${adminPort}`,
+    grpcTarget: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`,
     pid: child.pid!,
     logFile,
     startProfile: () => { child.send?.('cpu-prof:start'); },

@@ -4,16 +4,18 @@ import { eventually, freePort } from '@app/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Where an app's entry point is and which variables set its HTTP port and its admin port (/metrics). */
+/** Where an app's entry point is and which variables set its HTTP port and its admin port (/metrics), and its gRPC port if it has one. */
 export interface AppDefinition {
   name: string;
   entry: string;
   portVariable: string;
   adminPortVariable: string;
+  grpcPortVariable?: string;
 }
 
 export const COMMAND_API: AppDefinition = {
   name: 'command API', entry: 'apps/command-api/src/main.ts', portVariable: 'COMMAND_API_PORT', adminPortVariable: 'COMMAND_API_ADMIN_PORT',
+  grpcPortVariable: 'COMMAND_API_GRPC_PORT',
 };
 export const PROJECTOR: AppDefinition = {
   name: 'projector', entry: 'apps/projector/src/main.ts', portVariable: 'PROJECTOR_PORT', adminPortVariable: 'PROJECTOR_ADMIN_PORT',
@@ -33,11 +35,13 @@ export class AppProcess {
     readonly port: number,
     readonly adminPort: number,
     private readonly env: Record<string, string>,
+    /** A free port of its own, so that apps started side by side never meet on the default. */
+    readonly grpcPort?: number,
   ) {}
 
   /** Starts the app; with `waitReady: false`, returns as soon as the process is spawned. */
   static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<AppProcess> {
-    const process = new AppProcess(app, await freePort(), await freePort(), env);
+    const process = new AppProcess(app, await freePort(), await freePort(), env, app.grpcPortVariable ? await freePort() : undefined);
     await process.start(options);
     return process;
   }
@@ -56,6 +60,7 @@ export class AppProcess {
       cwd: root,
       env: {
         ...process.env, ...this.env, [this.app.portVariable]: String(this.port), [this.app.adminPortVariable]: String(this.adminPort), HOST: '127.0.0.1',
+        ...(this.app.grpcPortVariable ? { [this.app.grpcPortVariable]: String(this.grpcPort) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -37,7 +37,7 @@ export async function startCommandApi(config: CommandApiConfig, options: LogOpti
     return payload;
   });
 
-  const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config, drain), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(CommandApiModule.forConfig(config, drain, logging.pino), adapter, {
     bodyParser: false,
     logger: logging.nest,
   });

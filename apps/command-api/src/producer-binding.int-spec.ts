@@ -37,7 +37,7 @@ describe('producer apps bound to merchants; events record their app and request'
     db = createKysely(createPool({ connectionString: database.url, max: 2 }));
     const writerUrl = await ensureMemberLogin(database.url, { role: writerRole, password: randomBytes(12).toString('hex'), memberOf: 'payments_writer' });
     app = await startCommandApi(
-      loadCommandApiConfig({ DATABASE_URL: writerUrl, NATS_URL: nats.url, COMMAND_API_PORT: '0', COMMAND_API_ADMIN_PORT: '0' }),
+      loadCommandApiConfig({ DATABASE_URL: writerUrl, NATS_URL: nats.url, COMMAND_API_PORT: '0', COMMAND_API_ADMIN_PORT: '0', COMMAND_API_GRPC_PORT: '0' }),
       { logger: process.env.TEST_LOGS === '1' },
     );
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

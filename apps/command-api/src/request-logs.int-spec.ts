@@ -35,7 +35,7 @@ describe('command API request logs', () => {
     ({ key } = await createProducerApp(db, 'log-test'));
     await db.destroy();
     app = await startCommandApi(
-      loadCommandApiConfig({ DATABASE_URL: database.url, NATS_URL: nats.url, COMMAND_API_PORT: '0', COMMAND_API_ADMIN_PORT: '0' }),
+      loadCommandApiConfig({ DATABASE_URL: database.url, NATS_URL: nats.url, COMMAND_API_PORT: '0', COMMAND_API_ADMIN_PORT: '0', COMMAND_API_GRPC_PORT: '0' }),
       { logs: { write: (line: string) => void lines.push(line) } },
     );
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');

@@ -9,12 +9,15 @@ import { NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing
 import type pg from 'pg';
 import { AdminListener } from '../admin/admin-listener.js';
 import { startCommandApi } from '../bootstrap.js';
+import { GrpcListener } from '../grpc/grpc-listener.js';
 
 /** A command API running in this process on its own database and nats-server. */
 export interface CommandApiHarness {
   url: string;
   /** The admin port's base URL (/metrics, /health/details). */
   adminUrl: string;
+  /** The gRPC port as a gRPC client's target (`127.0.0.1:PORT`); undefined with COMMAND_API_GRPC_PORT=off. */
+  grpcTarget?: string;
   key: string;
   database: TestDatabase;
   nats: NatsServerProcess;
@@ -35,6 +38,7 @@ export async function startCommandApiHarness(env: Record<string, string> = {}): 
     NATS_URL: nats.url,
     COMMAND_API_PORT: '0',
     COMMAND_API_ADMIN_PORT: '0',
+    COMMAND_API_GRPC_PORT: '0',
     ...env,
   });
   const app = await startCommandApi(config, { logger: process.env.TEST_LOGS === '1' });
@@ -42,6 +46,7 @@ export async function startCommandApiHarness(env: Record<string, string> = {}): 
   return {
     url,
     adminUrl: app.get(AdminListener).server!.url,
+    grpcTarget: app.get(GrpcListener).address ? `127.0.0.1:${app.get(GrpcListener).address!.port}` : undefined,
     key,
     database,
     nats,
