@@ -25,7 +25,7 @@ ENV APP=${APP} \
     COMMAND_API_PORT=4000
 
 USER node
-EXPOSE 4000 4001 4002 9400 9401 9402
+EXPOSE 4000 4001 4002 4003 9400 9401 9402
 
 # exec replaces the shell, so node is PID 1 and receives `docker stop`'s SIGTERM;
 # run-ts.mjs passes it to the app, which drains in-flight requests and exits.

@@ -25,6 +25,8 @@ interface StackConfig {
   natsPort: number;
   host: string;
   commandApiPort: number;
+  /** The command API's gRPC port (HTTP/2), on HOST; undefined with COMMAND_API_GRPC_PORT=off. */
+  commandApiGrpcPort?: number;
   projectorPort: number;
   queryApiPort: number;
   /** The apps' admin ports (/metrics, /health/details), on ADMIN_HOST: loopback unless it says otherwise. */
@@ -44,6 +46,7 @@ function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
     natsPort: readInt(env, 'LOCAL_NATS_PORT', 4222, port),
     host: readString(env, 'HOST', '127.0.0.1'),
     commandApiPort: readInt(env, 'COMMAND_API_PORT', 4000, port),
+    commandApiGrpcPort: env.COMMAND_API_GRPC_PORT?.trim().toLowerCase() === 'off' ? undefined : readInt(env, 'COMMAND_API_GRPC_PORT', 4003, port),
     projectorPort: readInt(env, 'PROJECTOR_PORT', 4002, port),
     queryApiPort: readInt(env, 'QUERY_API_PORT', 4001, port),
     adminHost: readString(env, 'ADMIN_HOST', '127.0.0.1'),
@@ -152,6 +155,9 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) await assertPortFree('127.0.0.1', config.postgresPort, 'the embedded PostgreSQL', 'LOCAL_POSTGRES_PORT');
   if (!config.natsUrl) await assertPortFree('127.0.0.1', config.natsPort, 'nats-server', 'LOCAL_NATS_PORT');
   await assertPortFree(config.host, config.commandApiPort, 'the command API', 'COMMAND_API_PORT');
+  if (config.commandApiGrpcPort !== undefined) {
+    await assertPortFree(config.host, config.commandApiGrpcPort, "the command API's gRPC port", 'COMMAND_API_GRPC_PORT');
+  }
   await assertPortFree(config.host, config.projectorPort, 'the projector', 'PROJECTOR_PORT');
   await assertPortFree(config.host, config.queryApiPort, 'the query API', 'QUERY_API_PORT');
   await assertPortFree(config.adminHost, config.commandApiAdminPort, "the command API's admin port", 'COMMAND_API_ADMIN_PORT');
@@ -197,6 +203,7 @@ async function main(): Promise<void> {
   const env = {
     ...process.env, DATABASE_URL: databaseUrl, NATS_URL: natsUrl, HOST: config.host,
     COMMAND_API_PORT: String(config.commandApiPort), PROJECTOR_PORT: String(config.projectorPort),
+    COMMAND_API_GRPC_PORT: config.commandApiGrpcPort === undefined ? 'off' : String(config.commandApiGrpcPort),
     QUERY_API_PORT: String(config.queryApiPort), MERCHANT_JWT_SECRET: config.merchantJwtSecret, ADMIN_HOST: config.adminHost,
     COMMAND_API_ADMIN_PORT: String(config.commandApiAdminPort), PROJECTOR_ADMIN_PORT: String(config.projectorAdminPort),
     QUERY_API_ADMIN_PORT: String(config.queryApiAdminPort),
@@ -218,6 +225,12 @@ async function main(): Promise<void> {
 
   const adminUrl = (port: number) => httpUrl(config.adminHost, port);
   const lines = ['', 'local stack ready', `  command API    ${commandApiUrl}  (metrics: ${adminUrl(config.commandApiAdminPort)}/metrics)`];
+  if (config.commandApiGrpcPort !== undefined) {
+    // The command API serves TLS when it is given both files (it reads the same environment).
+    const tls = Boolean(process.env.COMMAND_API_GRPC_TLS_CERT && process.env.COMMAND_API_GRPC_TLS_KEY);
+    const grpcUrl = httpUrl(config.host, config.commandApiGrpcPort).replace(/^http:/, tls ? 'https:' : 'http:');
+    lines.push(`  gRPC           ${grpcUrl}  (PaymentEventService over ${tls ? 'TLS' : 'cleartext HTTP/2, h2c'}; a gRPC client's target is ${new URL(grpcUrl).host})`);
+  }
   lines.push(`  projector      ${adminUrl(config.projectorAdminPort)}/metrics  (lag per partition; /health/details there too)`);
   lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${adminUrl(config.queryApiAdminPort)}/metrics)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);

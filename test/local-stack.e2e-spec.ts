@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '@app/database';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { eventually, freePort, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
+import { paymentEventsGrpcClient, recordOverGrpc } from '../apps/command-api/src/testing/grpc-client.js';
 import { ops } from './support/ops-cli.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -34,7 +35,7 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
   let stack: ChildProcess;
   let stdout = '';
   let exit: Promise<number | null>;
-  const ports = { command: 0, projector: 0, query: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0 };
+  const ports = { command: 0, projector: 0, query: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0, grpc: 0 };
 
   beforeAll(async () => {
     database = await testDatabase();
@@ -52,6 +53,7 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
         LOCAL_DATA_DIR: dataDir,
         HOST: '127.0.0.1',
         COMMAND_API_PORT: String(ports.command),
+        COMMAND_API_GRPC_PORT: String(ports.grpc),
         PROJECTOR_PORT: String(ports.projector),
         QUERY_API_PORT: String(ports.query),
         COMMAND_API_ADMIN_PORT: String(ports.commandAdmin),
@@ -109,6 +111,16 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     const { rows } = await withClient(database.url, (client) => client.query(
       `select merchant_id, payload->'paymentCompleted'->'amount'->>'minorUnits' as amount from event_store.events where event_id = $1`, [event.eventId]));
     expect(rows).toEqual([{ merchant_id: 'm-local-stack', amount: '1200' }]);
+
+    expect(stdout).toContain(
+      `gRPC           http://127.0.0.1:${ports.grpc}  (PaymentEventService over cleartext HTTP/2, h2c; a gRPC client's target is 127.0.0.1:${ports.grpc})`,
+    );
+    const client = paymentEventsGrpcClient(`127.0.0.1:${ports.grpc}`);
+    try {
+      expect((await recordOverGrpc(client, [{ ...event, eventId: randomUUID() }], { key })).response).toEqual({ accepted: 1, duplicates: 0 });
+    } finally {
+      client.close();
+    }
   });
 
   it('prints the admin ports\' /metrics, which the API ports do not serve', async () => {
@@ -153,7 +165,7 @@ describe('npm start on its own servers', () => {
   let stack: ChildProcess;
   let stdout = '';
   let exit: Promise<number | null>;
-  const ports = { command: 0, projector: 0, query: 0, postgres: 0, nats: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0 };
+  const ports = { command: 0, projector: 0, query: 0, postgres: 0, nats: 0, commandAdmin: 0, projectorAdmin: 0, queryAdmin: 0, grpc: 0 };
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'local-stack-own-'));
@@ -165,6 +177,7 @@ describe('npm start on its own servers', () => {
       LOCAL_DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       COMMAND_API_PORT: String(ports.command),
+      COMMAND_API_GRPC_PORT: String(ports.grpc),
       PROJECTOR_PORT: String(ports.projector),
       QUERY_API_PORT: String(ports.query),
       LOCAL_POSTGRES_PORT: String(ports.postgres),
