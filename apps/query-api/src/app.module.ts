@@ -16,17 +16,23 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
+import { MERCHANT_DATA_WATERMARK, UnimplementedMerchantDataWatermark, type MerchantDataWatermark } from './rest/merchant-data-watermark.js';
+import { MerchantMetricsController } from './rest/merchant-metrics.controller.js';
+import { MetricsApiContract } from './rest/metrics-api-contract.js';
+import { OpenApiController } from './rest/openapi.controller.js';
+import { RestFallbackController } from './rest/rest-fallback.controller.js';
 
 @Module({})
 export class QueryApiModule {
-  static forConfig(config: QueryApiSettings, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory; revocations: RevocationList }): DynamicModule {
+  static forConfig(config: QueryApiSettings, shared: { drain: DrainState; metrics: QueryApiMetrics; liveVersionCache: LiveVersionCacheFactory; revocations: RevocationList; merchantDataWatermark?: MerchantDataWatermark }): DynamicModule {
     const configRef = { provide: QueryApiConfigRef, useValue: new QueryApiConfigRef(config) };
     const liveVersionCache = { provide: LIVE_VERSION_CACHE, useValue: shared.liveVersionCache };
     return {
       module: QueryApiModule,
       global: true,
       imports: [InfrastructureModule, GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...graphqlOptions(config) })],
-      controllers: [HealthController],
+      // REST (GET /v1/...) beside GraphQL: the same service, authentication and limits.
+      controllers: [HealthController, MerchantMetricsController, OpenApiController, RestFallbackController],
       providers: [
         configRef,
         liveVersionCache,
@@ -36,10 +42,13 @@ export class QueryApiModule {
         RevocationListLifecycle,
         { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
         MerchantMetricsResolver,
+        MetricsApiContract,
+        // Until a per-merchant watermark is bound here, REST answers carry no ETag.
+        { provide: MERCHANT_DATA_WATERMARK, useValue: shared.merchantDataWatermark ?? new UnimplementedMerchantDataWatermark() },
         { provide: ReadinessProbe, inject: [PG_POOL], useFactory: (pool: pg.Pool) => queryApiReadiness(pool, config) },
         AdminListener,
       ],
-      exports: [configRef, liveVersionCache],
+      exports: [configRef, liveVersionCache, QueryApiMetrics],
     };
   }
 }

@@ -25,6 +25,8 @@ export interface QueryApiConfig {
   /** Most aliased fields in one document, so one request cannot fan out into many merchantMetrics. */
   maxAliases: number;
   maxBodyBytes: number;
+  /** Bytes of answers kept for repeated questions (QUERY_CACHE_MB); 0: no cache. */
+  answerCacheBytes: number;
 }
 
 export function loadQueryApiConfig(env: Record<string, string | undefined> = process.env): QueryApiConfig {
@@ -47,6 +49,7 @@ export function loadQueryApiConfig(env: Record<string, string | undefined> = pro
     maxComplexity: readInt(env, 'QUERY_MAX_COMPLEXITY', 500, { min: 10, max: 100_000 }),
     maxAliases: readInt(env, 'QUERY_MAX_ALIASES', 10, { min: 0, max: 1000 }),
     maxBodyBytes: readInt(env, 'MAX_REQUEST_BYTES', 64 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
+    answerCacheBytes: readInt(env, 'QUERY_CACHE_MB', 32, { min: 0, max: 16_384 }) * 1024 * 1024,
   };
 }
 

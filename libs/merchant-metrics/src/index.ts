@@ -16,6 +16,7 @@ export * from './query/metrics-reader.js';
 export * from './query/query-limits.js';
 export * from './query/freshness-reader.js';
 export * from './query/live-version-cache.js';
+export * from './query/answer-cache.js';
 export * from './query/time-buckets.js';
 export * from './query/zone-offsets.js';
 export * from './rebuild/rebuild-version.js';

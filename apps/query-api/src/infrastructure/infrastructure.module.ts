@@ -4,6 +4,8 @@ import { MERCHANT_METRICS_SERVICE } from '../merchants/queries/merchant-metrics/
 import { readerLimits, SqlMerchantMetricsService } from '../merchants/queries/merchant-metrics/sql-merchant-metrics.service.js';
 import { QueryApiConfigRef } from './config.provider.js';
 import { PreparedStatementClient } from '@app/database';
+import { AnswerCache } from '@app/merchant-metrics';
+import { QueryApiMetrics } from '../metrics/query-api.metrics.js';
 import { createQueryPool } from './query-pool.js';
 import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './tokens.js';
 
@@ -27,9 +29,20 @@ class Lifecycle implements OnApplicationShutdown {
     },
     {
       provide: MERCHANT_METRICS_SERVICE,
-      inject: [PG_POOL, QueryApiConfigRef, LIVE_VERSION_CACHE],
-      useFactory: (pool: pg.Pool, config: QueryApiConfigRef, liveVersionCache: LiveVersionCacheFactory) =>
-        new SqlMerchantMetricsService(pool, readerLimits(config.value), new PreparedStatementClient(pool), liveVersionCache(pool)),
+      inject: [PG_POOL, QueryApiConfigRef, LIVE_VERSION_CACHE, QueryApiMetrics],
+      useFactory: (pool: pg.Pool, config: QueryApiConfigRef, liveVersionCache: LiveVersionCacheFactory, metrics: QueryApiMetrics) => {
+        const bytes = config.value.answerCacheBytes;
+        const observer = {
+          hit: () => metrics.answerCacheLookups.inc({ result: 'hit' }),
+          miss: () => metrics.answerCacheLookups.inc({ result: 'miss' }),
+          stored: (held: number, entries: number) => {
+            metrics.answerCacheBytes.set(held);
+            metrics.answerCacheEntries.set(entries);
+          },
+        };
+        const cache = bytes > 0 ? new AnswerCache(bytes) : undefined;
+        return new SqlMerchantMetricsService(pool, readerLimits(config.value), new PreparedStatementClient(pool), liveVersionCache(pool), cache, observer);
+      },
     },
     Lifecycle,
   ],

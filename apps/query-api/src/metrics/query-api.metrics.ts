@@ -23,6 +23,23 @@ export class QueryApiMetrics {
     registers: [this.registry],
   });
 
+  readonly answerCacheLookups = new Counter({
+    name: 'query_api_answer_cache_lookups_total',
+    help: 'Metrics answers by how they were served: hit (from the answer cache, the merchant\'s data unchanged) or miss (read from the read model)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly answerCacheBytes = new Gauge({
+    name: 'query_api_answer_cache_bytes',
+    help: 'Estimated bytes of answers the cache holds (at most QUERY_CACHE_MB)',
+    registers: [this.registry],
+  });
+  readonly answerCacheEntries = new Gauge({
+    name: 'query_api_answer_cache_entries',
+    help: 'Answers the cache holds',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

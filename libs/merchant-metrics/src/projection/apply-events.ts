@@ -1,5 +1,5 @@
 import { advanceCheckpoint } from '../registry/checkpoints.js';
-import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import { UPSERT_MERCHANT_WATERMARKS, type ReadModelEngine } from '../schema/read-model-tables.js';
 import type { SqlClient } from '../sql-client.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
@@ -64,6 +64,7 @@ export async function applyEvents(
     // One transaction for as many events as fill maxCells cells: what a transaction builds in memory
     // grows with its cells (nine rows each in v3), and a small merchant's event is a cell of its own.
     const delta = new MetricsDelta();
+    const watermarks = new Map<string, number>();
     const from = position;
     let recordedAt = '';
     let applied = 0;
@@ -75,6 +76,7 @@ export async function applyEvents(
       }
       if (applied > 0 && delta.cells.size >= maxCells) break;
       target.logic.apply(delta, e.event, known);
+      watermarks.set(e.event.merchantId, e.position);
       position = e.position;
       recordedAt = e.recordedAt;
       applied++;
@@ -88,6 +90,7 @@ export async function applyEvents(
       cache?.prepare(partition, from);
       if (target.logic.layout === 'sketches') await writeSketchDelta(client, target.schemaName, target.engine, delta, cache && { cache, staged });
       else await writeDelta(client, target.schemaName, target.engine, delta, partition);
+      await client.query(UPSERT_MERCHANT_WATERMARKS(target.schemaName), [partition, [...watermarks.keys()], [...watermarks.values()]]);
       await client.query('commit');
     } catch (error) {
       cache?.forget(partition);

@@ -80,3 +80,30 @@ export async function freshnessFrom(
   }
   return { asOf, lagSeconds: Math.max(0, (now.getTime() - asOf.getTime()) / 1000), version };
 }
+
+/**
+ * The merchant's data watermark in `live` (its row of merchant_watermarks:
+ * the position of its latest event the version holds; null without one) and
+ * the answer's freshness, from one small statement: what a cached answer needs
+ * to be served again (valid while the watermark has not moved).
+ */
+export async function readMerchantWatermark(
+  client: SqlClient,
+  live: { schemaName: string; version: number },
+  partitions: number,
+  merchantId: string,
+): Promise<{ watermark: string | null; freshness: Freshness }> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(live.schemaName)) throw new Error(`invalid read-model schema name "${live.schemaName}"`);
+  const partition = partitionOf(merchantId, partitions);
+  const { rows } = await client.query<{ head: string; position: string; checkpoint_recorded_at: Date | null; now: Date; watermark: string | null }>(
+    `select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
+            (select w.position::text from ${live.schemaName}.merchant_watermarks w where w.merchant_id = $4) as watermark
+       from event_store.partition_heads h
+       left join projections.checkpoints k on k.projection = $1::text and k.version = $2::int and k.partition = h.partition
+      where h.partition = $3::smallint`,
+    [PROJECTION_NAME, live.version, partition, merchantId],
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
+  return { watermark: row.watermark, freshness: await freshnessFrom(client, partition, live.version, row) };
+}

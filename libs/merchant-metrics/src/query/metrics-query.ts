@@ -66,6 +66,12 @@ export interface Freshness {
 
 export interface MetricsAnswer {
   freshness: Freshness;
+  /**
+   * The merchant's data watermark the answer was read at (merchant_watermarks,
+   * in the statement's snapshot): the answer holds while it does not move.
+   * Null when the version has none for the merchant.
+   */
+  watermark?: string | null;
   /** One entry per currency seen in the range. */
   totals: MetricValues[];
   series: MetricsSeries[];

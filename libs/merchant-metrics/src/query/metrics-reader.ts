@@ -141,5 +141,5 @@ export async function readMetricsWithFreshness(
   if (rows[0] === undefined) throw new Error(`event store partition ${partition} has no head row`);
   const result = s.result(rows);
   const freshness = await freshnessFrom(client, partition, live.version, result as FreshnessColumns);
-  return { freshness, ...assembleAnswer(s.plan, query.groupBy ?? [], result, s.limits) };
+  return { freshness, watermark: (result as FreshnessColumns).watermark ?? null, ...assembleAnswer(s.plan, query.groupBy ?? [], result, s.limits) };
 }

@@ -67,6 +67,8 @@ export interface FreshnessColumns {
   checkpoint_recorded_at: Date | null;
   /** The statement's now(). */
   now: Date;
+  /** The merchant's row of merchant_watermarks in the same snapshot (bigint as text); null without one. */
+  watermark: string | null;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
@@ -133,7 +135,8 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   if (freshness) {
     ctes.push(
       `f as (
-        select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now
+        select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
+               (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
         from event_store.partition_heads h
         left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
         where h.partition = $${p + 2}::smallint
@@ -151,5 +154,5 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   return `
     with ${ctes.join(', ')}
     select ${cells},
-           ${totals}${freshness ? ', f.head, f.position, f.checkpoint_recorded_at, f.now from f' : ''}`;
+           ${totals}${freshness ? ', f.head, f.position, f.checkpoint_recorded_at, f.now, f.watermark from f' : ''}`;
 }

@@ -98,7 +98,8 @@ function build({ schemaName, groupBy, customers, freshness }: SketchSqlShape): s
   return `
     with ${m},
     f as (
-      select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now
+      select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
+             (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
       from event_store.partition_heads h
       left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
       where h.partition = $${p + 2}::smallint

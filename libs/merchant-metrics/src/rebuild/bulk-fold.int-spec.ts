@@ -21,12 +21,14 @@ const CUSTOMER_SET_TABLES: Record<string, string> = {
   metrics_daily: 'merchant_id, bucket, currency, payment_method, store_id, completed_count, gross_amount, refund_count, refund_amount, failed_count',
   customers_15m: 'merchant_id, bucket, currency, payment_method, store_id, customer_id',
   payments: 'merchant_id, payment_id, bucket',
+  merchant_watermarks: 'merchant_id, partition, position',
 };
 
 /** v3's tables, each row with its customer sketch's bytes in hex. */
 const SKETCH_LAYOUT_TABLES: Record<string, string> = {
   ...Object.fromEntries(SKETCH_TABLES.map((t) => [t.name, [...sketchTableColumnList(t).filter((c) => c !== 'customers'), `encode(customers, 'hex')`].join(', ')])),
   payments: 'merchant_id, payment_id, bucket',
+  merchant_watermarks: 'merchant_id, partition, position',
 };
 
 const tablesOf = (logicVersion: number) =>

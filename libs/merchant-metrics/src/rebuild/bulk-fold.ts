@@ -146,6 +146,12 @@ export async function bulkFoldPartition(
         await client.query(`insert into ${s}.${table} as t (${CELL_COLUMNS}) ${rollUpSql('rebuild_cells', width)} ${addTo}`);
       }
     }
+    await client.query(
+      `insert into ${s}.merchant_watermarks as t (merchant_id, partition, position)
+       select merchant_id, $1::smallint, max(position) from rebuild_events group by merchant_id
+       on conflict (merchant_id) do update set position = greatest(t.position, excluded.position)`,
+      [partition],
+    );
     if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition, target.logic.layout);
     await client.query('commit');
     return { position, events };

@@ -93,8 +93,31 @@ export async function createReadModelTables(
   } else if (engine === 'timescaledb') await createTimescaleTables(client, s);
   else await createNativeTables(client, s, layout, options.deferKeys ?? false);
   await client.query(ROLLUP_WATERMARK_TABLE(s));
+  await client.query(MERCHANT_WATERMARKS_TABLE(s));
   await grantToAppRoles(client, s);
 }
+
+/**
+ * Per merchant, the position (in its event-store partition) of its latest
+ * event in this version: it changes exactly when the merchant's data changes,
+ * so an answer computed at one watermark stays right while the watermark
+ * stays (the query API's answer cache, the REST ETag). Written with every
+ * batch by the projector and every chunk by the rebuild, in the transaction
+ * that moves the checkpoint. A merchant without a row has no known watermark
+ * (a version installed before the table existed): its answers are not cached.
+ */
+export const MERCHANT_WATERMARKS_TABLE = (s: string) =>
+  `create table if not exists ${s}.merchant_watermarks (
+     merchant_id text collate "C" primary key,
+     partition   smallint not null,
+     position    bigint   not null
+   )`;
+
+/** The upsert of merchant watermarks: $1 the partition, $2 merchant ids, $3 their latest positions. */
+export const UPSERT_MERCHANT_WATERMARKS = (s: string) =>
+  `insert into ${s}.merchant_watermarks as t (merchant_id, partition, position)
+   select m, $1::smallint, p from unnest($2::text[], $3::bigint[]) as u(m, p)
+   on conflict (merchant_id) do update set position = greatest(t.position, excluded.position)`;
 
 /**
  * The version's schema. A login that may create schemas (the database owner, a

@@ -1,8 +1,11 @@
 import type pg from 'pg';
 import { readPartitionCount } from '@app/event-store';
 import {
+  AnswerCache,
+  answerCacheKey,
   LiveVersionCache,
   queryLimits,
+  readMerchantWatermark,
   readMetricsWithFreshness,
   validateQuery,
   type MetricsAnswer,
@@ -46,12 +49,16 @@ export function readerLimits(config: {
  */
 export class SqlMerchantMetricsService implements MerchantMetricsService {
   private partitions: Promise<number> | undefined;
+  /** The version the cache's entries were read from: another one empties it. */
+  private cachedVersion: number | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly limits: QueryLimits,
     private readonly statements: SqlClient = pool,
     private readonly live = new LiveVersionCache(pool),
+    private readonly cache?: AnswerCache,
+    private readonly observer?: AnswerCacheObserver,
   ) {}
 
   async query(query: MetricsQuery, options: ReadOptions = {}, pin?: LiveVersionPin): Promise<MetricsAnswer> {
@@ -63,7 +70,37 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
       this.partitions = undefined;
       throw error;
     });
+    const partitions = await this.partitions;
+    if (this.cache === undefined) return readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
+    if (this.cachedVersion !== live.version) {
+      // A promotion or rollback: nothing read from the other version is of use.
+      this.cache.clear();
+      this.cachedVersion = live.version;
+    }
+    const key = answerCacheKey(live.version, query, options);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) {
+      // Served again only while the merchant's data is what it was: one small statement instead of the query.
+      const now = await readMerchantWatermark(this.statements, live, partitions, query.merchantId);
+      if (now.watermark === cached.watermark) {
+        this.observer?.hit();
+        return { ...cached.answer, freshness: now.freshness, watermark: now.watermark };
+      }
+      this.cache.delete(key);
+    }
+    this.observer?.miss();
     // The reader refuses an answer over the series cap while it groups the rows, before building its points.
-    return readMetricsWithFreshness(this.statements, live, await this.partitions, query, this.limits, options);
+    const answer = await readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
+    // The watermark comes from the answer's own snapshot; without one (a version older than the table) nothing is kept.
+    if (answer.watermark != null) this.cache.set(key, answer.watermark, answer);
+    this.observer?.stored(this.cache.bytes, this.cache.size);
+    return answer;
   }
+}
+
+/** Counts for /metrics: hits, misses, and what the cache holds. */
+export interface AnswerCacheObserver {
+  hit(): void;
+  miss(): void;
+  stored(bytes: number, entries: number): void;
 }

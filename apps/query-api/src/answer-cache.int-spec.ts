@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app/event-store';
+import {
+  applyEvents,
+  goLiveIfFirst,
+  installVersion,
+  merchantMetricsLogic,
+  PROJECTION_NAME,
+  readCheckpoint,
+  type PaymentEventJson,
+  type ProjectionTarget,
+} from '@app/merchant-metrics';
+import { asStoredTotals, expectedTotals, generateEvents } from '../../../libs/merchant-metrics/src/testing/index.js';
+import { startQueryApiHarness, type QueryApiHarness } from './testing/query-api-harness.js';
+
+const QUERY = `query Q($m: ID!) {
+  merchantMetrics(merchantId: $m, from: "2026-10-01T00:00:00Z", to: "2026-10-15T00:00:00Z", granularity: DAY, timeZone: "Asia/Tokyo") {
+    freshness { version }
+    totals { currency transactionCount grossAmount refundCount refundAmount failedCount uniqueCustomers }
+    series { currency points { start values { transactionCount grossAmount } } }
+  }
+}`;
+const window = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-15T00:00:00Z') };
+
+function kindOf(e: PaymentEventJson): string {
+  return e.paymentCompleted ? 'payment_completed' : e.paymentFailed ? 'payment_failed' : 'payment_refunded';
+}
+
+/**
+ * The answer cache against the real query API and PostgreSQL, with the read
+ * model written by the projector's own apply path (which keeps the merchants'
+ * watermarks): a repeated question is a hit while the merchant's data is
+ * unchanged, even when other merchants of its partition move the checkpoint,
+ * and a miss with the new figures once its own data changed.
+ */
+describe('answer cache', () => {
+  let h: QueryApiHarness;
+  let store: EventStore;
+  let partitions: number;
+  let target: ProjectionTarget;
+  const events = generateEvents({ seed: 41, count: 3000, merchants: 60, merchantPrefix: 'ac-', ...window });
+  let quiet: string;
+  let busy: string;
+
+  /** Stores events, then applies what the store holds after the checkpoint of each partition touched. */
+  async function ingest(batch: PaymentEventJson[]): Promise<void> {
+    await store.append(batch.map((e) => {
+      const payloadJson = JSON.stringify(e);
+      return { eventId: e.eventId, merchantId: e.merchantId, type: kindOf(e), occurredAt: e.occurredAt, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
+    }));
+    const client = await h.pool.connect();
+    try {
+      for (const partition of new Set(batch.map((e) => partitionOf(e.merchantId, partitions)))) {
+        const checkpoint = await readCheckpoint(client, PROJECTION_NAME, 3, partition);
+        const rows = await readPartition(client, partition, checkpoint, 1_000_000);
+        const positioned = rows.map((r) => ({ position: r.position, recordedAt: r.recordedAt, event: JSON.parse(r.payloadJson) as PaymentEventJson }));
+        await applyEvents(client, target, partition, checkpoint, positioned);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  const lookups = async () => {
+    const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+    const count = (result: string) => Number(new RegExp(`^query_api_answer_cache_lookups_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { hits: count('hit'), misses: count('miss') };
+  };
+  const ask = async (merchantId: string) => {
+    const res = await h.graphql(QUERY, { m: merchantId });
+    expect(res.body.errors).toBeUndefined();
+    return (res.body.data as { merchantMetrics: { totals: unknown[]; series: unknown[] } }).merchantMetrics;
+  };
+  const expectedFor = (merchantId: string, all: PaymentEventJson[]) =>
+    [...asStoredTotals(expectedTotals(all.filter((e) => e.merchantId === merchantId)))].map(([key, t]) => ({ key, ...t }));
+
+  beforeAll(async () => {
+    h = await startQueryApiHarness({ QUERY_CACHE_MB: '4' });
+    partitions = await readPartitionCount(h.pool);
+    store = new EventStore(h.pool, partitions);
+    const client = await h.pool.connect();
+    try {
+      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 3, partitions, codeRevision: 'test' });
+      await goLiveIfFirst(client, PROJECTION_NAME, 3);
+      target = { projection: PROJECTION_NAME, version: 3, schemaName: installed.schemaName, engine: installed.engine, logic: merchantMetricsLogic(3) };
+    } finally {
+      client.release();
+    }
+    // Two merchants of one partition: a batch of one moves the checkpoint the other's answers are read at.
+    const merchants = [...new Set(events.map((e) => e.merchantId))];
+    const byPartition = new Map<number, string[]>();
+    for (const m of merchants) byPartition.set(partitionOf(m, partitions), [...(byPartition.get(partitionOf(m, partitions)) ?? []), m]);
+    [quiet, busy] = [...byPartition.values()].find((ms) => ms.length >= 2)!;
+    await ingest(events);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('answers a repeated question from the cache while the merchant’s data is unchanged, and reads again once it changed', async () => {
+    const before = await lookups();
+    const first = await ask(quiet);
+    const second = await ask(quiet);
+    expect(second).toEqual(first);
+    expect(await lookups()).toEqual({ hits: before.hits + 1, misses: before.misses + 1 });
+    const busyFirst = await ask(busy);
+
+    // New events of `busy` only, in `quiet`'s partition: its checkpoint moves, `quiet`'s watermark does not.
+    const more = generateEvents({ seed: 42, count: 400, merchants: 60, merchantPrefix: 'ac-', ...window }).filter((e) => e.merchantId === busy);
+    expect(more.length).toBeGreaterThan(0);
+    const { rows } = await h.pool.query<{ position: string }>(
+      `select position from projections.checkpoints where projection = $1 and version = 3 and partition = $2`, [PROJECTION_NAME, partitionOf(quiet, partitions)]);
+    await ingest(more);
+    const moved = await h.pool.query<{ position: string }>(
+      `select position from projections.checkpoints where projection = $1 and version = 3 and partition = $2`, [PROJECTION_NAME, partitionOf(quiet, partitions)]);
+    expect(Number(moved.rows[0]!.position)).toBe(Number(rows[0]!.position) + more.length);
+
+    const mid = await lookups();
+    expect(await ask(quiet)).toEqual(first);
+    const busySecond = await ask(busy);
+    expect(await lookups()).toEqual({ hits: mid.hits + 1, misses: mid.misses + 1 });
+    expect(busySecond).not.toEqual(busyFirst);
+
+    // Exact figures both ways, computed from the events alone.
+    const totalsOf = (answer: { totals: unknown[] }) =>
+      (answer.totals as Array<{ currency: string; transactionCount: number; grossAmount: string; refundCount: number; refundAmount: string; failedCount: number; uniqueCustomers: number }>)
+        .map((t) => ({ currency: t.currency, completed: t.transactionCount, gross: t.grossAmount, refunds: t.refundCount, refunded: t.refundAmount, failed: t.failedCount, customers: t.uniqueCustomers }));
+    const stored = (merchantId: string, all: PaymentEventJson[]) => expectedFor(merchantId, all).map(({ key, gross, refunded, ...t }) => ({
+      currency: key.split('/')[1], completed: t.completed, gross: String(gross), refunds: t.refunds, refunded: String(refunded), failed: t.failed, customers: t.customers,
+    }));
+    expect(totalsOf(first)).toEqual(stored(quiet, events));
+    expect(totalsOf(busySecond)).toEqual(stored(busy, [...events, ...more]));
+  });
+
+  it('keeps each merchant’s answers apart, and never serves another question’s answer', async () => {
+    const tokyo = await ask(quiet);
+    const other = await h.graphql(QUERY.replace('Asia/Tokyo', 'UTC'), { m: quiet });
+    expect(other.body.errors).toBeUndefined();
+    expect((other.body.data as { merchantMetrics: unknown }).merchantMetrics).not.toEqual(tokyo);
+    expect(await ask(busy)).not.toEqual(tokyo);
+  });
+});
