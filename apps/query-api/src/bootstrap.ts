@@ -6,6 +6,7 @@ import { redactUrl } from '@app/config';
 import { appLogging, type LogOptions } from '@app/logging';
 import { LiveVersionCache } from '@app/merchant-metrics';
 import { QueryApiModule } from './app.module.js';
+import { BearerAuthenticator } from './auth/bearer-authenticator.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
 import { RevocationList, type RevocationListOptions } from './auth/revocation-list.js';
 import { GRAPHQL_PATH } from './graphql/graphql-options.js';
@@ -46,7 +47,9 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   const metrics = new QueryApiMetrics();
   observeGraphqlRequests(fastify, { path: GRAPHQL_PATH, metrics });
   const revocations = new RevocationList(config.databaseUrl, options.revocations);
-  authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, keys: config.merchantJwtKeys, revocations });
+  // One authenticator for every API of this process: the same tokens, verified-token cache and revocations.
+  const authenticator = new BearerAuthenticator(config.merchantJwtKeys, revocations);
+  authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, authenticator });
 
   const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
   const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations }), adapter, {

@@ -1,13 +1,12 @@
 import { Inject, Logger } from '@nestjs/common';
 import { Args, Context, Info, Query, Resolver } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import { NoLiveVersionError, QueryRejectedError } from '@app/merchant-metrics';
 import { assertMayRead } from '../../../auth/access-policy.js';
 import { MERCHANT_METRICS_COST } from '../../../graphql/complexity.rule.js';
-import { badUserInput, ErrorCode, graphQLError } from '../../../graphql/graphql-errors.js';
+import { metricsFailureOf } from '../../../errors/metrics-failure.js';
+import { graphQLError } from '../../../graphql/graphql-errors.js';
 import type { QueryContext } from '../../../graphql/query-context.js';
 import { QueryApiConfigRef } from '../../../infrastructure/config.provider.js';
-import { isStatementTimeout } from '../../../infrastructure/query-pool.js';
 import { QueryApiMetrics } from '../../../metrics/query-api.metrics.js';
 import { MerchantMetricsArgs } from './merchant-metrics.args.js';
 import { toMetricsQuery, toMetricsResult } from './merchant-metrics.mapper.js';
@@ -44,16 +43,9 @@ export class MerchantMetricsResolver {
       this.prometheus.freshnessLag.set(answer.freshness.lagSeconds);
       return toMetricsResult(answer);
     } catch (error) {
-      if (error instanceof QueryRejectedError) throw badUserInput(error.message);
-      if (error instanceof NoLiveVersionError) throw graphQLError(ErrorCode.UNAVAILABLE, 'the metrics read model has no live version yet; retry later');
-      if (isStatementTimeout(error)) {
-        // The merchant gets a code to act on; operators get the question, to see what runs long.
-        this.logger.warn(`statement timeout: ${query.merchantId} ${query.granularity} ${query.from.toISOString()}..${query.to.toISOString()} ${query.timeZone} groupBy [${query.groupBy.join(', ')}]`);
-        throw graphQLError(
-          ErrorCode.QUERY_TIMEOUT,
-          `the question took longer than ${this.config.value.statementTimeoutMs} ms and was cancelled; ask for a shorter range, a coarser granularity or fewer groupBy dimensions, or retry later`,
-        );
-      }
+      // The same codes and messages as the REST API's problems.
+      const failure = metricsFailureOf(error, query, this.config.value.statementTimeoutMs, this.logger);
+      if (failure !== undefined) throw graphQLError(failure.code, failure.message);
       throw error;
     }
   }
