@@ -1,5 +1,9 @@
+import { PROTOCOLS, type Protocol } from './load.js';
+
 /** Command-line settings of bench:ingest. */
 export interface BenchSettings {
+  /** Measured one after the other, each on a fresh database and API process, with the same events. */
+  protocols: Protocol[];
   /** Concurrent producers (one request in flight each). */
   producers: number;
   /** Events per request. */
@@ -34,16 +38,18 @@ export interface BenchSettings {
   keep: boolean;
 }
 
-const USAGE = `usage: npm run bench:ingest -- [--producers K] [--batch N] [--seconds S] [--warmup S] [--pool N]
+const USAGE = `usage: npm run bench:ingest -- [--protocols connect,grpc] [--producers K] [--batch N] [--seconds S] [--warmup S] [--pool N]
        [--max-in-flight N] [--publish-batch N] [--append-concurrency N] [--append-group-events N] [--workers N]
        [--merchants N] [--copy-rows N] [--copy-statements N]
        [--wait-sample-ms MS] [--cpu-prof DIR] [--json FILE] [--keep]
+  protocols: connect (JSON), connect-proto (binary protobuf), grpc (binary protobuf over HTTP/2); default connect,grpc
   env BENCH_API_CPU_PROF=DIR is the same as --cpu-prof DIR`;
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = process.env): BenchSettings {
   const settings: BenchSettings = {
+    protocols: ['connect', 'grpc'],
     producers: 8,
     batch: 1000,
     seconds: 20,
@@ -91,6 +97,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     if (flag === '--keep') { settings.keep = true; continue; }
     if (flag === '--cpu-prof') { settings.cpuProfDir = value(); continue; }
     if (flag === '--json') { settings.jsonOut = value(); continue; }
+    if (flag === '--protocols') { settings.protocols = parseProtocols(value()); continue; }
     const spec = ints[flag];
     if (!spec) throw new UsageError(`unknown option ${arg}\n${USAGE}`);
     const raw = value();
@@ -99,6 +106,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     (settings as unknown as Record<string, number>)[spec[0]] = n;
   }
   return settings;
+}
+
+function parseProtocols(raw: string): Protocol[] {
+  const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const unknown = names.filter((name) => !(PROTOCOLS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) throw new UsageError(`--protocols takes a list of ${PROTOCOLS.join(', ')}; got "${raw}"\n${USAGE}`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--protocols names a protocol twice: "${raw}"`);
+  return names as Protocol[];
 }
 
 /** The number after `name` in `argv` (`--clients 8`), or `fallback` when `name` is absent. */

@@ -1,7 +1,18 @@
 import http from 'node:http';
+import http2 from 'node:http2';
+import { fromBinary } from '@bufbuild/protobuf';
+import { RecordPaymentEventsResponseSchema } from '@app/contracts';
 import { EventFactory } from './workload.js';
 
 export const RECORD_PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
+
+/**
+ * How the load reaches the command API: `connect`, JSON over HTTP/1.1 (what the benches always
+ * sent); `connect-proto`, the same events in binary protobuf (`application/proto`); `grpc`, binary
+ * protobuf in a gRPC frame over HTTP/2 on the gRPC port, one connection per producer.
+ */
+export type Protocol = 'connect' | 'connect-proto' | 'grpc';
+export const PROTOCOLS: readonly Protocol[] = ['connect', 'connect-proto', 'grpc'];
 
 /**
  * Request bodies built before the timed window. When they run out (the API
@@ -13,7 +24,12 @@ export class BodySource {
   private readonly retries: Buffer[] = [];
   generatedLate = 0;
 
-  constructor(private readonly prebuilt: Buffer[], private readonly factory: EventFactory, private readonly batch: number) {}
+  constructor(
+    private readonly prebuilt: Buffer[],
+    private readonly factory: EventFactory,
+    private readonly batch: number,
+    private readonly encode: (json: Buffer) => Buffer = (json) => json,
+  ) {}
 
   /** `seed`: sources used in one run need seeds of their own, or their event ids repeat. */
   static prebuild(count: number, batch: number, merchants: number, occurredWithinMs?: number, seed = 0xbeef): BodySource {
@@ -27,6 +43,15 @@ export class BodySource {
     return this.prebuilt.length;
   }
 
+  /**
+   * The same pre-built events, each body re-encoded (before any is taken; bodies made late are
+   * encoded as they are made), so that several protocols can be sent the same events.
+   */
+  encoded(encode: (json: Buffer) => Buffer): BodySource {
+    if (this.next > 0) throw new Error('encoded() must be called before any body is taken');
+    return new BodySource(this.prebuilt.map(encode), this.factory, this.batch, encode);
+  }
+
   take(): Buffer {
     const retry = this.retries.pop();
     if (retry) return retry;
@@ -37,7 +62,7 @@ export class BodySource {
       return body;
     }
     this.generatedLate++;
-    return this.factory.nextBody(this.batch);
+    return this.encode(this.factory.nextBody(this.batch));
   }
 
   /** A body refused with resource_exhausted (nothing stored) is sent again. */
@@ -61,20 +86,25 @@ function emptyCounts(): PhaseCounts {
   return { ok: 0, exhausted: 0, other: 0, accepted: 0, duplicates: 0, latenciesMs: [] };
 }
 
+/** What one request came to: `exhausted` (resource_exhausted, nothing stored) is sent again. */
 interface Response {
-  status: number;
-  body: string;
+  outcome: 'ok' | 'exhausted' | 'other';
+  accepted: number;
+  duplicates: number;
+  /** For the report, when it is `other`. */
+  detail: string;
 }
+
+type Sender = (body: Buffer) => Promise<Response>;
 
 /**
  * K producers, each with one request in flight at a time over its own
  * keep-alive connection, sending pre-built batches as fast as the API answers.
+ * `url` is the Connect port's for `connect` and `connect-proto`, the gRPC port's for `grpc`.
  */
 export class LoadGenerator {
-  private readonly agent: http.Agent;
-  private readonly host: string;
-  private readonly port: number;
-  private readonly headers: Record<string, string>;
+  private readonly send: Sender;
+  private readonly closeTransport: () => void;
   private stopping = false;
   private loops: Promise<void>[] = [];
   private windowStart = Infinity;
@@ -84,12 +114,10 @@ export class LoadGenerator {
   /** The first few non-200, non-429 answers, for the report. */
   readonly errorSamples: string[] = [];
 
-  constructor(baseUrl: string, key: string, private readonly producers: number, private readonly bodies: BodySource) {
-    const url = new URL(baseUrl);
-    this.host = url.hostname;
-    this.port = Number(url.port);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: producers, maxFreeSockets: producers });
-    this.headers = { 'content-type': 'application/json', 'connect-protocol-version': '1', authorization: `Bearer ${key}` };
+  constructor(baseUrl: string, key: string, private readonly producers: number, private readonly bodies: BodySource, protocol: Protocol = 'connect') {
+    const transport = protocol === 'grpc' ? grpcSender(baseUrl, key) : connectSender(baseUrl, key, producers, protocol === 'connect-proto');
+    this.send = transport.send;
+    this.closeTransport = transport.close;
   }
 
   start(): void {
@@ -109,7 +137,7 @@ export class LoadGenerator {
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.loops);
-    this.agent.destroy();
+    this.closeTransport();
   }
 
   private async produce(): Promise<void> {
@@ -118,53 +146,113 @@ export class LoadGenerator {
       const started = performance.now();
       let response: Response;
       try {
-        response = await this.post(body);
+        response = await this.send(body);
       } catch (error) {
-        response = { status: 0, body: (error as Error).message };
+        response = { outcome: 'other', accepted: 0, duplicates: 0, detail: (error as Error).message };
       }
       const finished = performance.now();
       const inWindow = finished >= this.windowStart && finished <= this.windowEnd;
       for (const counts of inWindow ? [this.total, this.window] : [this.total]) this.count(counts, response, finished - started);
-      if (response.status === 429) {
+      if (response.outcome === 'exhausted') {
         this.bodies.giveBack(body);
         await sleep(10);
-      } else if (response.status !== 200) {
-        if (this.errorSamples.length < 5) this.errorSamples.push(`${response.status} ${response.body.slice(0, 200)}`);
+      } else if (response.outcome === 'other') {
+        if (this.errorSamples.length < 5) this.errorSamples.push(response.detail.slice(0, 200));
         await sleep(100);
       }
     }
   }
 
   private count(counts: PhaseCounts, response: Response, latencyMs: number): void {
-    if (response.status === 200) {
-      const answer = JSON.parse(response.body) as { accepted?: number; duplicates?: number };
+    if (response.outcome === 'ok') {
       counts.ok++;
-      counts.accepted += answer.accepted ?? 0;
-      counts.duplicates += answer.duplicates ?? 0;
+      counts.accepted += response.accepted;
+      counts.duplicates += response.duplicates;
       counts.latenciesMs.push(latencyMs);
-    } else if (response.status === 429) {
+    } else if (response.outcome === 'exhausted') {
       counts.exhausted++;
     } else {
       counts.other++;
     }
   }
+}
 
-  private post(body: Buffer): Promise<Response> {
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        { host: this.host, port: this.port, path: RECORD_PATH, method: 'POST', agent: this.agent, headers: { ...this.headers, 'content-length': String(body.length) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      request.setTimeout(120_000, () => request.destroy(new Error('request timed out after 120 s')));
-      request.on('error', reject);
-      request.end(body);
+/** Connect unary over HTTP/1.1 keep-alive connections, one per producer. */
+function connectSender(baseUrl: string, key: string, producers: number, binary: boolean): { send: Sender; close(): void } {
+  const url = new URL(baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: producers, maxFreeSockets: producers });
+  const headers = { 'content-type': binary ? 'application/proto' : 'application/json', 'connect-protocol-version': '1', authorization: `Bearer ${key}` };
+  const send: Sender = (body) => new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: url.hostname, port: Number(url.port), path: RECORD_PATH, method: 'POST', agent, headers: { ...headers, 'content-length': String(body.length) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const answer = Buffer.concat(chunks);
+          if (res.statusCode === 200) {
+            const counts = binary ? fromBinary(RecordPaymentEventsResponseSchema, answer) : (JSON.parse(answer.toString('utf8')) as { accepted?: number; duplicates?: number });
+            resolve({ outcome: 'ok', accepted: counts.accepted ?? 0, duplicates: counts.duplicates ?? 0, detail: '' });
+          } else {
+            resolve({ outcome: res.statusCode === 429 ? 'exhausted' : 'other', accepted: 0, duplicates: 0, detail: `${res.statusCode} ${answer.toString('utf8')}` });
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    request.setTimeout(120_000, () => request.destroy(new Error('request timed out after 120 s')));
+    request.on('error', reject);
+    request.end(body);
+  });
+  return { send, close: () => agent.destroy() };
+}
+
+/**
+ * Unary gRPC calls over HTTP/2, as a gRPC client library makes them (the bodies are framed
+ * already), on one connection per producer: a pool of sessions taken in turn, each producer
+ * keeping one call in flight.
+ */
+function grpcSender(baseUrl: string, key: string): { send: Sender; close(): void } {
+  const idle: http2.ClientHttp2Session[] = [];
+  const all = new Set<http2.ClientHttp2Session>();
+  const session = () => {
+    const open = idle.pop();
+    if (open && !open.closed && !open.destroyed) return open;
+    const created = http2.connect(baseUrl);
+    created.on('error', () => undefined);
+    created.on('close', () => all.delete(created));
+    all.add(created);
+    return created;
+  };
+  const send: Sender = (body) => new Promise((resolve, reject) => {
+    const connection = session();
+    const stream = connection.request({
+      ':method': 'POST', ':path': RECORD_PATH, 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${key}`,
     });
-  }
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    let message = '';
+    const take = (headers: http2.IncomingHttpHeaders) => {
+      if (headers['grpc-status'] !== undefined) status = String(headers['grpc-status']);
+      if (headers['grpc-message'] !== undefined) message = decodeURIComponent(String(headers['grpc-message']));
+    };
+    stream.setTimeout(120_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      idle.push(connection);
+      if (status === '0') {
+        const counts = fromBinary(RecordPaymentEventsResponseSchema, Buffer.concat(chunks).subarray(5));
+        resolve({ outcome: 'ok', accepted: counts.accepted, duplicates: counts.duplicates, detail: '' });
+      } else {
+        resolve({ outcome: status === '8' ? 'exhausted' : 'other', accepted: 0, duplicates: 0, detail: `grpc-status ${status ?? 'none'} ${message}` });
+      }
+    });
+    stream.end(body);
+  });
+  return { send, close: () => { for (const s of all) s.close(); } };
 }
 
 function sleep(ms: number): Promise<void> {

