@@ -15,6 +15,9 @@ import type { QueryApiSettings } from './infrastructure/config.provider.js';
 import type { LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
+import type { MerchantDataWatermark } from './rest/merchant-data-watermark.js';
+import { authenticateRestRequests } from './rest/rest-authentication.hook.js';
+import { MAX_URL_LENGTH } from './rest/rest-paths.js';
 
 export interface StartOptions extends LogOptions {
   /**
@@ -25,6 +28,8 @@ export interface StartOptions extends LogOptions {
   liveVersionCache?: LiveVersionCacheFactory;
   /** How the list of revoked tokens is kept; tests read it more often, or less, than the defaults. */
   revocations?: RevocationListOptions;
+  /** Bound to MERCHANT_DATA_WATERMARK instead of the module's own: tests give one to switch the REST API's ETags on. */
+  merchantDataWatermark?: MerchantDataWatermark;
 }
 
 /** Builds and starts the query API; main.ts and the tests both start it this way. */
@@ -33,7 +38,14 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   // keep-alive connections are closed so clients reconnect to another instance.
   // Fastify logs through the app's logger, each request's lines with its id (X-Request-Id when well-formed), sent back first.
   const logging = appLogging('query-api', options);
-  const adapter = new FastifyAdapter({ ...logging.fastify, bodyLimit: config.maxBodyBytes, forceCloseConnections: 'idle', return503OnClosing: false });
+  // maxParamLength: the REST API's merchant id may be as long as any URL it accepts (its hook bounds the URL).
+  const adapter = new FastifyAdapter({
+    ...logging.fastify,
+    bodyLimit: config.maxBodyBytes,
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_URL_LENGTH },
+  });
   const fastify = adapter.getInstance();
   logging.attach(fastify);
 
@@ -50,9 +62,10 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   // One authenticator for every API of this process: the same tokens, verified-token cache and revocations.
   const authenticator = new BearerAuthenticator(config.merchantJwtKeys, revocations);
   authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, authenticator });
+  authenticateRestRequests(fastify, { authenticator });
 
   const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
-  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations }), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations, merchantDataWatermark: options.merchantDataWatermark }), adapter, {
     logger: logging.nest,
   });
   app.enableShutdownHooks();

@@ -6,3 +6,5 @@
  * on schema identity. Import runtime values from here, types from 'graphql'.
  */
 export { getOperationAST, GraphQLError, GraphQLScalarType, Kind } from 'graphql/index.js';
+// For the REST API, which reads the schema's types (rest/graphql-json-schema.ts) and coerces its parameters with them.
+export { coerceInputValue, getNamedType, isEnumType, isListType, isNonNullType, isObjectType, isScalarType } from 'graphql/index.js';

@@ -1,0 +1,27 @@
+/**
+ * The version of one merchant's data in one read-model version: a string that
+ * changes whenever anything of that merchant's read-model rows changes (an
+ * event projected, a rebuild's fold). The REST API's ETags are made of it
+ * (etag.ts), so it must never stay the same across a change of the data.
+ */
+export interface MerchantDataWatermark {
+  watermark(merchantId: string, liveVersion: number): Promise<string>;
+}
+
+export const MERCHANT_DATA_WATERMARK = Symbol('MerchantDataWatermark');
+
+/**
+ * Bound until the read side has a per-merchant watermark: it reads nothing,
+ * and while it is the one bound the REST API sends no ETag and ignores
+ * If-None-Match (see etagsEnabled), so it is never called.
+ */
+export class UnimplementedMerchantDataWatermark implements MerchantDataWatermark {
+  async watermark(): Promise<string> {
+    throw new Error('not implemented: no per-merchant data watermark is bound to MERCHANT_DATA_WATERMARK');
+  }
+}
+
+/** Whether answers get ETags: only with a real watermark. */
+export function etagsEnabled(watermark: MerchantDataWatermark): boolean {
+  return !(watermark instanceof UnimplementedMerchantDataWatermark);
+}
