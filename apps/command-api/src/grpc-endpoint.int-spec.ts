@@ -359,6 +359,37 @@ describe('the gRPC protocol', () => {
   });
 });
 
+describe('gRPC request logs', () => {
+  let h: CommandApiHarness;
+  let client: PaymentEventsGrpcClient;
+  const lines: string[] = [];
+  const completions = (reqId: string) =>
+    lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((r) => r.msg === 'request completed' && r.reqId === reqId);
+  beforeAll(async () => {
+    h = await startCommandApiHarness({}, { write: (line: string) => void lines.push(line) });
+    client = paymentEventsGrpcClient(h.grpcTarget!);
+  });
+  afterAll(async () => {
+    client?.close();
+    await h?.close();
+  });
+
+  it('writes one completion line per call with its request id and gRPC status, and never the key', async () => {
+    expect((await recordOverGrpc(client, [completedEvent()], { key: h.key, requestId: 'grpc-log-1' })).response).toEqual({ accepted: 1, duplicates: 0 });
+    expect((await recordOverGrpc(client, [completedEvent()], { key: 'pk_not-a-key', requestId: 'grpc-log-2' })).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+    const line = (grpcStatus: number, reqId: string) => ({
+      level: 'info', time: expect.any(String), app: 'command-api', pid: process.pid, reqId,
+      protocol: 'grpc', method: 'POST', url: RECORD_PAYMENT_EVENTS_PATH, status: 200, grpcStatus, durationMs: expect.any(Number), msg: 'request completed',
+    });
+    await eventually(() => {
+      expect(completions('grpc-log-1')).toEqual([line(0, 'grpc-log-1')]);
+      expect(completions('grpc-log-2')).toEqual([line(16, 'grpc-log-2')]);
+    });
+    expect(lines.join('')).not.toContain(h.key);
+    expect(lines.join('')).not.toContain('pk_not-a-key');
+  });
+});
+
 describe('gRPC over TLS', () => {
   let h: CommandApiHarness;
   let dir: string;

@@ -5,6 +5,7 @@ import { createProducerApp } from '@app/access';
 import { loadCommandApiConfig, type CommandApiConfig } from '@app/config';
 import { PaymentEventService } from '@app/contracts';
 import { createKysely, createPool } from '@app/database';
+import type { LogOptions } from '@app/logging';
 import { NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import type pg from 'pg';
 import { AdminListener } from '../admin/admin-listener.js';
@@ -27,7 +28,8 @@ export interface CommandApiHarness {
   close(): Promise<void>;
 }
 
-export async function startCommandApiHarness(env: Record<string, string> = {}): Promise<CommandApiHarness> {
+/** `logs`: where the app's log lines go (silent unless TEST_LOGS=1 otherwise). */
+export async function startCommandApiHarness(env: Record<string, string> = {}, logs?: LogOptions['logs']): Promise<CommandApiHarness> {
   const database = await testDatabase();
   const nats = await NatsServerProcess.start();
   const pool = createPool({ connectionString: database.url, max: 4 });
@@ -41,7 +43,7 @@ export async function startCommandApiHarness(env: Record<string, string> = {}): 
     COMMAND_API_GRPC_PORT: '0',
     ...env,
   });
-  const app = await startCommandApi(config, { logger: process.env.TEST_LOGS === '1' });
+  const app = await startCommandApi(config, logs ? { logs } : { logger: process.env.TEST_LOGS === '1' });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return {
     url,
