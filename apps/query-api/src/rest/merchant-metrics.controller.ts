@@ -42,6 +42,9 @@ export class MerchantMetricsController {
   private readonly limits: QueryLimits;
   /** Set only when a real watermark is bound: then answers have ETags. */
   private readonly live: LiveVersionCache | undefined;
+  /** When a failing watermark was last logged: once a minute is enough to see it, every request would flood the log. */
+  private watermarkWarnedAt = -Infinity;
+  private watermarkFailures = 0;
 
   constructor(
     @Inject(MERCHANT_METRICS_SERVICE) private readonly metrics: MerchantMetricsService,
@@ -99,7 +102,12 @@ export class MerchantMetricsController {
       const watermark = await this.watermarks.watermark(query.merchantId, liveVersion);
       return etagOf({ liveVersion, watermark, query: etagQuery(query, revision) });
     } catch (error) {
-      this.logger.warn(`no ETag for ${query.merchantId}: the data watermark could not be read (${(error as Error).message})`);
+      this.watermarkFailures++;
+      if (Date.now() - this.watermarkWarnedAt >= 60_000) {
+        this.logger.warn(`answers go without ETag: the data watermark could not be read ${this.watermarkFailures} time(s) since the last warning, lately for ${query.merchantId} (${(error as Error).message})`);
+        this.watermarkWarnedAt = Date.now();
+        this.watermarkFailures = 0;
+      }
       return undefined;
     }
   }

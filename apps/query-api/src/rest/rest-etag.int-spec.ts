@@ -14,9 +14,11 @@ const WEAK_TAG = /^W\/"[A-Za-z0-9_-]{43}"$/;
 class SetWatermark implements MerchantDataWatermark {
   readonly marks = new Map<string, string>();
   readonly asked: Array<[string, number]> = [];
+  failing = false;
 
   async watermark(merchantId: string, liveVersion: number): Promise<string> {
     this.asked.push([merchantId, liveVersion]);
+    if (this.failing) throw new Error('watermark unreadable');
     return this.marks.get(merchantId) ?? 'w-0';
   }
 }
@@ -110,6 +112,18 @@ describe('ETags with a watermark bound', () => {
     while (promoted.status === 304 && Date.now() < deadline);
     expect([promoted.status, promoted.headers.get('etag') === after, (promoted.body as { freshness: { version: number } }).freshness.version]).toEqual([200, false, 2]);
     expect(watermark.asked.at(-1)).toEqual([MERCHANT, 2]);
+  });
+
+  it('answers in full, without a tag, when the watermark cannot be read', async () => {
+    const etag = (await ask(DAY)).headers.get('etag')!;
+    watermark.failing = true;
+    try {
+      const res = await ask(DAY, { 'if-none-match': etag });
+      // (Version 2, empty, went live in the test before.)
+      expect([res.status, res.headers.get('etag'), res.headers.get('cache-control'), res.body]).toEqual([200, null, 'private, no-cache', expect.objectContaining({ totals: [] })]);
+    } finally {
+      watermark.failing = false;
+    }
   });
 
   it('judges the token and the question before any tag: 403 and 400 whatever If-None-Match says', async () => {
