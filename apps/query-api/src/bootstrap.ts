@@ -9,6 +9,7 @@ import { QueryApiModule } from './app.module.js';
 import { BearerAuthenticator } from './auth/bearer-authenticator.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
 import { RevocationList, type RevocationListOptions } from './auth/revocation-list.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { GRAPHQL_PATH } from './graphql/graphql-options.js';
 import { DrainState } from './health/drain-state.js';
 import type { QueryApiSettings } from './infrastructure/config.provider.js';
@@ -63,6 +64,8 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   const authenticator = new BearerAuthenticator(config.merchantJwtKeys, revocations);
   authenticateGraphqlRequests(fastify, { path: GRAPHQL_PATH, authenticator });
   authenticateRestRequests(fastify, { authenticator });
+  // The merchants' web dashboard: static files, whose requests to /graphql are authenticated as any client's.
+  void fastify.register(dashboardRoutes);
 
   const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
   const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations, merchantDataWatermark: options.merchantDataWatermark }), adapter, {
