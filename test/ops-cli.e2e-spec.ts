@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,6 +142,34 @@ describe('ops CLI', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('tokens merchant --link prints the dashboard sign-in link last, the token in its fragment, at QUERY_API_URL or the running local stack', async () => {
+    const secret = `ops-e2e-secret-${randomBytes(12).toString('hex')}`;
+    const given = await ops(['tokens', 'merchant', 'm-link-1', '--link'], { MERCHANT_JWT_SECRET: secret, QUERY_API_URL: 'https://analytics.example.com', DATABASE_URL: undefined });
+    expect(given.stderr).toBe('');
+    expect(given.code).toBe(0);
+    const [token, link] = given.stdout.trimEnd().split('\n').slice(-2);
+    expect(link).toBe(`https://analytics.example.com/dashboard#token=${token}`);
+    expect((await jwtVerify(token!, new TextEncoder().encode(secret))).payload.merchantId).toBe('m-link-1');
+
+    // Without QUERY_API_URL: the URL and the secret that npm start wrote in its state file.
+    const dataDir = mkdtempSync(join(tmpdir(), 'ops-link-'));
+    try {
+      const stackSecret = `stack-secret-${randomBytes(12).toString('hex')}`;
+      writeFileSync(join(dataDir, 'local-stack.json'), JSON.stringify({ queryApiUrl: 'http://127.0.0.1:14001', merchantJwtSecret: stackSecret }));
+      const local = await ops(['tokens', 'merchant', 'm-link-2', '--link'], { LOCAL_DATA_DIR: dataDir, DATABASE_URL: undefined, MERCHANT_JWT_SECRET: undefined });
+      expect(local.code).toBe(0);
+      const [localToken, localLink] = local.stdout.trimEnd().split('\n').slice(-2);
+      expect(localLink).toBe(`http://127.0.0.1:14001/dashboard#token=${localToken}`);
+      expect((await jwtVerify(localToken!, new TextEncoder().encode(stackSecret))).payload.merchantId).toBe('m-link-2');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+
+    const bad = await ops(['tokens', 'merchant', 'm-link-3', '--link'], { MERCHANT_JWT_SECRET: secret, QUERY_API_URL: 'ftp://example.com', DATABASE_URL: undefined });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('ops: QUERY_API_URL: the query API\'s URL must be http or https, got "ftp://example.com"');
   });
 
   it('tokens signs with the key MERCHANT_JWT_SIGNING_KID names among MERCHANT_JWT_KEYS, and refuses to guess among several', async () => {

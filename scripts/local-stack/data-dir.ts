@@ -60,6 +60,8 @@ export interface LocalStackState {
   databaseUrl: string;
   natsUrl: string;
   commandApiUrl: string;
+  /** Where the query API listens (`npm run ops -- tokens merchant ID --link` makes its dashboard link with it). */
+  queryApiUrl: string;
   /** The secret merchant tokens are signed with (`npm run ops -- tokens …` reads it here). */
   merchantJwtSecret: string;
   /** Lets the ops CLI tell a running stack from a file left by a crash. */

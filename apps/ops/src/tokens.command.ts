@@ -1,12 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { issueMerchantToken, parseTokenTtl, revokeMerchantToken, type MerchantPrincipal } from '@app/access';
+import { dashboardLink, issueMerchantToken, parseTokenTtl, revokeMerchantToken, type MerchantPrincipal } from '@app/access';
 import { DEFAULT_MERCHANT_JWT_KID, DEV_MERCHANT_JWT_SECRET, loadMerchantJwtKeys } from '@app/config';
 import { OpsError, type CommandGroup, type OpsContext } from './cli.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const DEFAULT_TTL = '24h';
+
+/** What the running local stack wrote in its state file (`npm start`), if there is one. */
+function localStackState(env: NodeJS.ProcessEnv): { merchantJwtSecret?: unknown; queryApiUrl?: unknown } | undefined {
+  const stateFile = resolve(repoRoot, env.LOCAL_DATA_DIR || '.data', 'local-stack.json');
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as { merchantJwtSecret?: unknown; queryApiUrl?: unknown };
+  } catch {
+    throw new OpsError(`${stateFile} is not valid JSON; remove it and run npm start again`);
+  }
+}
 
 /**
  * The key to sign with, as the query API would verify it: MERCHANT_JWT_KEYS and
@@ -24,22 +35,34 @@ function resolveSigningKey(env: NodeJS.ProcessEnv = process.env): { key: { kid: 
     const source = signingKid === DEFAULT_MERCHANT_JWT_KID && env.MERCHANT_JWT_SECRET ? 'MERCHANT_JWT_SECRET' : 'MERCHANT_JWT_KEYS';
     return { key: { kid: signingKid, secret: keys.get(signingKid)! }, source };
   }
-  const stateFile = resolve(repoRoot, env.LOCAL_DATA_DIR || '.data', 'local-stack.json');
-  if (existsSync(stateFile)) {
-    let state: { merchantJwtSecret?: unknown };
-    try {
-      state = JSON.parse(readFileSync(stateFile, 'utf8')) as typeof state;
-    } catch {
-      throw new OpsError(`${stateFile} is not valid JSON; remove it and run npm start again`);
-    }
-    if (typeof state.merchantJwtSecret === 'string' && state.merchantJwtSecret) {
-      return { key: { kid: DEFAULT_MERCHANT_JWT_KID, secret: state.merchantJwtSecret }, source: 'the local stack' };
-    }
+  const state = localStackState(env);
+  if (typeof state?.merchantJwtSecret === 'string' && state.merchantJwtSecret) {
+    return { key: { kid: DEFAULT_MERCHANT_JWT_KID, secret: state.merchantJwtSecret }, source: 'the local stack' };
   }
   return { key: { kid: DEFAULT_MERCHANT_JWT_KID, secret: DEV_MERCHANT_JWT_SECRET }, source: 'the development default (MERCHANT_JWT_SECRET is unset)' };
 }
 
-async function printToken(context: OpsContext, principal: MerchantPrincipal, ttlText: string | undefined): Promise<void> {
+/**
+ * Where merchants reach the query API, for a dashboard link: QUERY_API_URL
+ * (what they type, behind whatever proxy), else the running local stack's,
+ * else the default port on loopback.
+ */
+function queryApiUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.QUERY_API_URL) return env.QUERY_API_URL;
+  const state = localStackState(env);
+  if (typeof state?.queryApiUrl === 'string' && state.queryApiUrl) return state.queryApiUrl;
+  return `http://127.0.0.1:${env.QUERY_API_PORT || 4001}`;
+}
+
+function signInLink(token: string): string {
+  try {
+    return dashboardLink(queryApiUrl(), token);
+  } catch (error) {
+    throw new OpsError(`QUERY_API_URL: ${(error as Error).message}`);
+  }
+}
+
+async function printToken(context: OpsContext, principal: MerchantPrincipal, ttlText: string | undefined, link = false): Promise<void> {
   const ttlSeconds = parseTokenTtl(ttlText ?? DEFAULT_TTL);
   const { key, source } = resolveSigningKey();
   const { token, jti, kid, expiresAt } = await issueMerchantToken(key, principal, { ttlSeconds });
@@ -48,8 +71,9 @@ async function printToken(context: OpsContext, principal: MerchantPrincipal, ttl
   // The secret itself is never printed; only where it came from.
   context.out(`token for ${who}, expires ${expires}, signed with key "${kid}" from ${source}`);
   context.out(`jti ${jti} (to revoke it: npm run ops -- tokens revoke ${jti} --expires-at ${expires})`);
-  // Alone on the last line, so scripts can take it with `tail -n 1`.
+  // Alone on the last line, so scripts can take it with `tail -n 1`; with --link, the dashboard's sign-in link is.
   context.out(token);
+  if (link) context.out(signInLink(token));
 }
 
 function parseExpiry(text: string | undefined): Date | undefined {
@@ -67,10 +91,12 @@ export const tokensCommands: CommandGroup = {
     {
       name: 'merchant',
       args: ['MERCHANT_ID'],
-      options: { ttl: 'DURATION' },
-      summary: `a token that reads one merchant's metrics (default ttl ${DEFAULT_TTL}); prints its jti, and the token as the last line`,
+      options: { ttl: 'DURATION', link: '' },
+      summary:
+        `a token that reads one merchant's metrics (default ttl ${DEFAULT_TTL}); prints its jti, and the token as the last line ` +
+        '(with --link, then the dashboard sign-in link, http://<query API>/dashboard#token=…, QUERY_API_URL or the local stack\'s)',
       async run(context, [merchantId], options) {
-        await printToken(context, { kind: 'merchant', merchantId: merchantId! }, options.ttl);
+        await printToken(context, { kind: 'merchant', merchantId: merchantId! }, options.ttl, options.link !== undefined);
       },
     },
     {
