@@ -1,6 +1,7 @@
 // What `npm start` and `npm test` need before any TypeScript can run: the npm
-// packages and a nats-server binary. Plain JavaScript with no npm dependencies,
-// because it runs on a fresh clone before `npm install`.
+// packages, a nats-server binary and, for `npm test`, chromium (the dashboard's
+// browser test). Plain JavaScript with no npm dependencies, because it runs on
+// a fresh clone before `npm install`.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -64,6 +65,19 @@ export function findExecutable(name) {
   return undefined;
 }
 
+/** Installs Debian packages as root, or through sudo; `what` names them in the messages. */
+function aptInstall(packages, what) {
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot && !findExecutable('sudo')) {
+    throw new EnsureError(`${what} is missing; install it as root with: apt-get update && apt-get install -y ${packages.join(' ')}`);
+  }
+  const prefix = isRoot ? [] : ['sudo'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const [command, ...rest] = [...prefix, 'apt-get'];
+  run(command, [...rest, 'update'], { env });
+  run(command, [...rest, 'install', '-y', ...packages], { env });
+}
+
 const NATS_HELP = [
   'nats-server (2.9 or later, with JetStream) is needed but was not found, and apt-get is not available to install it.',
   'Install it yourself, then run the command again:',
@@ -86,20 +100,40 @@ export function ensureNatsServer() {
   let found = findExecutable('nats-server');
   if (!found) {
     if (!findExecutable('apt-get')) throw new EnsureError(NATS_HELP);
-    const isRoot = process.getuid?.() === 0;
-    if (!isRoot && !findExecutable('sudo')) {
-      throw new EnsureError('nats-server is missing; install it as root with: apt-get update && apt-get install -y nats-server');
-    }
-    const prefix = isRoot ? [] : ['sudo'];
     console.error('nats-server not found: installing it from Debian packages');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    const [command, ...rest] = [...prefix, 'apt-get'];
-    run(command, [...rest, 'update'], { env });
-    run(command, [...rest, 'install', '-y', 'nats-server'], { env });
+    aptInstall(['nats-server'], 'nats-server');
     found = findExecutable('nats-server');
     if (!found) throw new EnsureError('apt-get installed nats-server, but no nats-server executable could be found afterwards');
   }
   process.env.NATS_SERVER_BIN = found;
+  return found;
+}
+
+const CHROMIUM_HELP = [
+  'chromium is needed for the dashboard\'s browser test but was not found, and apt-get is not available to install it.',
+  'Install Chromium or Google Chrome, then run the command again with CHROMIUM_BIN set to its executable.',
+].join('\n');
+
+/**
+ * Finds chromium for the dashboard's e2e test (puppeteer-core drives it; it
+ * downloads no browser of its own), installing Debian's package when it is
+ * missing, as nats-server is. Exports CHROMIUM_BIN for the test.
+ */
+export function ensureChromium() {
+  const configured = process.env.CHROMIUM_BIN;
+  if (configured) {
+    if (!isExecutable(configured)) throw new EnsureError(`CHROMIUM_BIN is set to "${configured}", which is not an executable file`);
+    return configured;
+  }
+  let found = findExecutable('chromium');
+  if (!found) {
+    if (!findExecutable('apt-get')) throw new EnsureError(CHROMIUM_HELP);
+    console.error('chromium not found: installing it from Debian packages (for the dashboard\'s browser test)');
+    aptInstall(['chromium'], 'chromium');
+    found = findExecutable('chromium');
+    if (!found) throw new EnsureError('apt-get installed chromium, but no chromium executable could be found afterwards');
+  }
+  process.env.CHROMIUM_BIN = found;
   return found;
 }
 

@@ -1,9 +1,11 @@
 // `npm test`: the whole suite (unit, integration, e2e) from a fresh clone. The
-// harness starts its own PostgreSQL and nats-server, so nats-server must exist.
-import { ensureNatsServer, ensureNpmPackages, ensureOrExit, handOver } from './ensure-deps.mjs';
+// harness starts its own PostgreSQL and nats-server, so nats-server must exist;
+// the dashboard's e2e test drives a real chromium.
+import { ensureChromium, ensureNatsServer, ensureNpmPackages, ensureOrExit, handOver } from './ensure-deps.mjs';
 
 ensureOrExit(() => {
   ensureNpmPackages();
   ensureNatsServer();
+  ensureChromium();
 });
 handOver('npx', ['vitest', 'run', ...process.argv.slice(2)]);
