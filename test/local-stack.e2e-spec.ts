@@ -146,6 +146,27 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     expect(rows).toEqual([{ n: 1 }]);
   });
 
+  it('prints a dashboard sign-in link for the sample merchant, and the ops CLI makes links to the same query API', async () => {
+    const dashboard = `http://127.0.0.1:${ports.query}/dashboard`;
+    expect(stdout).toContain(`dashboard      ${dashboard}  (merchants' web dashboard`);
+    const link = stdout.split('\n').find((line) => line.startsWith(`${dashboard}#token=`));
+    expect(link).toBeDefined();
+    expect((await fetch(dashboard)).status).toBe(200);
+    // The token in the link reads the sample merchant.
+    const token = link!.slice(`${dashboard}#token=`.length);
+    await eventually(async () => {
+      const answer = await fetch(`http://127.0.0.1:${ports.query}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ merchantMetrics(merchantId: "m-1001", from: "2026-11-20T00:00:00Z", to: "2026-11-21T00:00:00Z", granularity: DAY) { totals { currency } } }' }),
+      });
+      expect(await answer.json()).toEqual({ data: { merchantMetrics: { totals: [{ currency: 'JPY' }] } } });
+    }, 10_000, 200);
+    const result = await ops(['tokens', 'merchant', 'm-1002', '--link'], { DATABASE_URL: undefined, LOCAL_DATA_DIR: dataDir, MERCHANT_JWT_SECRET: undefined, QUERY_API_URL: undefined });
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^${dashboard}#token=[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+  });
+
   it('stops everything on Ctrl-C and removes its state file', async () => {
     expect(existsSync(join(dataDir, 'local-stack.json'))).toBe(true);
     process.kill(-stack.pid!, 'SIGINT');
