@@ -150,7 +150,8 @@ function lastTwelveMonths(zone: string): Range {
   return { granularity: 'MONTH', from, to: midnight(shift(month, 0, 1), zone), comparisonFrom: midnight(shift(month, 0, -23), zone), comparisonTo: from };
 }
 
-const shownKey = (range: Range, zone: string, currency: string) => `${new Date(range.from).toISOString()} ${new Date(range.to).toISOString()} ${zone} ${currency}`;
+const shownKey = (range: Range, zone: string, currency: string, comparison = 'PREVIOUS_PERIOD') =>
+  `${new Date(range.from).toISOString()} ${new Date(range.to).toISOString()} ${zone} ${currency} ${comparison}`;
 
 // ---- The CSV the page downloads. ----
 
@@ -456,9 +457,21 @@ describe('the merchants\' dashboard in a real browser (chromium): sign-in link â
       ...breakdownRows('currency', ['EUR', 'JPY', 'USD'].map((c) => ({ key: c, gross: totals.get(`${A}/${c}`)!.gross, transactions: totals.get(`${A}/${c}`)!.completed, share: totals.get(`${A}/${c}`)!.completed / allCompleted })), (c) => c),
     ]);
 
-    // Today, by hour, in New York.
-    await page.select('#preset', 'today');
-    await expectCards(A, today('America/New_York'), 'America/New_York', other);
+    // The last 30 days in New York, against the previous 30 and against the same days a year earlier, which had nothing.
+    await page.select('#preset', 'last-30-days');
+    const month = lastDays(30, 'America/New_York');
+    await expectCards(A, month, 'America/New_York', other);
+    await page.select('#comparison', 'PREVIOUS_YEAR');
+    await page.waitForSelector(`#main[data-shown="${shownKey(month, 'America/New_York', other, 'PREVIOUS_YEAR')}"]`);
+    const yearEarlier = (date: CivilDate) => ({ y: date.y - 1, m: date.m, d: date.m === 2 && date.d === 29 ? 28 : date.d });
+    expect(overviews.at(-1)!.variables).toMatchObject({
+      compareTo: 'PREVIOUS_YEAR',
+      comparisonFrom: new Date(midnight(yearEarlier(civil(month.from, 'America/New_York')), 'America/New_York')).toISOString(),
+      comparisonTo: new Date(midnight(shift(yearEarlier(civil(month.to - 1, 'America/New_York')), 1), 'America/New_York')).toISOString(),
+    });
+    expect(await page.$$eval('#cards .change', (e) => e.map((c) => c.textContent))).toEqual(CARDS.map(() => 'â€” vs same period last year'));
+    await page.select('#comparison', 'PREVIOUS_PERIOD');
+    await expectCards(A, month, 'America/New_York', other);
 
     // Live: "data as of" moves on and new events show, without a reload (the same document all along).
     await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }));
@@ -482,6 +495,10 @@ describe('the merchants\' dashboard in a real browser (chromium): sign-in link â
       expect(await page.$eval('#freshness', (e) => e.textContent)).toBe(`data as of ${clock}`);
     }, 10_000, 50);
     expect(await page.evaluate(() => [(globalThis as { sameDocument?: boolean }).sameDocument, (performance as any).getEntriesByType('navigation').length])).toEqual([true, 1]);
+
+    // Today, by hour (the live events are in it).
+    await page.select('#preset', 'today');
+    await expectCards(A, today('America/New_York'), 'America/New_York', other);
 
     // 360 px wide: nothing overflows sideways, the chart included.
     await page.setViewport({ width: 360, height: 800 });

@@ -6,23 +6,23 @@ import { currencyRows, methodRows, renderBreakdowns, storeRows } from './breakdo
 import { CARDS, renderCards, valuesIn } from './cards.js';
 import { Chart } from './chart.js';
 import { dashboardCsv, download } from './csv.js';
+import { setUpControls } from './controls.js';
 import { byId, h } from './dom.js';
 import { formatClock, formatDate } from './format.js';
-import { comparisonRange, customRange, PRESETS, presetRange } from './ranges.js';
+import { comparisonRange, customRange, presetRange } from './ranges.js';
 import { forgetToken, readToken, storedToken, storeToken, takeTokenFromUrl } from './session.js';
-import { addDays, dateOf, isoDate, parseIsoDate } from './zoned-time.js';
+import { isoDate } from './zoned-time.js';
 
 /** How often the page asks again while it is visible. */
 const REFRESH_MS = 5000;
 const COMPARISONS = { PREVIOUS_PERIOD: 'vs previous period', PREVIOUS_YEAR: 'vs same period last year' };
 const BY = { HOUR: 'by hour', DAY: 'by day', MONTH: 'by month' };
 
-const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 const state = {
   session: null,
   preset: 'last-30-days',
   custom: null,
-  zone: browserZone,
+  zone: Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
   comparison: 'PREVIOUS_PERIOD',
   currency: null,
   measure: 'grossAmount',
@@ -33,9 +33,23 @@ const state = {
 let chart = null;
 let timer = null;
 
+/** Nothing of one merchant stays on screen for the next: figures go as the session does. */
+function clearFigures() {
+  state.generation++;
+  state.shown = null;
+  state.currency = null;
+  for (const id of ['cards', 'breakdowns']) byId(id).replaceChildren();
+  chart?.clear();
+  byId('freshness').textContent = 'data as of —';
+  byId('lag').textContent = '';
+  byId('range-label').textContent = '';
+  delete byId('main').dataset.shown;
+}
+
 function showSignIn(message = '') {
   state.session = null;
   clearInterval(timer);
+  clearFigures();
   byId('dashboard').hidden = true;
   byId('sign-in').hidden = false;
   byId('sign-in-error').textContent = message;
@@ -53,9 +67,8 @@ function signIn(token) {
   storeToken(token);
   byId('sign-in').hidden = true;
   byId('dashboard').hidden = false;
+  clearFigures();
   byId('merchant').textContent = state.session.merchantId;
-  state.currency = null;
-  state.shown = null;
   chart ??= new Chart(byId('chart'));
   clearInterval(timer);
   timer = setInterval(() => {
@@ -149,7 +162,7 @@ function render() {
   const currencies = currenciesOf(overview);
   fillCurrencies(currencies);
   const currency = state.currency;
-  const comparisonLabel = COMPARISONS[state.comparison];
+  const comparisonLabel = COMPARISONS[state.shown.comparison.kind];
   const freshness = overview.current.freshness;
   const freshnessText = byId('freshness');
   freshnessText.textContent = `data as of ${formatClock(Date.parse(freshness.asOf), zone)}`;
@@ -183,7 +196,9 @@ function render() {
 
 function markRendered(range, zone, currency) {
   // What is on screen, in one attribute, set once all of it is drawn: scripts (and the browser test) wait for it.
-  if (state.shown.complete) byId('main').dataset.shown = `${new Date(range.from).toISOString()} ${new Date(range.to).toISOString()} ${zone} ${currency ?? '-'}`;
+  if (state.shown.complete) {
+    byId('main').dataset.shown = `${new Date(range.from).toISOString()} ${new Date(range.to).toISOString()} ${zone} ${currency ?? '-'} ${state.shown.comparison.kind}`;
+  }
   // How long the first cards took from navigation start (the page's load time).
   if (document.documentElement.dataset.renderedMs) return;
   performance.mark('dashboard-rendered');
@@ -210,79 +225,17 @@ function exportCsv() {
   download(`payments-${safe}-${isoDate(range.first)}-to-${isoDate(range.last)}.csv`, text);
 }
 
-function setUpControls() {
-  const zones = new Set(typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : []);
-  zones.add('UTC');
-  zones.add(browserZone);
-  byId('zone').replaceChildren(...[...zones].sort().map((z) => h('option', { value: z }, z)));
-  byId('zone').value = state.zone;
-  byId('preset').replaceChildren(...PRESETS.map((p) => h('option', { value: p.id }, p.label)));
-  byId('preset').value = state.preset;
-  byId('measure').replaceChildren(...CARDS.map((c) => h('option', { value: c.measure }, c.label)));
-  byId('measure').value = state.measure;
-  byId('comparison').value = state.comparison;
-
-  byId('preset').addEventListener('change', (event) => {
-    const custom = event.target.value === 'custom';
-    byId('custom-form').hidden = !custom;
-    if (custom) {
-      const today = dateOf(Date.now(), state.zone);
-      byId('custom-from').value ||= isoDate(addDays(today, -13));
-      byId('custom-to').value ||= isoDate(today);
-      byId('custom-from').focus();
-      return;
-    }
-    state.preset = event.target.value;
-    void refresh();
-  });
-  byId('custom-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const first = parseIsoDate(byId('custom-from').value);
-    const last = parseIsoDate(byId('custom-to').value);
-    if (!first || !last) return showError('Choose both dates of the custom range.');
-    state.preset = 'custom';
-    state.custom = { first, last };
-    void refresh();
-  });
-  byId('zone').addEventListener('change', (event) => {
-    state.zone = event.target.value;
-    void refresh();
-  });
-  byId('comparison').addEventListener('change', (event) => {
-    state.comparison = event.target.value;
-    void refresh();
-  });
-  byId('currency').addEventListener('change', (event) => {
-    state.currency = event.target.value;
-    render();
-  });
-  byId('measure').addEventListener('change', (event) => {
-    state.measure = event.target.value;
-    if (state.shown) render();
-  });
-  byId('export').addEventListener('click', exportCsv);
-  byId('sign-out').addEventListener('click', () => {
+setUpControls(state, {
+  ask: () => void refresh(),
+  draw: () => state.shown && render(),
+  exportCsv,
+  signIn,
+  signOut: () => {
     forgetToken();
     showSignIn();
-  });
-  byId('sign-in-form').addEventListener('submit', (event) => {
-    event.preventDefault();
-    const input = byId('token-input');
-    const token = input.value.trim();
-    input.value = '';
-    if (token) signIn(token);
-  });
-  document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && state.session && !state.inFlight) void refresh();
-  });
-  // A sign-in link opened in a tab that already shows the dashboard.
-  window.addEventListener('hashchange', () => {
-    const token = takeTokenFromUrl();
-    if (token) signIn(token);
-  });
-}
-
-setUpControls();
+  },
+  showError,
+});
 const token = takeTokenFromUrl() ?? storedToken();
 if (token) signIn(token);
 else showSignIn();

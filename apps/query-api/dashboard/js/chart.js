@@ -27,6 +27,13 @@ export class Chart {
     return { width: Math.max(200, this.container.clientWidth), height: this.container.clientWidth < 500 ? 200 : 260 };
   }
 
+  /** Removes the plot (a new session starts from nothing). */
+  clear() {
+    this.plot?.destroy();
+    this.plot = null;
+    this.key = '';
+  }
+
   /** `series`: the current range's series of the currency; `card`: the measure's card. */
   render({ series, card, currency, zone, comparisonLabel }) {
     const points = series ? series.points : [];
