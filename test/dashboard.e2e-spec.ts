@@ -255,8 +255,11 @@ describe('the merchants\' dashboard in a real browser (chromium): sign-in link â
     // Every event projected: the last twelve months in UTC hold them all.
     const totals = expectedTotals(events);
     await eventually(async () => {
-      const answer = await ask(A, lastTwelveMonths('UTC'), 'UTC');
-      expect(answer.now.totals.reduce((n, v) => n + v.transactionCount, 0)).toBe([...totals].filter(([k]) => k.startsWith(`${A}/`)).reduce((n, [, t]) => n + t.completed, 0));
+      for (const merchantId of [A, B]) {
+        const answer = await ask(merchantId, lastTwelveMonths('UTC'), 'UTC');
+        const completed = [...totals].filter(([key]) => key.startsWith(`${merchantId}/`)).reduce((n, [, t]) => n + t.completed, 0);
+        expect(answer.now.totals.reduce((n, v) => n + v.transactionCount, 0)).toBe(completed);
+      }
     }, 30_000, 200);
   });
 
