@@ -41,3 +41,9 @@ export function graphqlCurl(queryApiUrl: string, token: string): string {
     `  -d '${JSON.stringify({ query: QUERY.replace(/\s+/g, ' '), variables: VARIABLES })}'`,
   ].join('\n');
 }
+
+/** The same question over REST (GET /v1/merchants/{merchantId}/metrics); every character of it is safe in a URL as written. */
+export function restCurl(queryApiUrl: string, token: string): string {
+  const query = `from=${VARIABLES.from}&to=${VARIABLES.to}&granularity=DAY&timeZone=Asia/Tokyo`;
+  return [`curl -sS '${queryApiUrl}/v1/merchants/${SAMPLE_MERCHANT}/metrics?${query}' \\`, `  -H 'Authorization: Bearer ${token}'`].join('\n');
+}
