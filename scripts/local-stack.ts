@@ -4,6 +4,7 @@
  * starts the apps, proves ingest works with one sample event, and on Ctrl-C
  * stops apps first, then NATS, then PostgreSQL, so nothing in flight is lost.
  */
+import { dashboardLink } from '@app/access';
 import { readInt, readString, readUrl, redactUrl } from '@app/config';
 import { randomBytes } from 'node:crypto';
 import { createKysely, createPool, ensureMemberLogin, migrateToLatest } from '@app/database';
@@ -196,7 +197,8 @@ async function main(): Promise<void> {
     queryApi: own ? await appLogin(databaseUrl, dir.queryApiPassword, APP_LOGINS.queryApi) : databaseUrl,
   };
   const commandApiUrl = httpUrl(config.host, config.commandApiPort);
-  writeState(dir, { databaseUrl, natsUrl, commandApiUrl, merchantJwtSecret: config.merchantJwtSecret, pid: process.pid });
+  const queryApiUrl = httpUrl(config.host, config.queryApiPort);
+  writeState(dir, { databaseUrl, natsUrl, commandApiUrl, queryApiUrl, merchantJwtSecret: config.merchantJwtSecret, pid: process.pid });
   stateWritten = dir;
   if (stopping) return;
 
@@ -216,7 +218,6 @@ async function main(): Promise<void> {
   await waitUntilReady(commandApi, `${commandApiUrl}/health/ready`);
   await waitUntilReady(projector, `${projectorUrl}/health/ready`);
   if (stopping) return;
-  const queryApiUrl = httpUrl(config.host, config.queryApiPort);
   const queryApi = startApp({ name: 'query-api', entry: 'apps/query-api/src/main.ts', env: { ...env, DATABASE_URL: appDatabaseUrl.queryApi } });
   track(queryApi);
   // Ready once a read-model version is live: the projector makes v1 live when it has caught up.
@@ -233,6 +234,7 @@ async function main(): Promise<void> {
   }
   lines.push(`  projector      ${adminUrl(config.projectorAdminPort)}/metrics  (lag per partition; /health/details there too)`);
   lines.push(`  query API      ${queryApiUrl}/graphql  (GraphQL; metrics: ${adminUrl(config.queryApiAdminPort)}/metrics)`);
+  lines.push(`  dashboard      ${queryApiUrl}/dashboard  (merchants' web dashboard; sign in with a merchant token)`);
   lines.push(`  PostgreSQL     ${redactUrl(databaseUrl)}${config.databaseUrl ? '' : `  (data: ${dir.postgres})`}`);
   if (!config.databaseUrl) {
     lines.push(`                 each app logs in as its own role: ${Object.values(APP_LOGINS).map((l) => `${l.role} (${l.memberOf})`).join(', ')}`);
@@ -258,7 +260,10 @@ async function main(): Promise<void> {
       '',
       `or REST (its OpenAPI document: ${queryApiUrl}/v1/openapi.json):`,
       restCurl(queryApiUrl, token),
-      '(another merchant: npm run ops -- tokens merchant <merchantId>)',
+      '',
+      `open ${SAMPLE_MERCHANT}'s dashboard (the token rides in the fragment, which the browser never sends):`,
+      dashboardLink(queryApiUrl, token),
+      '(another merchant: npm run ops -- tokens merchant <merchantId> [--link])',
     );
   } else {
     lines.push(
