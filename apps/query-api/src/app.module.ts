@@ -16,7 +16,8 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
-import { MERCHANT_DATA_WATERMARK, UnimplementedMerchantDataWatermark, type MerchantDataWatermark } from './rest/merchant-data-watermark.js';
+import { MERCHANT_DATA_WATERMARK, SqlMerchantDataWatermark, type MerchantDataWatermark } from './rest/merchant-data-watermark.js';
+import { PreparedStatementClient } from '@app/database';
 import { MerchantMetricsController } from './rest/merchant-metrics.controller.js';
 import { MetricsApiContract } from './rest/metrics-api-contract.js';
 import { OpenApiController } from './rest/openapi.controller.js';
@@ -44,7 +45,12 @@ export class QueryApiModule {
         MerchantMetricsResolver,
         MetricsApiContract,
         // Until a per-merchant watermark is bound here, REST answers carry no ETag.
-        { provide: MERCHANT_DATA_WATERMARK, useValue: shared.merchantDataWatermark ?? new UnimplementedMerchantDataWatermark() },
+        {
+          provide: MERCHANT_DATA_WATERMARK,
+          inject: [PG_POOL, LIVE_VERSION_CACHE],
+          useFactory: (pool: pg.Pool, live: LiveVersionCacheFactory) =>
+            shared.merchantDataWatermark ?? new SqlMerchantDataWatermark(pool, new PreparedStatementClient(pool), live(pool)),
+        },
         { provide: ReadinessProbe, inject: [PG_POOL], useFactory: (pool: pg.Pool) => queryApiReadiness(pool, config) },
         AdminListener,
       ],

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promoteVersion, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { randomUUID } from 'node:crypto';
+import { partitionOf, readPartitionCount } from '@app/event-store';
+import { applyEvents, installVersion, merchantMetricsLogic, promoteVersion, PROJECTION_NAME, readCheckpoint } from '@app/merchant-metrics';
 import { startQueryApiHarness, type QueryApiHarness } from '../testing/query-api-harness.js';
 import type { MerchantDataWatermark } from './merchant-data-watermark.js';
 import { fillReadModel, MERCHANT, metricsPath, rest } from './testing/rest-client.js';
@@ -23,7 +25,7 @@ class SetWatermark implements MerchantDataWatermark {
   }
 }
 
-describe('ETags while no watermark is bound (the default)', () => {
+describe("ETags from the read model's own merchant watermark (the default)", () => {
   let h: QueryApiHarness;
   beforeAll(async () => {
     h = await startQueryApiHarness();
@@ -33,11 +35,42 @@ describe('ETags while no watermark is bound (the default)', () => {
     await h?.close();
   });
 
-  it('sends no ETag and answers in full whatever If-None-Match says, with Cache-Control: private, no-cache', async () => {
-    for (const ifNoneMatch of [undefined, '*', 'W/"anything"']) {
-      const res = await rest(h, metricsPath(MERCHANT, DAY), { headers: ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {} });
-      expect([res.status, res.headers.get('etag'), res.headers.get('cache-control'), (res.body as { totals: unknown[] }).totals.length]).toEqual([200, null, 'private, no-cache', 1]);
-    }
+  it("answers 304 while the merchant's data is unchanged, even as another merchant's events move the checkpoint, and a new tag once the merchant's own are applied", async () => {
+    const first = await rest(h, metricsPath(MERCHANT, DAY));
+    const etag = first.headers.get('etag')!;
+    expect([first.status, first.headers.get('cache-control')]).toEqual([200, 'private, no-cache']);
+    expect(etag).toMatch(WEAK_TAG);
+    expect((await rest(h, metricsPath(MERCHANT, DAY), { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    // Events applied through the projector's own path, which keeps the merchants' watermarks.
+    const partitions = await readPartitionCount(h.pool);
+    const target = { projection: PROJECTION_NAME, version: 1, schemaName: 'rm_merchant_metrics_v1', engine: 'postgres' as const, logic: merchantMetricsLogic(1) };
+    const apply = async (merchantId: string) => {
+      const partition = partitionOf(merchantId, partitions);
+      const client = await h.pool.connect();
+      try {
+        const checkpoint = await readCheckpoint(client, PROJECTION_NAME, 1, partition);
+        const event = {
+          eventId: randomUUID(), merchantId, occurredAt: '2026-03-08T12:00:00Z',
+          paymentCompleted: { paymentId: `p-${randomUUID()}`, customerId: 'c-77', storeId: 's-1', method: 'PAYMENT_METHOD_CARD', amount: { currency: 'USD', minorUnits: '700' } },
+        };
+        await applyEvents(client, target, partition, checkpoint, [{ position: checkpoint + 1, recordedAt: new Date().toISOString(), event }]);
+      } finally {
+        client.release();
+      }
+    };
+    // A merchant of the same partition (found by hash), whose batch moves the partition's checkpoint.
+    const neighbour = Array.from({ length: 500 }, (_, i) => `m-neighbour-${i}`).find((m) => partitionOf(m, partitions) === partitionOf(MERCHANT, partitions))!;
+    await apply(neighbour);
+    expect((await rest(h, metricsPath(MERCHANT, DAY), { headers: { 'if-none-match': etag } })).status).toBe(304);
+
+    await apply(MERCHANT);
+    const after = await rest(h, metricsPath(MERCHANT, DAY), { headers: { 'if-none-match': etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).toMatch(WEAK_TAG);
+    expect(after.headers.get('etag')).not.toBe(etag);
+    const count = (res: { body: unknown }) => (res.body as { totals: Array<{ currency: string; transactionCount: number }> }).totals.find((t) => t.currency === 'USD')!.transactionCount;
+    expect(count(after)).toBe(count(first) + 1);
   });
 });
 

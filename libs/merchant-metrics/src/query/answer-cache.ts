@@ -1,6 +1,17 @@
 import type { MetricsAnswer, MetricsQuery } from './metrics-query.js';
 import type { ReadOptions } from './metrics-reader.js';
 
+/**
+ * A merchant's data watermark as the cache and the REST ETags use it: its row
+ * of merchant_watermarks, or `none` without one. `none` is a watermark too: a
+ * merchant gets its row with the first event applied after the table came to
+ * be (a version installed before it has none until then), so its data cannot
+ * change while it has none.
+ */
+export function dataWatermark(row: string | null | undefined): string {
+  return row ?? 'none';
+}
+
 /** An answer as computed, and the merchant's data watermark it was read at. */
 export interface CachedAnswer {
   watermark: string;

@@ -3,6 +3,7 @@ import { readPartitionCount } from '@app/event-store';
 import {
   AnswerCache,
   answerCacheKey,
+  dataWatermark,
   LiveVersionCache,
   queryLimits,
   readMerchantWatermark,
@@ -82,7 +83,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
     if (cached !== undefined) {
       // Served again only while the merchant's data is what it was: one small statement instead of the query.
       const now = await readMerchantWatermark(this.statements, live, partitions, query.merchantId);
-      if (now.watermark === cached.watermark) {
+      if (dataWatermark(now.watermark) === cached.watermark) {
         this.observer?.hit();
         return { ...cached.answer, freshness: now.freshness, watermark: now.watermark };
       }
@@ -91,8 +92,8 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
     this.observer?.miss();
     // The reader refuses an answer over the series cap while it groups the rows, before building its points.
     const answer = await readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
-    // The watermark comes from the answer's own snapshot; without one (a version older than the table) nothing is kept.
-    if (answer.watermark != null) this.cache.set(key, answer.watermark, answer);
+    // The watermark comes from the answer's own snapshot.
+    this.cache.set(key, dataWatermark(answer.watermark), answer);
     this.observer?.stored(this.cache.bytes, this.cache.size);
     return answer;
   }
