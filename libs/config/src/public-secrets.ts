@@ -19,6 +19,7 @@ export const PUBLIC_SECRETS: ReadonlySet<string> = new Set([
   'someone-elses-secret-0123456789abcdefgh',
   'e2e-least-privilege-jwt-secret-0123456789',
   'query-api-log-test-secret-0123456789abcdef',
+  'e2e-dashboard-jwt-secret-0123456789',
 ]);
 
 export function isPublicSecret(secret: string): boolean {

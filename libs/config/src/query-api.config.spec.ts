@@ -20,7 +20,10 @@ describe('query API configuration', () => {
       maxComplexity: 500,
       maxAliases: 10,
       maxBodyBytes: 65536,
+      answerCacheBytes: 32 * 1024 * 1024,
     });
+    expect(loadQueryApiConfig({ DATABASE_URL, QUERY_CACHE_MB: '0' }).answerCacheBytes).toBe(0);
+    expect(() => loadQueryApiConfig({ DATABASE_URL, QUERY_CACHE_MB: '-1' })).toThrow('QUERY_CACHE_MB');
   });
 
   it('refuses to run production without a secret of its own, or with a short one anywhere', () => {
