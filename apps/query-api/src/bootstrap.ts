@@ -14,7 +14,8 @@ import { GRAPHQL_PATH } from './graphql/graphql-options.js';
 import { DrainState } from './health/drain-state.js';
 import type { QueryApiSettings } from './infrastructure/config.provider.js';
 import type { LiveVersionCacheFactory } from './infrastructure/tokens.js';
-import { observeGraphqlRequests } from './metrics/graphql-metrics.hook.js';
+import { observeGraphqlRequests, observeRestRequests } from './metrics/graphql-metrics.hook.js';
+import { METRICS_ROUTE } from './rest/rest-paths.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 import type { MerchantDataWatermark } from './rest/merchant-data-watermark.js';
 import { authenticateRestRequests } from './rest/rest-authentication.hook.js';
@@ -59,6 +60,7 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   // refused requests are counted, and authentication runs before the body is even parsed.
   const metrics = new QueryApiMetrics();
   observeGraphqlRequests(fastify, { path: GRAPHQL_PATH, metrics });
+  observeRestRequests(fastify, { route: METRICS_ROUTE, metrics });
   const revocations = new RevocationList(config.databaseUrl, options.revocations);
   // One authenticator for every API of this process: the same tokens, verified-token cache and revocations.
   const authenticator = new BearerAuthenticator(config.merchantJwtKeys, revocations);

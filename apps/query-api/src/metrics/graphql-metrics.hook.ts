@@ -16,3 +16,13 @@ export function observeGraphqlRequests(fastify: FastifyInstance, options: { path
     options.metrics.requestDuration.observe({ outcome }, reply.elapsedTime / 1000);
   });
 }
+
+/** Counts and times every request to the REST metrics route (`route`, as Fastify names it), refused ones included. */
+export function observeRestRequests(fastify: FastifyInstance, options: { route: string; metrics: QueryApiMetrics }): void {
+  fastify.addHook('onResponse', async (request, reply) => {
+    if (request.routeOptions.url !== options.route) return;
+    const outcome = reply.statusCode === 304 ? 'not_modified' : reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`;
+    options.metrics.restRequests.inc({ outcome });
+    options.metrics.restRequestDuration.observe({ outcome }, reply.elapsedTime / 1000);
+  });
+}

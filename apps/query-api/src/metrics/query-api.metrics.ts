@@ -23,6 +23,19 @@ export class QueryApiMetrics {
     registers: [this.registry],
   });
 
+  readonly restRequests = new Counter({
+    name: 'query_api_rest_requests_total',
+    help: 'REST requests to the metrics route by outcome: ok, not_modified (304 from an ETag), or http_<status> for a problem',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly restRequestDuration = new Histogram({
+    name: 'query_api_rest_request_duration_seconds',
+    help: 'REST metrics request latency by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly answerCacheLookups = new Counter({
     name: 'query_api_answer_cache_lookups_total',
     help: 'Metrics answers by how they were served: hit (from the answer cache, the merchant\'s data unchanged) or miss (read from the read model)',

@@ -72,6 +72,19 @@ describe("ETags from the read model's own merchant watermark (the default)", () 
     const count = (res: { body: unknown }) => (res.body as { totals: Array<{ currency: string; transactionCount: number }> }).totals.find((t) => t.currency === 'USD')!.transactionCount;
     expect(count(after)).toBe(count(first) + 1);
   });
+
+  it('counts REST requests by outcome on the admin port', async () => {
+    const counted = async () => {
+      const text = await (await fetch(`${h.adminUrl}/metrics`)).text();
+      const of = (outcome: string) => Number(new RegExp(`^query_api_rest_requests_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      return { ok: of('ok'), notModified: of('not_modified'), forbidden: of('http_403') };
+    };
+    const before = await counted();
+    const etag = (await rest(h, metricsPath(MERCHANT, DAY))).headers.get('etag')!;
+    await rest(h, metricsPath(MERCHANT, DAY), { headers: { 'if-none-match': etag } });
+    await rest(h, metricsPath(MERCHANT, DAY), { token: await h.token({ kind: 'merchant', merchantId: 'm-other' }) });
+    expect(await counted()).toEqual({ ok: before.ok + 1, notModified: before.notModified + 1, forbidden: before.forbidden + 1 });
+  });
 });
 
 describe('ETags with a watermark bound', () => {
