@@ -12,6 +12,16 @@ import { randomBytes } from 'node:crypto';
  * GraphQL or auth, at the same concurrency; the ratio is the API's overhead.
  * Each phase reports where the machine's CPU went: the query API process,
  * PostgreSQL, and this process (the load generator, or the reader itself).
+ *
+ * Then the answer cache off and on (`--cache off,on`), each on a fresh query
+ * API with the same load from the same seeds: open dashboards refreshing
+ * their page every `--poll-seconds` (its two requests, built by the page's
+ * own code), a few ad-hoc clients asking the mix above, and new events
+ * applied to the live version throughout (the projector's applyEvents), so
+ * that merchants' watermarks move and some repeated questions miss; with the
+ * page load of the largest merchant (a year of data) on the cache-on API.
+ * Merchants' sizes follow a Zipf law (`--population zipf`); dashboards, ad-hoc
+ * questions and ingest draw merchants with the same skew.
  */
 import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -27,7 +37,14 @@ import { QUERY_API_APP, Resources, startApp, startPostgres, withClient, type Pos
 import { BackendStates } from './query/backend-states.js';
 import { checkAnswer, GraphqlHttpClient } from './query/graphql-client.js';
 import { RawHttpClient } from './query/raw-http-client.js';
-import { loadMetricsDataset, merchantId } from './query/metrics-dataset.js';
+import { parseCacheModes, runCachePhases, type CacheMode } from './query/cache-phases.js';
+import { hitRate, lookupsBetween, readCacheLookups } from './query/admin-metrics.js';
+import {
+  loadMetricsDataset, merchantEventCounts, merchantId, merchantShapes, removeRowsAfter, STORE_PARTITIONS, writeMerchantWatermarks,
+  type DatasetOptions, type Population,
+} from './query/metrics-dataset.js';
+import { MerchantSkew } from './query/merchant-skew.js';
+import { partitionOf } from '@app/event-store';
 import { QUERY_API_ACTIVITIES } from './query/profile-activities.js';
 import { METRICS_QUERY, SHAPES, variablesFor, ZONES, type QueryVariables } from './query/query-mix.js';
 import { seededRandom } from '../libs/merchant-metrics/src/testing/generated-events.js';
@@ -42,7 +59,19 @@ interface Settings {
   warmup: number;
   /** DATABASE_POOL_SIZE of the query API (and of the baseline's pool). */
   pool: number;
-  phases: Array<'reader' | 'api'>;
+  phases: Array<'reader' | 'api' | 'cache'>;
+  population: Population;
+  /** The cache phases, in this order. */
+  cache: CacheMode[];
+  /** Open dashboards, each refreshing every pollSeconds. */
+  dashboards: number;
+  pollSeconds: number;
+  /** Ad-hoc questions per second beside the dashboards in the cache phases. */
+  adhocRate: number;
+  /** Events per second the ingest writer applies during the cache phases. */
+  ingestRate: number;
+  /** Timed window of each cache phase (after one poll period and the warm-up). */
+  cacheSeconds: number;
   /** Keep the PostgreSQL data directory here and reuse a data set already loaded with the same settings. */
   reuse?: string;
   /** PostgreSQL settings for the bench's server (`--pg shared_buffers=4GB`). */
@@ -59,15 +88,20 @@ interface Settings {
   apiNice?: number;
 }
 
-const USAGE = `usage: npm run bench:query -- [--merchants N] [--events N] [--seconds S] [--concurrency C] [--warmup S]
-       [--pool N] [--phases reader,api] [--generator raw|http|fetch] [--reuse DIR] [--cpu-prof DIR]
+const USAGE = `usage: npm run bench:query -- [--merchants N] [--events N] [--population zipf|tiers] [--seconds S] [--concurrency C] [--warmup S]
+       [--pool N] [--phases reader,api,cache] [--generator raw|http|fetch] [--reuse DIR] [--cpu-prof DIR]
+       [--cache off,on[,on:MB]] [--dashboards N] [--poll-seconds S] [--adhoc-rate Q_PER_S] [--ingest-rate EVENTS_PER_S] [--cache-seconds S]
        [--api-node-options "..."] [--api-env KEY=VALUE]... [--api-nice N] [--pg NAME=VALUE]...`;
 
 function parse(argv: string[]): Settings {
   // Pool 3: on these 2 cores, shared with the API and the load generator, more connections only add
   // database backends competing for the CPU (p99 62 ms with 16, 44 ms with 3, same throughput).
-  const s: Settings = { merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api'], apiEnv: {}, pgSettings: {}, generator: 'raw' };
-  const numbers = new Set(['merchants', 'events', 'seconds', 'concurrency', 'warmup', 'pool']);
+  const s: Settings = {
+    merchants: 10_000, events: 20_000_000, seconds: 20, concurrency: 16, warmup: 3, pool: 3, phases: ['reader', 'api', 'cache'], apiEnv: {}, pgSettings: {},
+    generator: 'raw', population: 'zipf', cache: ['off', 'on'], dashboards: DEFAULT_DASHBOARDS, pollSeconds: 10, adhocRate: 25, ingestRate: 2000, cacheSeconds: 60,
+  };
+  const numbers = new Set(['merchants', 'events', 'seconds', 'concurrency', 'warmup', 'pool', 'dashboards', 'poll-seconds', 'adhoc-rate', 'ingest-rate', 'cache-seconds']);
+  const camel = (key: string) => key.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
   const integers: Record<string, keyof Settings> = { 'api-nice': 'apiNice' };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
@@ -76,15 +110,22 @@ function parse(argv: string[]): Settings {
     if (numbers.has(key)) {
       const value = Number(raw);
       if (!Number.isFinite(value) || value <= 0) throw new Error(`${argv[i]} must be a positive number, got "${raw}"\n${USAGE}`);
-      (s as unknown as Record<string, number>)[key] = value;
+      (s as unknown as Record<string, number>)[camel(key)] = value;
     } else if (key in integers) {
       const value = Number(raw);
       if (!Number.isInteger(value) || value < -20 || value > 19) throw new Error(`${argv[i]} must be an integer from -20 to 19\n${USAGE}`);
       (s as unknown as Record<string, number>)[integers[key]] = value;
     } else if (key === 'phases') {
       const phases = raw.split(',');
-      if (phases.length === 0 || phases.some((p) => p !== 'reader' && p !== 'api')) throw new Error(`--phases takes reader,api\n${USAGE}`);
+      if (phases.length === 0 || phases.some((p) => p !== 'reader' && p !== 'api' && p !== 'cache')) throw new Error(`--phases takes reader,api,cache\n${USAGE}`);
       s.phases = phases as Settings['phases'];
+    } else if (key === 'cache') {
+      const modes = parseCacheModes(raw);
+      if (!modes) throw new Error(`--cache takes off, on and on:MB (QUERY_CACHE_MB), each once, in the order to run\n${USAGE}`);
+      s.cache = modes;
+    } else if (key === 'population') {
+      if (raw !== 'zipf' && raw !== 'tiers') throw new Error(`--population takes zipf or tiers\n${USAGE}`);
+      s.population = raw;
     } else if (key === 'generator') {
       if (raw !== 'raw' && raw !== 'http' && raw !== 'fetch') throw new Error(`--generator takes raw, http or fetch\n${USAGE}`);
       s.generator = raw;
@@ -99,6 +140,18 @@ function parse(argv: string[]): Settings {
 
 const END = new Date('2026-11-21T00:00:00Z');
 const START = new Date('2025-10-21T00:00:00Z');
+/**
+ * "Now" for the dashboards and the ingest writer: the morning after the data
+ * set's last day in every zone of the mix, so the last 30 days hold 29 loaded
+ * days and today's live events, which all fall after END (removeRowsAfter).
+ */
+const NOW = new Date('2026-11-21T10:00:00Z');
+/**
+ * Most requests from dashboards: 500 open pages (one merchant in 20)
+ * refreshing every 10 s send 100 requests/s (200 answers), beside 25 ad-hoc
+ * questions/s; with the cache off that takes about half of these 2 cores.
+ */
+const DEFAULT_DASHBOARDS = 500;
 /** A fresh signing secret per run: the apps run with NODE_ENV=production, which refuses any secret published in the repository. */
 const SECRET = randomBytes(32).toString('base64url');
 const SEED = 7;
@@ -159,7 +212,11 @@ function reportCpu(cpu: CpuUsage, qps: number, benchRole: string): void {
 /** Loads the data set unless `--reuse` points at a cluster that already holds this exact one. */
 async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Promise<{ url: string; schemaName: string }> {
   const url = postgres.url('bench');
-  const wanted = { merchants: settings.merchants, events: settings.events, seed: SEED, from: START.toISOString(), to: END.toISOString() };
+  // A data set of the tiers loaded before populations existed has no population in its record, and is the same data set.
+  const wanted = {
+    merchants: settings.merchants, events: settings.events, seed: SEED, from: START.toISOString(), to: END.toISOString(),
+    ...(settings.population === 'tiers' ? {} : { population: settings.population }),
+  };
   if (settings.reuse) {
     const existing = await withClient(postgres.adminUrl, async (c) => (await c.query(`select 1 from pg_database where datname = 'bench'`)).rowCount);
     if (existing) {
@@ -174,6 +231,11 @@ async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Pr
         const db = createKysely(createPool({ connectionString: url, max: 1 }));
         await migrateToLatest(db);
         await db.destroy();
+        // Loaded before the loader wrote watermarks (their table came with a migration): give them now.
+        const watermarks = await withClient(url, async (c) => (await c.query(`select 1 from ${loaded.schemaName}.merchant_watermarks limit 1`)).rowCount);
+        if (!watermarks) await writeMerchantWatermarks(url, loaded.schemaName, loaded.version, datasetOptions(settings));
+        const removed = await removeRowsAfter(url, loaded.schemaName, END);
+        if (removed > 0) console.log(`  removed ${removed.toLocaleString('en-US')} rows an earlier run's ingest had added after ${END.toISOString()}`);
         return { url, schemaName: loaded.schemaName };
       }
       await withClient(postgres.adminUrl, (c) => c.query('drop database bench'));
@@ -187,7 +249,7 @@ async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Pr
     const version = await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: 16, codeRevision: 'bench', engine: 'postgres' });
     client.release();
     console.log('loading the read model…');
-    const stats = await loadMetricsDataset(url, version.schemaName, { merchants: settings.merchants, events: settings.events, from: START, to: END, seed: SEED }, console.log);
+    const stats = await loadMetricsDataset(url, version.schemaName, datasetOptions(settings), console.log);
     await pool.query('vacuum analyze');
     await setStatus(pool, PROJECTION_NAME, 1, 'catching_up');
     await goLiveIfFirst(pool, PROJECTION_NAME, 1);
@@ -200,15 +262,19 @@ async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Pr
   }
 }
 
+function datasetOptions(settings: Settings): DatasetOptions {
+  return { merchants: settings.merchants, events: settings.events, from: START, to: END, seed: SEED, population: settings.population };
+}
+
 async function main(): Promise<void> {
   const settings = parse(process.argv.slice(2));
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
-    console.log(`bench:query — ${settings.merchants} merchants, ${settings.events.toLocaleString('en-US')} events, ${START.toISOString().slice(0, 10)} to ${END.toISOString().slice(0, 10)}, ` +
+    console.log(`bench:query — ${settings.merchants} merchants (${settings.population}), ${settings.events.toLocaleString('en-US')} events, ${START.toISOString().slice(0, 10)} to ${END.toISOString().slice(0, 10)}, ` +
       `concurrency ${settings.concurrency}, ${settings.seconds} s after ${settings.warmup} s warm-up`);
     const postgres = await startPostgres(resources, { reuseDir: settings.reuse, settings: settings.pgSettings });
-    const { url } = await prepareDatabase(postgres, settings);
+    const { url, schemaName } = await prepareDatabase(postgres, settings);
     console.log(`query API: DATABASE_POOL_SIZE ${settings.pool}${Object.keys(settings.apiEnv).length ? `, ${Object.entries(settings.apiEnv).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
 
     const random = seededRandom(99);
@@ -242,6 +308,13 @@ async function main(): Promise<void> {
       await states.close();
     }
 
+    const tokens = new Map<string, string>();
+    if (settings.phases.includes('api') || settings.phases.includes('cache')) {
+      for (let m = 0; m < settings.merchants; m++) {
+        tokens.set(merchantId(m), await signMerchantToken(SECRET, { kind: 'merchant', merchantId: merchantId(m) }, { ttlSeconds: 3600 }));
+      }
+    }
+
     if (settings.phases.includes('api')) {
       const logDir = resources.tempDir('bench-query-');
       if (settings.cpuProf) mkdirSync(settings.cpuProf, { recursive: true });
@@ -252,10 +325,6 @@ async function main(): Promise<void> {
       }, settings.cpuProf ? { cpuProfDir: settings.cpuProf } : {});
       const apiWatch = { ...watch, apiPid: api.pid };
       if (settings.apiNice !== undefined) setPriority(api.pid, settings.apiNice);
-      const tokens = new Map<string, string>();
-      for (let m = 0; m < settings.merchants; m++) {
-        tokens.set(merchantId(m), await signMerchantToken(SECRET, { kind: 'merchant', merchantId: merchantId(m) }, { ttlSeconds: 3600 }));
-      }
       const client = settings.generator === 'raw' ? new RawHttpClient(api.url, settings.concurrency) : new GraphqlHttpClient(api.url, settings.concurrency);
       const checked = new Set<string>();
       const ask = async (n: number) => {
@@ -280,15 +349,18 @@ async function main(): Promise<void> {
       };
       let before: CpuSnapshot | undefined;
       let cpu: CpuUsage | undefined;
+      const lookups = { start: Promise.resolve({ hits: 0, misses: 0 }), end: Promise.resolve({ hits: 0, misses: 0 }) };
       const states = await BackendStates.connect(url, 'query-api');
       const result = await drive(settings.concurrency, settings.warmup, settings.seconds, ask, {
-        start: () => { before = cpuSnapshot(apiWatch); states.begin(); if (settings.cpuProf) api.startProfile(); },
-        end: () => { cpu = cpuBetween(before!, cpuSnapshot(apiWatch), new Map()); states.end(); },
+        start: () => { before = cpuSnapshot(apiWatch); lookups.start = readCacheLookups(api.adminUrl); states.begin(); if (settings.cpuProf) api.startProfile(); },
+        end: () => { cpu = cpuBetween(before!, cpuSnapshot(apiWatch), new Map()); lookups.end = readCacheLookups(api.adminUrl); states.end(); },
       });
       client.close();
       const apiQps = report(`query API (GraphQL over HTTP, merchant tokens, load generator: ${settings.generator})`, result).qps;
       reportCpu(cpu!, apiQps, 'load generator');
       console.log(`  PostgreSQL backends (average): ${states.summary()}`);
+      console.log(`  answer cache (QUERY_CACHE_MB ${settings.apiEnv.QUERY_CACHE_MB ?? 'default'}; no ingest, so only repeats of the same question hit): ` +
+        hitRate(lookupsBetween(await lookups.start, await lookups.end)));
       await states.close();
       if (readerQps !== undefined) console.log(`\nAPI / reader throughput ratio: ${(apiQps / readerQps).toFixed(2)}`);
       console.log(`targets: p99 < 50 ms and >= 2,000 queries/s`);
@@ -304,6 +376,19 @@ async function main(): Promise<void> {
         console.log('-- top functions (self) --');
         for (const [k, v] of summary.self) console.log(`${pct(v)}  ${k}`);
       }
+      await api.stop();
+    }
+
+    if (settings.phases.includes('cache')) {
+      const counts = merchantEventCounts(datasetOptions(settings));
+      await runCachePhases({
+        resources, url, schemaName, secret: SECRET, postmasterPid: postgres.postmasterPid(), merchantId,
+        skew: new MerchantSkew(counts), shapes: merchantShapes(datasetOptions(settings), counts),
+        partitions: counts.map((_, i) => partitionOf(merchantId(i), STORE_PARTITIONS)), tokens, now: NOW, end: END,
+      }, {
+        modes: settings.cache, dashboards: settings.dashboards, pollSeconds: settings.pollSeconds, adhocRate: settings.adhocRate,
+        ingestRate: settings.ingestRate, seconds: settings.cacheSeconds, warmup: settings.warmup, apiEnv: settings.apiEnv,
+      }, settings.pool);
     }
   } finally {
     await resources.cleanup();

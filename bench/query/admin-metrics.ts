@@ -1,0 +1,45 @@
+/** The query API's answer-cache counters, read from its admin port's Prometheus text. */
+export interface CacheLookups {
+  hits: number;
+  misses: number;
+}
+
+const LOOKUPS = /^query_api_answer_cache_lookups_total\{result="(hit|miss)"\} (\S+)$/gm;
+
+/** What the cache holds: its estimated bytes and its answers (query_api_answer_cache_bytes, _entries). */
+export interface CacheHeld {
+  bytes: number;
+  entries: number;
+}
+
+async function scrape(adminUrl: string): Promise<string> {
+  const res = await fetch(`${adminUrl}/metrics`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${adminUrl}/metrics answered HTTP ${res.status}: ${text.slice(0, 200)}`);
+  return text;
+}
+
+/** Hits and misses so far (zero before the first lookup, and whenever the cache is off). */
+export async function readCacheLookups(adminUrl: string): Promise<CacheLookups> {
+  const text = await scrape(adminUrl);
+  const lookups: CacheLookups = { hits: 0, misses: 0 };
+  for (const [, result, value] of text.matchAll(LOOKUPS)) {
+    if (result === 'hit') lookups.hits = Number(value); else lookups.misses = Number(value);
+  }
+  return lookups;
+}
+
+export async function readCacheHeld(adminUrl: string): Promise<CacheHeld> {
+  const text = await scrape(adminUrl);
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { bytes: gauge('query_api_answer_cache_bytes'), entries: gauge('query_api_answer_cache_entries') };
+}
+
+export function lookupsBetween(a: CacheLookups, b: CacheLookups): CacheLookups {
+  return { hits: b.hits - a.hits, misses: b.misses - a.misses };
+}
+
+export function hitRate(l: CacheLookups): string {
+  const total = l.hits + l.misses;
+  return total === 0 ? 'no lookups' : `${((100 * l.hits) / total).toFixed(1)}% (${l.hits.toLocaleString('en-US')} hits, ${l.misses.toLocaleString('en-US')} misses)`;
+}
