@@ -35,6 +35,26 @@ export async function readCacheHeld(adminUrl: string): Promise<CacheHeld> {
   return { bytes: gauge('query_api_answer_cache_bytes'), entries: gauge('query_api_answer_cache_entries') };
 }
 
+/** The API's garbage collection so far (prom-client's default metrics): seconds paused, by kind, and the heap in use. */
+export interface GcTimes {
+  seconds: Record<string, number>;
+  heapUsedBytes: number;
+}
+
+const GC = /^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm;
+
+export async function readGc(adminUrl: string): Promise<GcTimes> {
+  const text = await scrape(adminUrl);
+  const seconds: Record<string, number> = {};
+  for (const [, kind, value] of text.matchAll(GC)) seconds[kind] = Number(value);
+  return { seconds, heapUsedBytes: Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? 0) };
+}
+
+/** GC pauses between two readings, e.g. "major 0.41 s, minor 0.30 s". */
+export function gcBetween(a: GcTimes, b: GcTimes): string {
+  return Object.keys(b.seconds).map((kind) => `${kind} ${(b.seconds[kind] - (a.seconds[kind] ?? 0)).toFixed(2)} s`).join(', ');
+}
+
 export function lookupsBetween(a: CacheLookups, b: CacheLookups): CacheLookups {
   return { hits: b.hits - a.hits, misses: b.misses - a.misses };
 }

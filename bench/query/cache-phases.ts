@@ -3,14 +3,14 @@ import { PROJECTION_NAME, merchantMetricsV1 } from '@app/merchant-metrics';
 import pg from 'pg';
 import { cpuBetween, cpuSnapshot, postgresRoles, type CpuSnapshot, type CpuUsage } from '../support/cpu.js';
 import { percentile } from '../support/load.js';
-import { QUERY_API_APP, startApp, type ApiHandle, type Resources } from '../support/stack.js';
+import { QUERY_API_APP, startApp, withClient, type ApiHandle, type Resources } from '../support/stack.js';
 import { seededRandom } from '../../libs/merchant-metrics/src/testing/generated-events.js';
-import { hitRate, lookupsBetween, readCacheHeld, readCacheLookups, type CacheHeld, type CacheLookups } from './admin-metrics.js';
+import { gcBetween, hitRate, lookupsBetween, readCacheHeld, readCacheLookups, readGc, type CacheHeld, type CacheLookups, type GcTimes } from './admin-metrics.js';
 import { BackendStates } from './backend-states.js';
 import { dashboardRequests, openDashboards, zoneOf, type Dashboard, type Preset } from './dashboards.js';
 import { checkAnswer } from './graphql-client.js';
 import { IngestWriter, type IngestCount } from './ingest-writer.js';
-import type { MerchantShape } from './metrics-dataset.js';
+import { DATASET_TABLES, removeRowsAfter, type MerchantShape } from './metrics-dataset.js';
 import type { MerchantSkew } from './merchant-skew.js';
 import { METRICS_QUERY, SHAPES, variablesFor, ZONES } from './query-mix.js';
 import { RawHttpClient } from './raw-http-client.js';
@@ -66,7 +66,7 @@ export interface CacheContext {
 interface Sample { kind: string; ms: number }
 
 /** What is read at either end of the timed window. */
-interface Mark { cpu: CpuSnapshot; lookups: Promise<CacheLookups>; ingest: IngestCount }
+interface Mark { cpu: CpuSnapshot; lookups: Promise<CacheLookups>; gc: Promise<GcTimes>; ingest: IngestCount }
 
 interface PhaseResult {
   mode: CacheMode;
@@ -77,6 +77,8 @@ interface PhaseResult {
   skippedTicks: number;
   lookups: CacheLookups;
   held: CacheHeld;
+  /** The query API's GC pauses over the window. */
+  gc: string;
   ingest: { events: number; seconds: number };
   cpu: CpuUsage;
   backends: string;
@@ -90,9 +92,10 @@ const ADHOC_SOCKETS = 64;
 
 /**
  * The answer cache off and on, one phase each, with the same load from the
- * same seeds, each on a freshly started query API: open dashboards refreshing
- * on their period, a few ad-hoc clients, and the ingest writer applying new
- * events to the live version throughout both. Before the cache-on phase's
+ * same seeds, each on a freshly started query API and the data set as loaded:
+ * open dashboards refreshing on their period, ad-hoc questions at a fixed
+ * rate, and the ingest writer applying new events to the live version
+ * throughout (paused only between phases). Before the cache-on phase's
  * load, the dashboard's page load for the largest merchant (a year of data).
  */
 export async function runCachePhases(context: CacheContext, settings: CachePhaseSettings, pool: number): Promise<void> {
@@ -114,6 +117,7 @@ export async function runCachePhases(context: CacheContext, settings: CachePhase
   let pageLoadDone = false;
   try {
     for (const mode of settings.modes) {
+      await resetData(context, writer);
       const env: Record<string, string> = {
         DATABASE_URL: context.url, MERCHANT_JWT_SECRET: context.secret, DATABASE_POOL_SIZE: String(pool), NODE_ENV: 'production',
         ...settings.apiEnv, ...(cacheMb(mode) === undefined ? {} : { QUERY_CACHE_MB: cacheMb(mode)! }),
@@ -138,6 +142,23 @@ export async function runCachePhases(context: CacheContext, settings: CachePhase
     console.log(`\ningest writer: ${total.events.toLocaleString('en-US')} events in ${total.transactions.toLocaleString('en-US')} transactions over all phases`);
   }
   compare(results);
+}
+
+/**
+ * The data set as loaded, before each phase: without this, every phase would
+ * find the events of those before it (2,000 events/s over a phase is as much
+ * as the largest merchant has in a month, all of it today), and the later
+ * phases' dashboards would read more. The writer pauses meanwhile; its
+ * positions go on, so watermarks keep moving forward. Each phase's query API
+ * starts after this, with an empty cache.
+ */
+async function resetData(context: CacheContext, writer: IngestWriter): Promise<void> {
+  await writer.pause();
+  const started = performance.now();
+  const removed = await removeRowsAfter(context.url, context.schemaName, context.end);
+  await withClient(context.url, (c) => c.query(`vacuum ${DATASET_TABLES.map((t) => `${context.schemaName}.${t}`).join(', ')}`));
+  if (removed > 0) console.log(`\n(removed the ${removed.toLocaleString('en-US')} rows of the phase before and vacuumed, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  writer.resume();
 }
 
 function describeLoad(context: CacheContext, settings: CachePhaseSettings, dashboards: Dashboard[]): void {
@@ -217,7 +238,7 @@ async function runPhase(
   await observer.connect();
   const states = await BackendStates.connect(context.url, 'query-api');
   const watch = { postmasterPid: context.postmasterPid, natsPid: 0, apiPid: api.pid };
-  const mark = (): Mark => ({ cpu: cpuSnapshot(watch), lookups: readCacheLookups(api.adminUrl), ingest: writer.count() });
+  const mark = (): Mark => ({ cpu: cpuSnapshot(watch), lookups: readCacheLookups(api.adminUrl), gc: readGc(api.adminUrl), ingest: writer.count() });
   const at: { start?: Mark; end?: Mark } = {};
   const marks = Promise.all([
     sleepUntil(windowStart).then(() => { at.start = mark(); states.begin(); }),
@@ -236,6 +257,7 @@ async function runPhase(
       mode, seconds: (end.cpu.at - start.cpu.at) / 1000, samples, errors, polls, skippedTicks,
       lookups: lookupsBetween(await start.lookups, await end.lookups),
       held: await readCacheHeld(api.adminUrl),
+      gc: `${gcBetween(await start.gc, await end.gc)}; heap in use ${((await end.gc).heapUsedBytes / 1048576).toFixed(0)} MiB at the end`,
       ingest: { events: end.ingest.events - start.ingest.events, seconds: (end.ingest.at - start.ingest.at) / 1000 },
       cpu: cpuBetween(start.cpu, end.cpu, roles), backends: states.summary(),
     };
@@ -282,6 +304,7 @@ function reportPhase(r: PhaseResult, settings: CachePhaseSettings): void {
   console.log(`  CPU (cores of 2): query API ${c.api.toFixed(2)} (${per(c.api)}), PostgreSQL ${c.postgres.toFixed(2)} (${per(c.postgres)}; ${pgRoles}), ` +
     `bench process ${c.bench.toFixed(2)} (clients and ingest writer), other ${c.other.toFixed(2)}, idle ${c.machineIdle.toFixed(2)}, steal ${c.steal.toFixed(2)}`);
   if (r.cpu.others.length > 0) console.log(`  other busy processes: ${r.cpu.others.map(([name, cores]) => `${name} ${cores.toFixed(2)}`).join(', ')}`);
+  console.log(`  query API's GC pauses: ${r.gc}`);
   console.log(`  query API's PostgreSQL backends (average): ${r.backends}`);
 }
 

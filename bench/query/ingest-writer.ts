@@ -46,6 +46,9 @@ export class IngestWriter {
   private events = 0;
   private transactions = 0;
   private stopping = false;
+  private paused = false;
+  /** Resolves when the loop has finished its tick after pause() or stop(). */
+  private settled?: () => void;
   private running?: Promise<void>;
   private startedAt = 0;
   private failure?: Error;
@@ -73,6 +76,19 @@ export class IngestWriter {
     return { at: performance.now(), events: this.events, transactions: this.transactions };
   }
 
+  /** Stops applying after the tick in flight (which this waits for), until resume(). */
+  async pause(): Promise<void> {
+    if (this.paused || !this.running) return;
+    await new Promise<void>((resolve) => { this.settled = resolve; this.paused = true; });
+  }
+
+  /** Applies again at the rate, from now: what was not due while paused is not caught up. */
+  resume(): void {
+    if (!this.paused) return;
+    this.startedAt = performance.now() - (this.events * 1000) / this.options.eventsPerSecond;
+    this.paused = false;
+  }
+
   async stop(): Promise<IngestCount> {
     this.stopping = true;
     await this.running;
@@ -83,6 +99,12 @@ export class IngestWriter {
   private async loop(): Promise<void> {
     const { eventsPerSecond } = this.options;
     while (!this.stopping) {
+      if (this.paused) {
+        this.settled?.();
+        this.settled = undefined;
+        await new Promise((resolve) => setTimeout(resolve, TICK_MS));
+        continue;
+      }
       const tick = performance.now();
       // What is due by now, at most a second's worth per tick: a writer behind stays behind, and says so in its rate.
       const due = Math.min(eventsPerSecond, Math.floor((eventsPerSecond * (tick - this.startedAt)) / 1000) - this.events);
