@@ -23,12 +23,9 @@ export async function up(db: Kysely<any>): Promise<void> {
                           merchant_id text collate "C" primary key,
                           partition   smallint not null,
                           position    bigint   not null)', s);
-        if exists (select from pg_roles where rolname = 'projection_writer') then
-          execute format('grant select, insert, update, delete on %I.merchant_watermarks to projection_writer', s);
-        end if;
-        if exists (select from pg_roles where rolname = 'read_model_reader') then
-          execute format('grant select on %I.merchant_watermarks to read_model_reader', s);
-        end if;
+        -- The roles of 2026-12-02T01-00-least-privilege, which ran before.
+        execute format('grant select, insert, update, delete on %I.merchant_watermarks to projection_writer', s);
+        execute format('grant select on %I.merchant_watermarks to read_model_reader', s);
       end loop;
     end $$`.execute(db);
 }

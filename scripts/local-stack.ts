@@ -9,7 +9,7 @@ import { readInt, readString, readUrl, redactUrl } from '@app/config';
 import { randomBytes } from 'node:crypto';
 import { createKysely, createPool, ensureMemberLogin, migrateToLatest } from '@app/database';
 import { describeExit, startApp, waitUntilReady } from './local-stack/apps.js';
-import { dataDir, readSecret, removeState, writeSecret, writeState, type DataDir } from './local-stack/data-dir.js';
+import { dataDir, keptSecret, removeState, writeState, type DataDir } from './local-stack/data-dir.js';
 import { DEV_APP_NAME, ensureDevProducerKey } from './local-stack/dev-key.js';
 import type { ManagedProcess } from './local-stack/managed-process.js';
 import { startLocalNats } from './local-stack/nats.js';
@@ -140,11 +140,7 @@ const APP_LOGINS = {
 
 /** An app's login in the stack's own PostgreSQL; its password is kept beside the superuser's. */
 async function appLogin(adminUrl: string, passwordFile: string, login: { role: string; memberOf: string }): Promise<string> {
-  let password = readSecret(passwordFile);
-  if (!password) {
-    password = randomBytes(18).toString('hex');
-    writeSecret(passwordFile, password);
-  }
+  const password = keptSecret(passwordFile, () => randomBytes(18).toString('hex'));
   return ensureMemberLogin(adminUrl, { ...login, password });
 }
 

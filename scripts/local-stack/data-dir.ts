@@ -51,6 +51,15 @@ export function readSecret(path: string): string | undefined {
   return readFileSync(path, 'utf8').trim() || undefined;
 }
 
+/** The secret kept in `path`, made with `make` (and kept) when there is none or `usable` refuses it. */
+export function keptSecret(path: string, make: () => string, usable: (value: string) => boolean = () => true): string {
+  const kept = readSecret(path);
+  if (kept !== undefined && usable(kept)) return kept;
+  const value = make();
+  writeSecret(path, value);
+  return value;
+}
+
 export function writeSecret(path: string, value: string): void {
   writeFileSync(path, `${value}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);

@@ -1,7 +1,7 @@
 import { findProducerByKey, generateProducerKey, registerProducerKey } from '@app/access';
 import type { Database } from '@app/database';
 import type { Kysely } from 'kysely';
-import { readSecret, writeSecret, type DataDir } from './data-dir.js';
+import { keptSecret, type DataDir } from './data-dir.js';
 
 export const DEV_APP_NAME = 'dev';
 
@@ -11,11 +11,7 @@ export const DEV_APP_NAME = 'dev';
  * when the database already knows an app "dev" under another key.
  */
 export async function ensureDevProducerKey(db: Kysely<Database>, dir: DataDir): Promise<string | undefined> {
-  let key = readSecret(dir.devProducerKey);
-  if (!key) {
-    key = generateProducerKey();
-    writeSecret(dir.devProducerKey, key);
-  }
+  const key = keptSecret(dir.devProducerKey, generateProducerKey);
   await registerProducerKey(db, DEV_APP_NAME, key);
   // registerProducerKey keeps an existing "dev" app untouched; check the key really works.
   return (await findProducerByKey(db, key)) ? key : undefined;

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { isUsableNatsPassword, newNatsPassword } from '@app/messaging';
 import { join } from 'node:path';
-import { readSecret, repoRoot, writeSecret, type DataDir } from './data-dir.js';
+import { keptSecret, repoRoot, type DataDir } from './data-dir.js';
 import { ManagedProcess } from './managed-process.js';
 import { isPortOpen } from './ports.js';
 
@@ -14,25 +14,13 @@ export interface LocalNats {
 }
 
 /**
- * A user's password from .data, made on first use. It starts with a letter: nats-server reads the
- * environment variable as configuration, where a value such as `5e64…` would be a number.
- */
-function password(file: string): string {
-  let value = readSecret(file);
-  if (!value || !/^[a-z]/i.test(value)) {
-    value = `n${randomBytes(18).toString('hex')}`;
-    writeSecret(file, value);
-  }
-  return value;
-}
-
-/**
  * nats-server with JetStream, its store in .data/nats so streams survive
  * restarts, and the users of deploy/nats-server.conf (no anonymous clients):
  * the command API's may publish, the projector's only consume.
  */
 export async function startLocalNats(dir: DataDir, port: number, track: (p: ManagedProcess) => void): Promise<LocalNats> {
   const logFile = join(dir.logs, 'nats-server.log');
+  const password = (file: string) => keptSecret(file, newNatsPassword, isUsableNatsPassword);
   const passwords = { commandApi: password(dir.natsCommandApiPassword), projector: password(dir.natsProjectorPassword) };
   const server = new ManagedProcess('nats-server', process.env.NATS_SERVER_BIN || 'nats-server', {
     args: ['-c', join(repoRoot, 'deploy/nats-server.conf'), '-js', '-sd', dir.nats, '-a', '127.0.0.1', '-p', String(port)],

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +8,7 @@ import { freePort, waitForPort } from './ports.js';
 /** The stack's NATS users and their rights (deploy/nats-server.conf), as `npm start` and compose run them. */
 export const NATS_CONFIG = fileURLToPath(new URL('../../../deploy/nats-server.conf', import.meta.url));
 
-/**
- * A password for deploy/nats-server.conf's users. It starts with a letter: nats-server reads an
- * environment variable's value as configuration, and a value such as `5e64…` would be a number.
- */
-export function newNatsPassword(): string {
-  return `n${randomBytes(18).toString('hex')}`;
-}
-
-/** Passwords of deploy/nats-server.conf's users. */
+/** Passwords of deploy/nats-server.conf's users (newNatsPassword from @app/messaging makes them). */
 export interface NatsPasswords {
   'command-api': string;
   projector: string;

@@ -3,6 +3,7 @@ import type { SqlClient } from '../sql-client.js';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { NoLiveVersionError } from './live-version-cache.js';
 import type { Freshness } from './metrics-query.js';
+import { freshnessColumnsSql, type FreshnessColumns } from './metrics-sql.js';
 
 interface FreshnessRow {
   version: number | null;
@@ -95,14 +96,7 @@ export async function readMerchantWatermark(
 ): Promise<{ watermark: string | null; freshness: Freshness }> {
   if (!/^[a-z_][a-z0-9_]*$/.test(live.schemaName)) throw new Error(`invalid read-model schema name "${live.schemaName}"`);
   const partition = partitionOf(merchantId, partitions);
-  const { rows } = await client.query<{ head: string; position: string; checkpoint_recorded_at: Date | null; now: Date; watermark: string | null }>(
-    `select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
-            (select w.position::text from ${live.schemaName}.merchant_watermarks w where w.merchant_id = $4) as watermark
-       from event_store.partition_heads h
-       left join projections.checkpoints k on k.projection = $1::text and k.version = $2::int and k.partition = h.partition
-      where h.partition = $3::smallint`,
-    [PROJECTION_NAME, live.version, partition, merchantId],
-  );
+  const { rows } = await client.query<FreshnessColumns>(freshnessColumnsSql(live.schemaName, 2), [merchantId, PROJECTION_NAME, live.version, partition]);
   const row = rows[0];
   if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
   return { watermark: row.watermark, freshness: await freshnessFrom(client, partition, live.version, row) };

@@ -71,6 +71,20 @@ export interface FreshnessColumns {
   watermark: string | null;
 }
 
+/**
+ * The SELECT of FreshnessColumns, one row, for the read-model schema `s` (quoted or not, as the
+ * caller writes it): $1 the merchant id, $p the projection, $p+1 its version, $p+2 the event-store
+ * partition. Every statement that answers with freshness uses it (the metrics statements and the
+ * answer cache's check, readMerchantWatermark).
+ */
+export function freshnessColumnsSql(s: string, p: number): string {
+  return `select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
+           (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
+    from event_store.partition_heads h
+    left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
+    where h.partition = $${p + 2}::smallint`;
+}
+
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 const cache = new Map<string, string>();
 
@@ -134,13 +148,7 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   }
   if (freshness) {
     ctes.push(
-      `f as (
-        select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
-               (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
-        from event_store.partition_heads h
-        left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
-        where h.partition = $${p + 2}::smallint
-      )`,
+      `f as (${freshnessColumnsSql(s, p)})`,
     );
   }
   const customerCount = customers ? 'coalesce(c.n, 0)' : '0';

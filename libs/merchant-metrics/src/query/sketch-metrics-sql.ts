@@ -1,6 +1,7 @@
 import { MEASURE_COLUMNS } from '../schema/measures.js';
 import { rollupsFor } from '../schema/sketch-tables.js';
 import type { Dimension } from './metrics-query.js';
+import { freshnessColumnsSql } from './metrics-sql.js';
 
 /**
  * The one statement that answers a metrics query from a `sketches`-layout
@@ -97,12 +98,6 @@ function build({ schemaName, groupBy, customers, freshness }: SketchSqlShape): s
   const p = 9;
   return `
     with ${m},
-    f as (
-      select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
-             (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
-      from event_store.partition_heads h
-      left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
-      where h.partition = $${p + 2}::smallint
-    )
+    f as (${freshnessColumnsSql(s, p)})
     select m.*, f.* from f left join m on true`;
 }

@@ -1,7 +1,7 @@
 import { partitionTable } from '@app/event-store';
 import { advanceCheckpoint } from '../registry/checkpoints.js';
 import type { ProjectionTarget } from '../projection/apply-events.js';
-import { ADD_TO_CELLS, addPartitionKeys, assertSchemaName, CELL_COLUMNS, CELL_KEY, rollUpSql, UTC_EPOCH } from '../schema/read-model-tables.js';
+import { ADD_TO_CELLS, addPartitionKeys, assertSchemaName, CELL_COLUMNS, CELL_KEY, rollUpSql, UPSERT_MERCHANT_WATERMARKS, UTC_EPOCH } from '../schema/read-model-tables.js';
 import { customerHashSql } from '@app/sketches';
 import { MEASURES } from '../schema/measures.js';
 import { foldSketchTables } from './sketch-fold.js';
@@ -146,12 +146,7 @@ export async function bulkFoldPartition(
         await client.query(`insert into ${s}.${table} as t (${CELL_COLUMNS}) ${rollUpSql('rebuild_cells', width)} ${addTo}`);
       }
     }
-    await client.query(
-      `insert into ${s}.merchant_watermarks as t (merchant_id, partition, position)
-       select merchant_id, $1::smallint, max(position) from rebuild_events group by merchant_id
-       on conflict (merchant_id) do update set position = greatest(t.position, excluded.position)`,
-      [partition],
-    );
+    await client.query(UPSERT_MERCHANT_WATERMARKS(s, 'select merchant_id, $1::smallint, max(position) from rebuild_events group by merchant_id'), [partition]);
     if (fresh && options.buildKeys) await addPartitionKeys(client, s, partition, target.logic.layout);
     await client.query('commit');
     return { position, events };

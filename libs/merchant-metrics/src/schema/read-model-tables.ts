@@ -113,10 +113,13 @@ export const MERCHANT_WATERMARKS_TABLE = (s: string) =>
      position    bigint   not null
    )`;
 
-/** The upsert of merchant watermarks: $1 the partition, $2 merchant ids, $3 their latest positions. */
-export const UPSERT_MERCHANT_WATERMARKS = (s: string) =>
-  `insert into ${s}.merchant_watermarks as t (merchant_id, partition, position)
-   select m, $1::smallint, p from unnest($2::text[], $3::bigint[]) as u(m, p)
+/**
+ * An INSERT of merchant watermarks (merchant_id, partition, position) from `source`, a SELECT in
+ * which $1 is the partition; by default $2 the merchant ids and $3 their latest positions. A
+ * merchant's row only ever moves forward.
+ */
+export const UPSERT_MERCHANT_WATERMARKS = (s: string, source = 'select m, $1::smallint, p from unnest($2::text[], $3::bigint[]) as u(m, p)') =>
+  `insert into ${s}.merchant_watermarks as t (merchant_id, partition, position) ${source}
    on conflict (merchant_id) do update set position = greatest(t.position, excluded.position)`;
 
 /**
