@@ -2,9 +2,11 @@
 export interface CacheLookups {
   hits: number;
   misses: number;
+  /** Questions of merchants whose data keeps changing, answered without looking up (AnswerCache.admits). */
+  bypasses: number;
 }
 
-const LOOKUPS = /^query_api_answer_cache_lookups_total\{result="(hit|miss)"\} (\S+)$/gm;
+const LOOKUPS = /^query_api_answer_cache_lookups_total\{result="(hit|miss|bypass)"\} (\S+)$/gm;
 
 /** What the cache holds: its estimated bytes and its answers (query_api_answer_cache_bytes, _entries). */
 export interface CacheHeld {
@@ -22,10 +24,9 @@ async function scrape(adminUrl: string): Promise<string> {
 /** Hits and misses so far (zero before the first lookup, and whenever the cache is off). */
 export async function readCacheLookups(adminUrl: string): Promise<CacheLookups> {
   const text = await scrape(adminUrl);
-  const lookups: CacheLookups = { hits: 0, misses: 0 };
-  for (const [, result, value] of text.matchAll(LOOKUPS)) {
-    if (result === 'hit') lookups.hits = Number(value); else lookups.misses = Number(value);
-  }
+  const lookups: CacheLookups = { hits: 0, misses: 0, bypasses: 0 };
+  const field = { hit: 'hits', miss: 'misses', bypass: 'bypasses' } as const;
+  for (const [, result, value] of text.matchAll(LOOKUPS)) lookups[field[result as keyof typeof field]] = Number(value);
   return lookups;
 }
 
@@ -56,10 +57,12 @@ export function gcBetween(a: GcTimes, b: GcTimes): string {
 }
 
 export function lookupsBetween(a: CacheLookups, b: CacheLookups): CacheLookups {
-  return { hits: b.hits - a.hits, misses: b.misses - a.misses };
+  return { hits: b.hits - a.hits, misses: b.misses - a.misses, bypasses: b.bypasses - a.bypasses };
 }
 
+/** Hits over every question the cache saw (bypasses included: they are answered by a read, as misses are). */
 export function hitRate(l: CacheLookups): string {
-  const total = l.hits + l.misses;
-  return total === 0 ? 'no lookups' : `${((100 * l.hits) / total).toFixed(1)}% (${l.hits.toLocaleString('en-US')} hits, ${l.misses.toLocaleString('en-US')} misses)`;
+  const total = l.hits + l.misses + l.bypasses;
+  const n = (value: number) => value.toLocaleString('en-US');
+  return total === 0 ? 'no lookups' : `${((100 * l.hits) / total).toFixed(1)}% (${n(l.hits)} hits, ${n(l.misses)} misses, ${n(l.bypasses)} bypassed)`;
 }

@@ -5,6 +5,7 @@ import {
   applyEvents,
   goLiveIfFirst,
   installVersion,
+  LiveVersionCache,
   merchantMetricsLogic,
   PROJECTION_NAME,
   readCheckpoint,
@@ -12,6 +13,8 @@ import {
   type ProjectionTarget,
 } from '@app/merchant-metrics';
 import { asStoredTotals, expectedTotals, generateEvents } from '../../../libs/merchant-metrics/src/testing/index.js';
+import { MerchantWatermarkReads } from './merchants/queries/merchant-metrics/merchant-watermark-reads.js';
+import type { LiveVersionPin } from './merchants/queries/merchant-metrics/merchant-metrics.service.js';
 import { startQueryApiHarness, type QueryApiHarness } from './testing/query-api-harness.js';
 
 const QUERY = `query Q($m: ID!) {
@@ -42,6 +45,7 @@ describe('answer cache', () => {
   const events = generateEvents({ seed: 41, count: 3000, merchants: 60, merchantPrefix: 'ac-', ...window });
   let quiet: string;
   let busy: string;
+  let churning: string;
 
   /** Stores events, then applies what the store holds after the checkpoint of each partition touched. */
   async function ingest(batch: PaymentEventJson[]): Promise<void> {
@@ -92,6 +96,7 @@ describe('answer cache', () => {
     const byPartition = new Map<number, string[]>();
     for (const m of merchants) byPartition.set(partitionOf(m, partitions), [...(byPartition.get(partitionOf(m, partitions)) ?? []), m]);
     [quiet, busy] = [...byPartition.values()].find((ms) => ms.length >= 2)!;
+    churning = merchants.find((m) => m !== quiet && m !== busy)!;
     await ingest(events);
   });
   afterAll(async () => {
@@ -139,5 +144,70 @@ describe('answer cache', () => {
     expect(other.body.errors).toBeUndefined();
     expect((other.body.data as { merchantMetrics: unknown }).merchantMetrics).not.toEqual(tokyo);
     expect(await ask(busy)).not.toEqual(tokyo);
+  });
+
+  it('leaves a merchant whose data changed between asks twice in a row out of the cache, with its answers still exact', async () => {
+    let all = events;
+    let seed = 50;
+    const changeChurning = async () => {
+      const more = generateEvents({ seed: seed++, count: 600, merchants: 60, merchantPrefix: 'ac-', ...window }).filter((e) => e.merchantId === churning);
+      expect(more.length).toBeGreaterThan(0);
+      await ingest(more);
+      all = [...all, ...more];
+    };
+    const totalsOf = async () => {
+      const answer = await ask(churning);
+      return (answer.totals as Array<{ currency: string; transactionCount: number; grossAmount: string }>).map((t) => [t.currency, t.transactionCount, t.grossAmount]);
+    };
+    const expected = () => expectedFor(churning, all).map(({ key, completed, gross }) => [key.split('/')[1], completed, String(gross)]);
+    const bypasses = async () => Number(/^query_api_answer_cache_lookups_total\{result="bypass"\} (\d+)/m.exec(await (await fetch(`${h.adminUrl}/metrics`)).text())?.[1] ?? 0);
+
+    const start = { ...(await lookups()), bypasses: await bypasses() };
+    expect(await totalsOf()).toEqual(expected()); // miss, kept
+    await changeChurning();
+    expect(await totalsOf()).toEqual(expected()); // found changed once: miss, kept again
+    await changeChurning();
+    expect(await totalsOf()).toEqual(expected()); // changed twice in a row: miss, not kept
+    expect(await lookups()).toEqual({ hits: start.hits, misses: start.misses + 3 });
+    expect(await bypasses()).toBe(start.bypasses);
+    // Now neither looked up nor kept for 10 s, whether or not its data changes.
+    expect(await totalsOf()).toEqual(expected());
+    await changeChurning();
+    expect(await totalsOf()).toEqual(expected());
+    expect(await lookups()).toEqual({ hits: start.hits, misses: start.misses + 3 });
+    expect(await bypasses()).toBe(start.bypasses + 2);
+    // Other merchants are not affected.
+    const before = await lookups();
+    await ask(quiet);
+    expect((await lookups()).hits + (await lookups()).misses).toBe(before.hits + before.misses + 1);
+  });
+
+  it('reads a merchant’s watermark once per request however often it is asked, and once for requests asking at the same time', async () => {
+    const statements: string[] = [];
+    const counting = { query: <R,>(text: string, values?: unknown[]) => {
+      if (text.includes('merchant_watermarks')) statements.push(text);
+      return h.pool.query(text, values) as unknown as Promise<{ rows: R[] }>;
+    } };
+    const reads = new MerchantWatermarkReads(h.pool, counting);
+    const live = await new LiveVersionCache(h.pool).get();
+    const { rows } = await h.pool.query<{ position: string }>(`select position::text from ${live.schemaName}.merchant_watermarks where merchant_id = $1`, [quiet]);
+    expect(rows).toHaveLength(1);
+
+    const pin: LiveVersionPin = { liveVersion: Promise.resolve(live) };
+    const first = await reads.read(live, quiet, pin);
+    expect(first.watermark).toBe(rows[0]!.position);
+    expect((await reads.read(live, quiet, pin)).watermark).toBe(rows[0]!.position);
+    expect((await reads.read(live, quiet, pin)).freshness).toEqual(first.freshness);
+    expect(statements).toHaveLength(1);
+    // Another merchant in the same request is its own read.
+    expect((await reads.read(live, busy, pin)).watermark).not.toBeNull();
+    expect(statements).toHaveLength(2);
+
+    // Five requests at once: one statement; once it settled, the next request reads again.
+    const together = await Promise.all(Array.from({ length: 5 }, () => reads.read(live, quiet, { liveVersion: undefined })));
+    expect(new Set(together.map((r) => r.watermark))).toEqual(new Set([rows[0]!.position]));
+    expect(statements).toHaveLength(3);
+    await reads.read(live, quiet, { liveVersion: undefined });
+    expect(statements).toHaveLength(4);
   });
 });

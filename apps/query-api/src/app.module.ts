@@ -13,11 +13,11 @@ import { HealthController } from './health/health.controller.js';
 import { queryApiReadiness } from './health/readiness.js';
 import { QueryApiConfigRef, type QueryApiSettings } from './infrastructure/config.provider.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
-import { LIVE_VERSION_CACHE, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
+import { LIVE_VERSION_CACHE, MERCHANT_WATERMARK_READS, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
+import type { MerchantWatermarkReads } from './merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 import { MERCHANT_DATA_WATERMARK, SqlMerchantDataWatermark, type MerchantDataWatermark } from './rest/merchant-data-watermark.js';
-import { PreparedStatementClient } from '@app/database';
 import { MerchantMetricsController } from './rest/merchant-metrics.controller.js';
 import { MetricsApiContract } from './rest/metrics-api-contract.js';
 import { OpenApiController } from './rest/openapi.controller.js';
@@ -47,9 +47,9 @@ export class QueryApiModule {
         // Until a per-merchant watermark is bound here, REST answers carry no ETag.
         {
           provide: MERCHANT_DATA_WATERMARK,
-          inject: [PG_POOL, LIVE_VERSION_CACHE],
-          useFactory: (pool: pg.Pool, live: LiveVersionCacheFactory) =>
-            shared.merchantDataWatermark ?? new SqlMerchantDataWatermark(pool, new PreparedStatementClient(pool), live(pool)),
+          inject: [PG_POOL, LIVE_VERSION_CACHE, MERCHANT_WATERMARK_READS],
+          useFactory: (pool: pg.Pool, live: LiveVersionCacheFactory, reads: MerchantWatermarkReads) =>
+            shared.merchantDataWatermark ?? new SqlMerchantDataWatermark(live(pool), reads),
         },
         { provide: ReadinessProbe, inject: [PG_POOL], useFactory: (pool: pg.Pool) => queryApiReadiness(pool, config) },
         AdminListener,

@@ -7,3 +7,5 @@ export const PG_POOL = Symbol('QueryPool');
 export const LIVE_VERSION_CACHE = Symbol('LiveVersionCacheFactory');
 
 export type LiveVersionCacheFactory = (pool: pg.Pool) => LiveVersionCache;
+/** The process's one MerchantWatermarkReads: the cache and the REST ETags share its reads. */
+export const MERCHANT_WATERMARK_READS = Symbol('MerchantWatermarkReads');

@@ -38,7 +38,7 @@ export class QueryApiMetrics {
   });
   readonly answerCacheLookups = new Counter({
     name: 'query_api_answer_cache_lookups_total',
-    help: 'Metrics answers by how they were served: hit (from the answer cache, the merchant\'s data unchanged) or miss (read from the read model)',
+    help: 'Metrics answers by how they were served: hit (from the answer cache, the merchant\'s data unchanged), miss (read from the read model) or bypass (read, the merchant\'s data changing too often to cache)',
     labelNames: ['result'],
     registers: [this.registry],
   });

@@ -1,6 +1,6 @@
-import type pg from 'pg';
-import { readPartitionCount } from '@app/event-store';
-import { dataWatermark, readMerchantWatermark, type LiveVersionCache, type SqlClient } from '@app/merchant-metrics';
+import { dataWatermark, type LiveVersionCache } from '@app/merchant-metrics';
+import type { LiveVersionPin } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
+import type { MerchantWatermarkReads } from '../merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 
 /**
  * The version of one merchant's data in one read-model version: a string that
@@ -9,7 +9,8 @@ import { dataWatermark, readMerchantWatermark, type LiveVersionCache, type SqlCl
  * (etag.ts), so it must never stay the same across a change of the data.
  */
 export interface MerchantDataWatermark {
-  watermark(merchantId: string, liveVersion: number): Promise<string>;
+  /** Read once for the request `pin` belongs to, when given. */
+  watermark(merchantId: string, liveVersion: number, pin?: LiveVersionPin): Promise<string>;
 }
 
 export const MERCHANT_DATA_WATERMARK = Symbol('MerchantDataWatermark');
@@ -33,26 +34,20 @@ export function etagsEnabled(watermark: MerchantDataWatermark): boolean {
 /**
  * The merchant's row of merchant_watermarks in the live version (the
  * position of its latest event there, or `none`: see dataWatermark), read
- * with one small statement; throws when `liveVersion` is no longer live, so
+ * with one small statement that the answer cache's check then reuses
+ * (MerchantWatermarkReads); throws when `liveVersion` is no longer live, so
  * no tag is made of one version's watermark for another's answer.
  */
 export class SqlMerchantDataWatermark implements MerchantDataWatermark {
-  private partitions: Promise<number> | undefined;
-
   constructor(
-    private readonly pool: pg.Pool,
-    private readonly statements: SqlClient,
     private readonly live: LiveVersionCache,
+    private readonly reads: MerchantWatermarkReads,
   ) {}
 
-  async watermark(merchantId: string, liveVersion: number): Promise<string> {
+  async watermark(merchantId: string, liveVersion: number, pin?: LiveVersionPin): Promise<string> {
     const live = await this.live.get();
     if (live.version !== liveVersion) throw new Error(`version ${liveVersion} is no longer live (${live.version} is)`);
-    this.partitions ??= readPartitionCount(this.pool).catch((error: unknown) => {
-      this.partitions = undefined;
-      throw error;
-    });
-    const { watermark } = await readMerchantWatermark(this.statements, live, await this.partitions, merchantId);
+    const { watermark } = await this.reads.read(live, merchantId, pin);
     return dataWatermark(watermark);
   }
 }

@@ -76,7 +76,7 @@ export class MerchantMetricsController {
         const live = await this.live.get();
         pin.liveVersion = Promise.resolve(live);
         // Read before the answer: a change landing in between leaves the tag older than the answer, which costs a 200 later, never a wrong 304.
-        etag = await this.etagOf(query, live.version, contract.revision);
+        etag = await this.etagOf(query, live.version, contract.revision, pin);
         if (etag !== undefined && noneMatchFails(request.headers['if-none-match'], etag)) {
           await reply.code(304).headers({ etag, 'cache-control': ANSWER_CACHE_CONTROL }).send();
           return;
@@ -97,9 +97,9 @@ export class MerchantMetricsController {
   }
 
   /** The answer's tag, or none when the watermark cannot be read: the answer is still given, only not as revalidatable. */
-  private async etagOf(query: MetricsQuery, liveVersion: number, revision: string): Promise<string | undefined> {
+  private async etagOf(query: MetricsQuery, liveVersion: number, revision: string, pin: LiveVersionPin): Promise<string | undefined> {
     try {
-      const watermark = await this.watermarks.watermark(query.merchantId, liveVersion);
+      const watermark = await this.watermarks.watermark(query.merchantId, liveVersion, pin);
       return etagOf({ liveVersion, watermark, query: etagQuery(query, revision) });
     } catch (error) {
       this.watermarkFailures++;

@@ -72,4 +72,43 @@ describe('AnswerCache', () => {
     expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
     expect(answerCacheKey(3, { ...query }, { uniqueCustomers: true })).toBe(base);
   });
+
+  it('leaves out a merchant whose data changed twice in a row: 10 s, then twice as long each time up to 5 min, until an entry is served again', () => {
+    let now = 1_000_000;
+    const cache = new AnswerCache(1 << 20, () => now);
+    expect(cache.admits('m')).toBe(true);
+    // Once is chance (an event between two refreshes of a quiet merchant): still admitted.
+    cache.noteChanged('m');
+    expect(cache.admits('m')).toBe(true);
+    const skips: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      cache.noteChanged('m');
+      const from = now;
+      while (!cache.admits('m')) now += 1_000;
+      skips.push(now - from);
+    }
+    expect(skips).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    expect(cache.admits('other')).toBe(true);
+    // Served again once: quiet now, and the next change is chance again.
+    cache.noteUnchanged('m');
+    cache.noteChanged('m');
+    expect(cache.admits('m')).toBe(true);
+    cache.noteChanged('m');
+    expect(cache.admits('m')).toBe(false);
+    // A new version starts from nothing.
+    cache.clear();
+    expect(cache.admits('m')).toBe(true);
+  });
+
+  it('remembers the churn of at most 10,000 merchants, forgetting the least recently changed first', () => {
+    const now = 0;
+    const cache = new AnswerCache(1 << 20, () => now);
+    for (let i = 0; i <= 10_000; i++) {
+      cache.noteChanged(`m${i}`);
+      cache.noteChanged(`m${i}`);
+    }
+    expect(cache.admits('m0')).toBe(true);
+    expect(cache.admits('m1')).toBe(false);
+    expect(cache.admits('m10000')).toBe(false);
+  });
 });

@@ -1,4 +1,4 @@
-import type { LiveVersion, MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
+import type { Freshness, LiveVersion, MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
 
 /**
  * Where one GraphQL request keeps the live version it answers from. The first
@@ -7,6 +7,12 @@ import type { LiveVersion, MetricsAnswer, MetricsQuery, ReadOptions } from '@app
  */
 export interface LiveVersionPin {
   liveVersion: Promise<LiveVersion> | undefined;
+  /**
+   * The merchants' data watermarks the request has read, by version and
+   * merchant (MerchantWatermarkReads): read once however many fields or checks
+   * of the request need them.
+   */
+  watermarks?: Map<string, Promise<{ watermark: string | null; freshness: Freshness }>>;
 }
 
 /**

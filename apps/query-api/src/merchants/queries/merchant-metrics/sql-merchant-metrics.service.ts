@@ -6,7 +6,6 @@ import {
   dataWatermark,
   LiveVersionCache,
   queryLimits,
-  readMerchantWatermark,
   readMetricsWithFreshness,
   validateQuery,
   type MetricsAnswer,
@@ -16,6 +15,7 @@ import {
   type SqlClient,
 } from '@app/merchant-metrics';
 import type { LiveVersionPin, MerchantMetricsService } from './merchant-metrics.service.js';
+import { MerchantWatermarkReads, type MerchantWatermarkRead } from './merchant-watermark-reads.js';
 
 /**
  * QUERY_MAX_BUCKETS, QUERY_MAX_RANGE_DAYS (and _QUARTER, _YEAR) and
@@ -60,6 +60,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
     private readonly live = new LiveVersionCache(pool),
     private readonly cache?: AnswerCache,
     private readonly observer?: AnswerCacheObserver,
+    private readonly watermarks = new MerchantWatermarkReads(pool, statements),
   ) {}
 
   async query(query: MetricsQuery, options: ReadOptions = {}, pin?: LiveVersionPin): Promise<MetricsAnswer> {
@@ -78,22 +79,29 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
       this.cache.clear();
       this.cachedVersion = live.version;
     }
+    if (!this.cache.admits(query.merchantId)) {
+      // Its data keeps changing: neither checked nor kept for now.
+      this.observer?.bypass();
+      return readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
+    }
     const key = answerCacheKey(live.version, query, options);
     const cached = this.cache.get(key);
     if (cached !== undefined) {
-      // Served again only while the merchant's data is what it was: one small statement instead of the query.
-      const now = await readMerchantWatermark(this.statements, live, partitions, query.merchantId);
-      if (dataWatermark(now.watermark) === cached.watermark) {
+      // Served again only while the merchant's data is what it was: one small statement (shared by the request) instead of the query.
+      const now = await this.watermarks.read(live, query.merchantId, pin).catch((): MerchantWatermarkRead | undefined => undefined);
+      if (now !== undefined && dataWatermark(now.watermark) === cached.watermark) {
+        this.cache.noteUnchanged(query.merchantId);
         this.observer?.hit();
         return { ...cached.answer, freshness: now.freshness, watermark: now.watermark };
       }
       this.cache.delete(key);
+      if (now !== undefined) this.cache.noteChanged(query.merchantId);
     }
     this.observer?.miss();
     // The reader refuses an answer over the series cap while it groups the rows, before building its points.
     const answer = await readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
-    // The watermark comes from the answer's own snapshot.
-    this.cache.set(key, dataWatermark(answer.watermark), answer);
+    // The watermark comes from the answer's own snapshot; a merchant found changed twice in a row is not kept.
+    if (this.cache.admits(query.merchantId)) this.cache.set(key, dataWatermark(answer.watermark), answer);
     this.observer?.stored(this.cache.bytes, this.cache.size);
     return answer;
   }
@@ -103,5 +111,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
 export interface AnswerCacheObserver {
   hit(): void;
   miss(): void;
+  /** A question of a merchant whose data keeps changing, answered without the cache (AnswerCache.admits). */
+  bypass(): void;
   stored(bytes: number, entries: number): void;
 }
