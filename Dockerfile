@@ -7,7 +7,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 
 # Dependencies first, so code changes reuse the cached layer. Only production
-# packages: apps run from source through @swc-node/register, a runtime dependency.
+# packages: @swc/core compiles the apps below; the ops CLI runs from source
+# through @swc-node/register.
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
@@ -17,6 +18,7 @@ COPY migrations ./migrations
 COPY proto ./proto
 COPY scripts ./scripts
 COPY tsconfig.json ./
+RUN node scripts/build.mjs --force
 
 ARG APP=command-api
 ENV APP=${APP} \
@@ -27,6 +29,6 @@ ENV APP=${APP} \
 USER node
 EXPOSE 4000 4001 4002 4003 9400 9401 9402
 
-# exec replaces the shell, so node is PID 1 and receives `docker stop`'s SIGTERM;
-# run-ts.mjs passes it to the app, which drains in-flight requests and exits.
-CMD ["sh", "-c", "exec node scripts/run-ts.mjs \"apps/${APP}/src/main.ts\""]
+# exec replaces the shell, so node is PID 1 and receives `docker stop`'s SIGTERM; the app drains
+# in-flight requests and exits. The apps run compiled (scripts/build.mjs, run above as root).
+CMD ["sh", "-c", "exec node --enable-source-maps \"dist/apps/${APP}/src/main.js\""]

@@ -24,7 +24,7 @@ const LIVE = 100_000;
 const TOTAL = WARM_UP + BACKLOG + LIVE;
 /** The small memory bound under test: events of a partition held from JetStream, not yet applied. */
 const BUFFER_EVENTS = 2000;
-/** Peak RSS allowed. An idle projector is about 300 MiB here (Node, Nest, and swc compiling the TypeScript in process). */
+/** Peak RSS allowed. An idle projector is about 125 MiB here (compiled: docs/decisions/0014-compiled-apps.md). */
 const MAX_RSS_MIB = 512;
 
 describe('a hot partition: one merchant far ahead of the projector', () => {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createProducerApp } from '@app/access';
 import { createKysely, createPool, importEmbeddedPostgres, initialisePrivately, migrateToLatest, withClient } from '@app/database';
 import { freePort } from '../../libs/testing/src/ports.js';
+import { builtEntry, ensureBuilt } from '../../scripts/build.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -263,7 +264,9 @@ export async function startApp(
   const logFile = join(logDir, `${app.name}.log`);
   const log = createWriteStream(logFile);
   const preload = options.cpuProfDir ? ['--import', fileURLToPath(new URL('./cpu-profile-preload.mjs', import.meta.url))] : [];
-  const child = spawn(process.execPath, [...preload, '--import', '@swc-node/register/esm-register', app.entry], {
+  // The compiled app, as npm start and the image run it (scripts/build.mjs).
+  await ensureBuilt();
+  const child = spawn(process.execPath, [...preload, '--enable-source-maps', builtEntry(app.entry)], {
     cwd: repoRoot,
     env: {
       ...withoutSwcrc(process.env),

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtEntry } from '../build.mjs';
 import { repoRoot } from './data-dir.js';
 import { ManagedProcess, type Exit } from './managed-process.js';
 
@@ -10,13 +11,15 @@ export interface AppSpec {
 }
 
 /**
- * Runs an app from source (scripts/run-ts.mjs), its output prefixed with its name; its logs in
- * LOG_FORMAT=pretty, one line a person reads, unless the user chose a format.
+ * Runs an app compiled (scripts/build.mjs: the caller builds first), its output prefixed with its
+ * name; its logs in LOG_FORMAT=pretty, one line a person reads, unless the user chose a format.
  */
 export function startApp(spec: AppSpec): ManagedProcess {
   if (!existsSync(join(repoRoot, spec.entry))) throw new Error(`${spec.name}: ${spec.entry} does not exist`);
+  const entry = builtEntry(spec.entry);
+  if (!existsSync(entry)) throw new Error(`${spec.name}: ${entry} is not built (node scripts/build.mjs)`);
   return new ManagedProcess(spec.name, process.execPath, {
-    args: ['scripts/run-ts.mjs', spec.entry],
+    args: ['--enable-source-maps', entry],
     cwd: repoRoot,
     env: { ...spec.env, LOG_FORMAT: spec.env.LOG_FORMAT || 'pretty' },
     output: { prefix: true },

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { builtEntry, ensureBuilt } from '../../scripts/build.mjs';
 import { fileURLToPath } from 'node:url';
 import { eventually, freePort } from '@app/testing';
 
@@ -56,7 +57,9 @@ export class AppProcess {
   }
 
   async start(options: { waitReady?: boolean } = {}): Promise<void> {
-    const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', this.app.entry], {
+    // The compiled app, as npm start and the image run it (scripts/build.mjs; the global setup built it already).
+    await ensureBuilt();
+    const child = spawn(process.execPath, ['--enable-source-maps', builtEntry(this.app.entry)], {
       cwd: root,
       env: {
         ...process.env, ...this.env, [this.app.portVariable]: String(this.port), [this.app.adminPortVariable]: String(this.adminPort), HOST: '127.0.0.1',
