@@ -349,7 +349,7 @@ async function main(): Promise<void> {
       };
       let before: CpuSnapshot | undefined;
       let cpu: CpuUsage | undefined;
-      const lookups = { start: Promise.resolve({ hits: 0, misses: 0 }), end: Promise.resolve({ hits: 0, misses: 0 }) };
+      const lookups = { start: Promise.resolve({ hits: 0, misses: 0, bypasses: 0 }), end: Promise.resolve({ hits: 0, misses: 0, bypasses: 0 }) };
       const states = await BackendStates.connect(url, 'query-api');
       const result = await drive(settings.concurrency, settings.warmup, settings.seconds, ask, {
         start: () => { before = cpuSnapshot(apiWatch); lookups.start = readCacheLookups(api.adminUrl); states.begin(); if (settings.cpuProf) api.startProfile(); },

@@ -20,5 +20,6 @@ export * from './query/answer-cache.js';
 export * from './query/time-buckets.js';
 export * from './query/zone-offsets.js';
 export * from './rebuild/rebuild-version.js';
+export { bulkFoldPartition, type BulkFoldResult } from './rebuild/bulk-fold.js';
 export * from './rebuild/diff-versions.js';
 export * from './registry/code-revision.js';
