@@ -45,8 +45,8 @@ function stringFlag(args: readonly string[], name: string, fallback?: string): s
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const list = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
 
-/** The page's two requests, as api.js sends them, pulled out of its own module so that the baseline asks exactly the same. */
-async function pageRequests(page: import('puppeteer-core').Page, apiUrl: string): Promise<Array<{ query: string; variables: unknown }>> {
+/** The bodies of the page's GraphQL requests as it sends them (filled as they go out), so that the baseline asks exactly the same. */
+function pageRequests(page: import('puppeteer-core').Page, apiUrl: string): Array<{ query: string; variables: unknown }> {
   const bodies: Array<{ query: string; variables: unknown }> = [];
   page.on('request', (request) => {
     if (request.url() === `${apiUrl}/graphql` && request.method() === 'POST') bodies.push(JSON.parse(request.postData() ?? '{}'));
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
         const page = await context.newPage();
         await page.emulateTimezone(zone);
         await page.setViewport({ width: 1280, height: 1000 });
-        const bodies = await pageRequests(page, api.url);
+        const bodies = pageRequests(page, api.url);
         await page.goto(dashboardLink(api.url, token), { waitUntil: 'domcontentloaded' });
         await page.waitForSelector('#main[data-shown] #cards .card', { timeout: 60_000 });
         const ms = Number(await page.evaluate(() => document.documentElement.dataset.renderedMs));

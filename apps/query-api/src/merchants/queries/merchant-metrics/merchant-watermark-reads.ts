@@ -52,11 +52,16 @@ export class MerchantWatermarkReads {
     return read;
   }
 
-  private async readNow(live: LiveVersion, merchantId: string): Promise<MerchantWatermarkRead> {
+  /** The event store's partition count, read once (it is fixed at install); a failed read is tried again next time. */
+  partitionCount(): Promise<number> {
     this.partitions ??= readPartitionCount(this.pool).catch((error: unknown) => {
       this.partitions = undefined;
       throw error;
     });
-    return readMerchantWatermark(this.statements, live, await this.partitions, merchantId);
+    return this.partitions;
+  }
+
+  private async readNow(live: LiveVersion, merchantId: string): Promise<MerchantWatermarkRead> {
+    return readMerchantWatermark(this.statements, live, await this.partitionCount(), merchantId);
   }
 }

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { readPartitionCount } from '@app/event-store';
 import {
   AnswerCache,
   answerCacheKey,
@@ -43,13 +42,12 @@ export function readerLimits(config: {
  * Answers from the live version of the merchant-metrics read model. The live
  * pointer is cached briefly (a promotion is seen within half a second) and
  * held for the whole request by the caller's LiveVersionPin; the event store's
- * partition count is cached once (it is fixed at install). Metrics
+ * partition count is read once (MerchantWatermarkReads.partitionCount). Metrics
  * and freshness come from one statement (readMetricsWithFreshness) sent
  * through `statements`: the pool itself by default, a PreparedStatementClient
  * in the app.
  */
 export class SqlMerchantMetricsService implements MerchantMetricsService {
-  private partitions: Promise<number> | undefined;
   /** The version the cache's entries were read from: another one empties it. */
   private cachedVersion: number | undefined;
 
@@ -68,11 +66,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
     validateQuery(query, this.limits);
     // Pinned only once validated: a look-up nobody awaits could reject unhandled.
     const live = await (pin === undefined ? this.live.get() : (pin.liveVersion ??= this.live.get()));
-    this.partitions ??= readPartitionCount(this.pool).catch((error: unknown) => {
-      this.partitions = undefined;
-      throw error;
-    });
-    const partitions = await this.partitions;
+    const partitions = await this.watermarks.partitionCount();
     if (this.cache === undefined) return readMetricsWithFreshness(this.statements, live, partitions, query, this.limits, options);
     if (this.cachedVersion !== live.version) {
       // A promotion or rollback: nothing read from the other version is of use.
