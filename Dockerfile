@@ -7,8 +7,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 
 # Dependencies first, so code changes reuse the cached layer. Only production
-# packages: @swc/core compiles the apps below; the ops CLI runs from source
-# through @swc-node/register.
+# packages: @swc/core compiles the apps below, the ops CLI included
+# (`npm run ops` runs dist/apps/ops/src/main.js).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 

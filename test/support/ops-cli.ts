@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { builtEntry } from '../../scripts/build.mjs';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -14,9 +15,12 @@ export interface RunningCli {
   result: Promise<CliResult>;
 }
 
-/** The real ops CLI in a child process (node itself, no wrapper, so a SIGKILL hits the CLI). */
+/**
+ * The real ops CLI in a child process (node itself, no wrapper, so a SIGKILL hits the CLI), compiled
+ * as `npm run ops` runs it (the global setup built dist/).
+ */
 export function startOps(args: string[], env: Record<string, string | undefined>): RunningCli {
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'apps/ops/src/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--enable-source-maps', builtEntry('apps/ops/src/main.ts'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

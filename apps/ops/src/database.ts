@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readUrl, redactUrl } from '@app/config';
+import { readUrl, redactUrl, repositoryRoot } from '@app/config';
 import { createKysely, createPool, type Database } from '@app/database';
 import { sql, type Kysely } from 'kysely';
 import { OpsError } from './cli.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = repositoryRoot(import.meta.url);
 
 /** DATABASE_URL, else the database of the running local stack (its state file under .data). */
 export function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dashboardLink, issueMerchantToken, parseTokenTtl, revokeMerchantToken, type MerchantPrincipal } from '@app/access';
-import { DEFAULT_MERCHANT_JWT_KID, DEV_MERCHANT_JWT_SECRET, loadMerchantJwtKeys } from '@app/config';
+import { DEFAULT_MERCHANT_JWT_KID, DEV_MERCHANT_JWT_SECRET, loadMerchantJwtKeys, repositoryRoot } from '@app/config';
 import { OpsError, type CommandGroup, type OpsContext } from './cli.js';
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = repositoryRoot(import.meta.url);
 const DEFAULT_TTL = '24h';
 
 /** What the running local stack wrote in its state file (`npm start`), if there is one. */

@@ -5,3 +5,4 @@ export * from './query-api.config.js';
 export * from './projector.config.js';
 export * from './public-secrets.js';
 export * from './merchant-jwt-keys.js';
+export * from './repository-root.js';
