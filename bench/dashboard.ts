@@ -16,7 +16,9 @@
  * run (`--merchant`, default merchant-1, the largest); the zone is the
  * browser's (`--zone`, default Asia/Tokyo).
  *
- *   npm run bench:dashboard -- --reuse .data/bench/skew-pg [--database skew] [--merchant merchant-1] [--loads 5] [--zone Asia/Tokyo]
+ *   npm run bench:dashboard -- --reuse .data/bench/skew-pg [--database skew] [--merchant merchant-1] [--loads 5] [--zone Asia/Tokyo] [--timeline]
+ *
+ * `--timeline` prints each page's Resource Timing (document, modules, GraphQL requests) up to the cards drawn.
  *
  * Baseline in the same run: the page's two GraphQL requests sent by this
  * process at once with fetch, on the same warm API: what the page costs beyond
@@ -33,7 +35,7 @@ import { QUERY_API_APP, Resources, startApp, startPostgres, withClient } from '.
 /** Code below runs in the page (puppeteer serializes it): the DOM's globals, which this Node program's types leave out. */
 declare const document: { documentElement: { dataset: Record<string, string | undefined> }; getElementById(id: string): { dataset: Record<string, string | undefined>; getAttribute(name: string): string | null } | null };
 
-const USAGE = 'npm run bench:dashboard -- --reuse DIR [--database skew] [--merchant merchant-1] [--loads 5] [--zone Asia/Tokyo]';
+const USAGE = 'npm run bench:dashboard -- --reuse DIR [--database skew] [--merchant merchant-1] [--loads 5] [--zone Asia/Tokyo] [--timeline]';
 
 function stringFlag(args: readonly string[], name: string, fallback?: string): string {
   const at = args.indexOf(name);
@@ -54,6 +56,36 @@ function pageRequests(page: import('puppeteer-core').Page, apiUrl: string): Arra
   return bodies;
 }
 
+/**
+ * Where a page's time went, from its own Resource Timing entries: the document, each script and
+ * style, and each GraphQL request, as start → end in ms from navigation start, then the cards drawn.
+ */
+async function pageTimeline(page: import('puppeteer-core').Page): Promise<string> {
+  const entries = await page.evaluate(() => {
+    const timing = (globalThis as unknown as { performance: { getEntriesByType(type: string): Array<{ name: string; startTime: number; responseEnd: number; duration: number; domContentLoadedEventEnd?: number }> } }).performance;
+    const nav = timing.getEntriesByType('navigation')[0]!;
+    return [
+      { name: 'document', start: nav.startTime, end: nav.responseEnd },
+      { name: 'DOMContentLoaded', start: nav.domContentLoadedEventEnd ?? 0, end: nav.domContentLoadedEventEnd ?? 0 },
+      ...timing.getEntriesByType('resource').map((e) => ({ name: new URL(e.name).pathname, start: e.startTime, end: e.responseEnd })),
+      { name: 'cards drawn', start: Number(document.documentElement.dataset.renderedMs), end: Number(document.documentElement.dataset.renderedMs) },
+    ];
+  });
+  return entries.map((e) => `    ${e.start.toFixed(0).padStart(5)} → ${e.end.toFixed(0).padStart(5)} ms  ${e.name}`).join('\n');
+}
+
+/** The durations the query API logged for the GraphQL requests it completed since the last call (its request log lines). */
+const logged = new Map<string, number>();
+function apiTimes(logFile: string): string {
+  const lines = readFileSync(logFile, 'utf8').split('\n');
+  const from = logged.get(logFile) ?? 0;
+  logged.set(logFile, lines.length);
+  return lines.slice(from).flatMap((line) => {
+    const record = /^\{/.test(line) ? (JSON.parse(line) as { url?: string; durationMs?: number }) : {};
+    return record.url === '/graphql' && record.durationMs !== undefined ? [`${record.durationMs.toFixed(1)} ms`] : [];
+  }).join(', ') || 'none logged';
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const reuse = stringFlag(args, '--reuse');
@@ -61,6 +93,7 @@ async function main(): Promise<void> {
   const merchantId = stringFlag(args, '--merchant', 'merchant-1');
   const zone = stringFlag(args, '--zone', 'Asia/Tokyo');
   const loads = numberFlag(args, '--loads', 5);
+  const timeline = args.includes('--timeline');
   const resources = new Resources();
   process.on('SIGINT', () => void resources.cleanup().then(() => process.exit(130)));
   try {
@@ -107,9 +140,11 @@ async function main(): Promise<void> {
       };
       const cold = await open();
       first.push(cold.ms);
+      if (timeline) console.log(`  load ${load + 1}, first page:\n${await pageTimeline(cold.page)}\n    the API's own times: ${apiTimes(api.logFile)}`);
       await cold.page.close();
       const warm = await open();
       next.push(warm.ms);
+      if (timeline) console.log(`  load ${load + 1}, next page:\n${await pageTimeline(warm.page)}\n    the API's own times: ${apiTimes(api.logFile)}`);
       // The page's own requests again, from here: what the answers alone cost on the warm API.
       const started = performance.now();
       await Promise.all(warm.bodies.slice(0, 2).map(async (body) => {

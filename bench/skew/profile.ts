@@ -10,8 +10,8 @@
  *   - the merge: readMetrics minus the round trip (decoding and merging the
  *     sketches, assembling the answer, in Node);
  * with the rows and sketch bytes the statement returned, the rows it read per
- * table (from the plan) and its buffers. The plan of the slowest question goes
- * to `--plan FILE` when asked.
+ * table (from the plan) and its buffers. The statement of the slowest question,
+ * its parameters and its plan go to `--plan FILE` when asked.
  *
  *   node scripts/run-ts.mjs bench/skew/profile.ts --reuse .data/bench/skew-pg [--merchant merchant-1] [--zone Asia/Tokyo] [--shape WEEK] [--runs 20] [--version 3]
  */
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     console.log(`profile of ${merchantId} in ${zone}, v${version}, ${runs} runs each (median ms)`);
     console.log('| question | readMetrics | statement (PostgreSQL) | transfer + parse | merge in Node | rows returned | sketch bytes | rows read per table | shared buffers hit / read |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    let slowest: { total: number; plan: unknown; name: string } | undefined;
+    let slowest: { total: number; plan: unknown; name: string; statement: { text: string; values: unknown[] } } | undefined;
     for (const shape of SHAPES.filter((s) => s.name.includes(filter))) {
       const query = metricsQuery(shape, merchantId, end, zone);
       await readMetrics(client, schema, query, LIMITS); // warm: plan cache, pages
@@ -109,10 +109,10 @@ async function main(): Promise<void> {
       const trip = median(trips);
       const read = [...rowsPerTable(plan.Plan)].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ');
       console.log(`| ${shape.name} | ${total.toFixed(1)} | ${execution.toFixed(1)} | ${Math.max(0, trip - execution).toFixed(1)} | ${Math.max(0, total - trip).toFixed(1)} | ${returned.rows.toLocaleString('en-US')} | ${returned.bytes.toLocaleString('en-US')} | ${read} | ${(top['Shared Hit Blocks'] ?? 0).toLocaleString('en-US')} / ${(top['Shared Read Blocks'] ?? 0).toLocaleString('en-US')} |`);
-      if (!slowest || total > slowest.total) slowest = { total, plan, name: shape.name };
+      if (!slowest || total > slowest.total) slowest = { total, plan, name: shape.name, statement };
     }
     if (planFile && slowest) {
-      writeFileSync(planFile, JSON.stringify({ question: slowest.name, plan: slowest.plan }, null, 2));
+      writeFileSync(planFile, JSON.stringify({ question: slowest.name, statement: slowest.statement, plan: slowest.plan }, null, 2));
       console.log(`plan of "${slowest.name}" written to ${planFile}`);
     }
   } finally {
