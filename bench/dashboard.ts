@@ -29,7 +29,8 @@ import { readFileSync } from 'node:fs';
 import { dashboardLink, signMerchantToken } from '@app/access';
 import { PROJECTION_NAME } from '@app/merchant-metrics';
 import { launchChromium } from '../test/support/chromium.js';
-import { numberFlag } from './support/args.js';
+import { numberFlag, stringFlag } from './support/args.js';
+import { percentile } from './support/load.js';
 import { QUERY_API_APP, Resources, startApp, startPostgres, withClient } from './support/stack.js';
 
 /** Code below runs in the page (puppeteer serializes it): the DOM's globals, which this Node program's types leave out. */
@@ -37,14 +38,8 @@ declare const document: { documentElement: { dataset: Record<string, string | un
 
 const USAGE = 'npm run bench:dashboard -- --reuse DIR [--database skew] [--merchant merchant-1] [--loads 5] [--zone Asia/Tokyo] [--timeline]';
 
-function stringFlag(args: readonly string[], name: string, fallback?: string): string {
-  const at = args.indexOf(name);
-  const value = at < 0 ? fallback : args[at + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} is required\nusage: ${USAGE}`);
-  return value;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const flag = (args: readonly string[], name: string, fallback?: string) => stringFlag(args, name, USAGE, fallback);
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 const list = (xs: number[]) => xs.map((x) => Math.round(x)).join(', ');
 
 /** The bodies of the page's GraphQL requests as it sends them (filled as they go out), so that the baseline asks exactly the same. */
@@ -88,10 +83,10 @@ function apiTimes(logFile: string): string {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const reuse = stringFlag(args, '--reuse');
-  const database = stringFlag(args, '--database', 'skew');
-  const merchantId = stringFlag(args, '--merchant', 'merchant-1');
-  const zone = stringFlag(args, '--zone', 'Asia/Tokyo');
+  const reuse = flag(args, '--reuse');
+  const database = flag(args, '--database', 'skew');
+  const merchantId = flag(args, '--merchant', 'merchant-1');
+  const zone = flag(args, '--zone', 'Asia/Tokyo');
   const loads = numberFlag(args, '--loads', 5);
   const timeline = args.includes('--timeline');
   const resources = new Resources();

@@ -24,14 +24,13 @@ import { answerFigures, baselineFigures, compareFigures } from './skew/figures.j
 import { measureLatency, type Latency } from './skew/latency.js';
 import { DATABASE, prepareStore, recordDataset, type StoredDataset } from './skew/load-store.js';
 import { Population } from './skew/population.js';
-import { metricsQuery, SHAPES } from './skew/query-shapes.js';
+import { metricsQuery, SHAPES, SKEW_LIMITS as LIMITS } from './skew/query-shapes.js';
 import {
   fmt, formatTarget, mib, queryTable, targetLines, type QueryResult, type RebuildResult, type TargetLine, type VersionSize,
 } from './skew/report.js';
 import { parseSkewArgs, type SkewSettings } from './skew/settings.js';
 import { schemaSize, storeSize } from './skew/sizes.js';
 
-const LIMITS = { maxBuckets: 1000, maxRangeDays: 400 };
 
 /** Builds `version` from the whole store (dropping an earlier build first, as `projections drop` does), then vacuums its tables. */
 async function build(pool: pg.Pool, version: number, settings: SkewSettings): Promise<RebuildResult> {

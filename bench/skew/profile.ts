@@ -20,22 +20,16 @@ import { PreparedStatementClient } from '@app/database';
 import { PROJECTION_NAME, readMetrics, schemaNameFor } from '@app/merchant-metrics';
 import type { SqlClient } from '../../libs/merchant-metrics/src/sql-client.js';
 import { createQueryPool } from '../../apps/query-api/src/infrastructure/query-pool.js';
-import { numberFlag } from '../support/args.js';
+import { numberFlag, stringFlag } from '../support/args.js';
+import { percentile } from '../support/load.js';
 import { Resources, startPostgres, withClient } from '../support/stack.js';
 import { DATABASE, type StoredDataset } from './load-store.js';
-import { metricsQuery, SHAPES } from './query-shapes.js';
+import { metricsQuery, SHAPES, SKEW_LIMITS as LIMITS } from './query-shapes.js';
 
-const LIMITS = { maxBuckets: 1000, maxRangeDays: 400 };
 const USAGE = 'node scripts/run-ts.mjs bench/skew/profile.ts --reuse DIR [--merchant ID] [--zone ZONE] [--shape TEXT] [--runs N] [--version N] [--plan FILE]';
 
-function flag(args: readonly string[], name: string, fallback?: string): string {
-  const at = args.indexOf(name);
-  const value = at < 0 ? fallback : args[at + 1];
-  if (value === undefined || value.startsWith('--')) throw new Error(`${name} is required\nusage: ${USAGE}`);
-  return value;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const flag = (args: readonly string[], name: string, fallback?: string) => stringFlag(args, name, USAGE, fallback);
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
 
 /** A client that remembers the last statement it was given, so that it can be explained and replayed alone. */
 class RecordingClient implements SqlClient {

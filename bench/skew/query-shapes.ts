@@ -13,6 +13,9 @@ export interface QueryShape {
 
 const HOUR_MS = 3_600_000;
 
+/** The query limits every question is read with (bench:skew and its profile alike). */
+export const SKEW_LIMITS = { maxBuckets: 1000, maxRangeDays: 400 };
+
 const BASE: Array<Omit<QueryShape, 'compare'>> = [
   { name: '30 d by DAY, all metrics', granularity: 'DAY', groupBy: [], range: (end) => [end - 30 * DAY_MS, end] },
   {

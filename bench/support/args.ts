@@ -123,6 +123,17 @@ export function numberFlag(argv: readonly string[], name: string, fallback: numb
 }
 
 /**
+ * The value after `name` in `argv` (`--zone Asia/Tokyo`), or `fallback` when `name` is absent; an
+ * error naming the option, with `usage`, when it has no value and no fallback.
+ */
+export function stringFlag(argv: readonly string[], name: string, usage: string, fallback?: string): string {
+  const at = argv.indexOf(name);
+  const value = at < 0 ? fallback : argv[at + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} is required\nusage: ${usage}`);
+  return value;
+}
+
+/**
  * Adds the value of a repeatable `NAME=VALUE` option (`--pg shared_buffers=4GB`, `--api-env K=V`)
  * to `into`; `what` names the option in the error ("--pg takes NAME=VALUE (a PostgreSQL setting)").
  */

@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { builtEntry } from '../../scripts/build.mjs';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+import { builtEntry, repoRoot } from '../../scripts/build.mjs';
 
 export interface CliResult {
   code: number | null;
