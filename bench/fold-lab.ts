@@ -19,10 +19,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createKysely, createPool, migrateToLatest, PreparedStatementClient } from '@app/database';
 import { EventStore, readPartition, readPartitionCount } from '@app/event-store';
-import {
-  applyEvents, bulkFoldPartition, installVersion, merchantMetricsLogic, PROJECTION_NAME, SketchCache,
-  type PaymentEventJson, type PositionedEvent, type ProjectionTarget,
-} from '@app/merchant-metrics';
+import { applyEvents, bulkFoldPartition, merchantMetricsLogic, PROJECTION_NAME, SketchCache, type ProjectionTarget, merchantMetricsProjection } from '@app/merchant-metrics';
+import { installVersion, type PaymentEventJson, type PositionedEvent } from '@app/projections';
 import type pg from 'pg';
 import { numberFlag } from './support/args.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
@@ -65,7 +63,7 @@ async function prepare(pool: pg.Pool, events: PaymentEventJson[]): Promise<{ tar
   }
   const client = await pool.connect();
   try {
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 3, partitions, codeRevision: 'fold-lab', engine: 'postgres' });
+    const installed = await installVersion(client, merchantMetricsProjection, { version: 3, partitions, codeRevision: 'fold-lab', engine: 'postgres' });
     await client.query('vacuum analyze event_store.events');
     return { partitions, target: { projection: PROJECTION_NAME, version: 3, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsLogic(3) } };
   } finally {

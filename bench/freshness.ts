@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const opsToken = await signMerchantToken(secret, { kind: 'ops' }, { ttlSeconds: 3600 });
     if (settings.secondVersion > 0) {
       // A second version catching up beside the live one (as after `projections rebuild`): its own process, from position 0.
-      await startApp(resources, logs, { ...PROJECTOR_APP, name: `projector-v${settings.secondVersion}` }, { ...env, PROJECTOR_VERSION: String(settings.secondVersion) });
+      await startApp(resources, logs, { ...PROJECTOR_APP, name: `projector-v${settings.secondVersion}` }, { ...env, PROJECTOR_VERSIONS: `merchant-metrics=${settings.secondVersion}` });
       console.log(`second version: a projector building merchant-metrics v${settings.secondVersion} from the store runs beside the live one`);
     }
     console.log(`bench:freshness — ${settings.rate.toLocaleString('en-US')} events/s in requests of ${settings.batch} (occurredAt within ${settings.occurredWithinS} s), one probe every ${settings.probeEveryMs} ms, ${settings.seconds} s after ${settings.warmup} s warm-up`);

@@ -27,7 +27,8 @@ import { mkdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { signMerchantToken } from '@app/access';
 import { createKysely, createPool, migrateToLatest, PreparedStatementClient } from '@app/database';
-import { goLiveIfFirst, installVersion, PROJECTION_NAME, readLive, schemaNameFor, setStatus } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion, readLive, schemaNameFor, setStatus } from '@app/projections';
 import type pg from 'pg';
 import { addNameValue } from './support/args.js';
 import { cpuBetween, cpuSnapshot, type CpuSnapshot, type CpuUsage } from './support/cpu.js';
@@ -246,7 +247,7 @@ async function prepareDatabase(postgres: PostgresHandle, settings: Settings): Pr
   try {
     await migrateToLatest(createKysely(createPool({ connectionString: url, max: 1 })));
     const client = await pool.connect();
-    const version = await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: 16, codeRevision: 'bench', engine: 'postgres' });
+    const version = await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'bench', engine: 'postgres' });
     client.release();
     console.log('loading the read model…');
     const stats = await loadMetricsDataset(url, version.schemaName, datasetOptions(settings), console.log);

@@ -18,7 +18,8 @@ import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { createKysely, createPool, migrateToLatest } from '@app/database';
 import { partitionOf, partitionTable } from '@app/event-store';
-import { dropVersion, findVersion, PROJECTION_NAME, rebuildVersion } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { dropVersion, findVersion, rebuildVersion } from '@app/projections';
 import { generateEvents } from '../libs/merchant-metrics/src/testing/generated-events.js';
 import { summarizeCpuProfile } from './support/cpu-profile-summary.js';
 import { addNameValue } from './support/args.js';
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
     resources.onCleanup('pool', () => pool.end());
     let last = 0;
     const profile = await startProfile();
-    const result = await rebuildVersion(pool, {
+    const result = await rebuildVersion(pool, merchantMetricsProjection, {
       version: settings.version, codeRevision: 'bench', chunkEvents: settings.chunk, concurrency: settings.concurrency,
       onProgress: (p) => {
         if (performance.now() - last < 10_000) return;

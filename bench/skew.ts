@@ -17,7 +17,8 @@ import { dirname, resolve } from 'node:path';
 import pg from 'pg';
 import { createPool, PreparedStatementClient } from '@app/database';
 import { createQueryPool } from '../apps/query-api/src/infrastructure/query-pool.js';
-import { dropVersion, findVersion, PROJECTION_NAME, readMetrics, rebuildVersion, schemaNameFor } from '@app/merchant-metrics';
+import { PROJECTION_NAME, readMetrics, merchantMetricsProjection } from '@app/merchant-metrics';
+import { dropVersion, findVersion, rebuildVersion, schemaNameFor } from '@app/projections';
 import { repoRoot, Resources, startPostgres, withClient } from './support/stack.js';
 import { ensureBaselineIndex, runBaseline } from './skew/baseline-sql.js';
 import { answerFigures, baselineFigures, compareFigures } from './skew/figures.js';
@@ -44,7 +45,7 @@ async function build(pool: pg.Pool, version: number, settings: SkewSettings): Pr
     await dropVersion(pool, PROJECTION_NAME, version);
   }
   let last = performance.now();
-  const result = await rebuildVersion(pool, {
+  const result = await rebuildVersion(pool, merchantMetricsProjection, {
     version, codeRevision: 'bench-skew', chunkEvents: settings.chunk, concurrency: settings.concurrency,
     onProgress: (p) => {
       if (performance.now() - last < 15_000) return;

@@ -11,9 +11,8 @@
  * --cache-mb: the sizes of the projector's sketch cache to run v3 (and later) with, one run each (0: none).
  */
 import { createKysely, createPool, migrateToLatest } from '@app/database';
-import {
-  applyEvents, installVersion, SketchCache, merchantMetricsLogic, PROJECTION_NAME, type PaymentEventJson, type PositionedEvent,
-} from '@app/merchant-metrics';
+import { applyEvents, SketchCache, merchantMetricsLogic, PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { installVersion, type PaymentEventJson, type PositionedEvent } from '@app/projections';
 import { numberFlag } from './support/args.js';
 import { Resources, startPostgres, withClient } from './support/stack.js';
 
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
       const pool = createPool({ connectionString: pg.url(`lab_${run}`), max: 2 });
       await migrateToLatest(createKysely(pool));
       const client = await pool.connect();
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 16, codeRevision: 'lab', engine: 'postgres' });
+      const installed = await installVersion(client, merchantMetricsProjection, { version, partitions: 16, codeRevision: 'lab', engine: 'postgres' });
       const sketchCache = cacheMb > 0 ? new SketchCache(cacheMb * 1024 * 1024) : undefined;
       const target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres' as const, logic: merchantMetricsLogic(version) };
       let position = 0;

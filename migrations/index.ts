@@ -11,6 +11,7 @@ import * as leastPrivilege from './2026-12-02T01-00-least-privilege.js';
 import * as producerAppOnEvents from './2026-12-02T02-00-producer-app-on-events.js';
 import * as tokenRevocations from './2026-12-02T03-00-token-revocations.js';
 import * as merchantWatermarks from './2026-12-02T04-00-merchant-watermarks.js';
+import * as projectionViews from './2026-12-03T00-00-projection-views.js';
 
 /** Every migration, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T02-00-producer-app-on-events': producerAppOnEvents,
   '2026-12-02T03-00-token-revocations': tokenRevocations,
   '2026-12-02T04-00-merchant-watermarks': merchantWatermarks,
+  '2026-12-03T00-00-projection-views': projectionViews,
 };

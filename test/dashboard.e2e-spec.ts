@@ -8,7 +8,7 @@ import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../apps/command-api/src/testing/command-api-harness.js';
 import { sendEvents } from '../apps/projector/src/testing/send-events.js';
 import { expectedTotals, generateEvents, type ExpectedTotals } from '../libs/merchant-metrics/src/testing/index.js';
-import type { PaymentEventJson } from '../libs/merchant-metrics/src/projection/payment-event.json.js';
+import type { PaymentEventJson } from '../libs/projections/src/payment-event.json.js';
 import { AppProcess, PROJECTOR, QUERY_API } from './support/app-process.js';
 import { launchChromium } from './support/chromium.js';
 

@@ -2,19 +2,19 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { EventStore, partitionOf, readPartitionCount } from '@app/event-store';
 import { PAYMENTS_STREAM } from '@app/messaging';
 import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../apps/command-api/src/testing/command-api-harness.js';
+import { merchantMetricsProjection } from '@app/merchant-metrics';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../libs/merchant-metrics/src/testing/index.js';
 import { AppProcess, PROJECTOR } from './support/app-process.js';
 import { AppWatch, residentMiB } from './support/process-watch.js';
 import { appendToStore } from './support/store-backlog.js';
 
-/** The version a projector with its normal configuration follows (PROJECTOR_VERSION's default). */
-const VERSION = loadProjectorConfig({ DATABASE_URL: 'postgres://localhost/unused' }).version;
+/** The version a projector with its normal configuration follows (the definition's default). */
+const VERSION = merchantMetricsProjection.defaultVersion;
 const MERCHANT = 'whale-0';
 const WARM_UP = 1000;
 /** Stored and published while the projector is frozen: it resumes this far behind the stream. */
@@ -94,7 +94,7 @@ describe('a hot partition: one merchant far ahead of the projector', () => {
       }
 
       const watch = new AppWatch(pid, projector.url, projector.adminUrl, {
-        name: 'projector_partition_buffered_events', labels: { version: String(VERSION), partition: String(partition) },
+        name: 'projector_partition_buffered_events', labels: { projection: 'merchant-metrics', version: String(VERSION), partition: String(partition) },
       });
       const started = performance.now();
       try {

@@ -128,7 +128,7 @@ describe('npm start with DATABASE_URL and NATS_URL', () => {
     expect(stdout).toContain(`projector      http://127.0.0.1:${ports.projectorAdmin}/metrics`);
     expect(stdout).toContain(`(GraphQL; metrics: http://127.0.0.1:${ports.queryAdmin}/metrics)`);
     const known = {
-      commandAdmin: /^events_accepted_total \d+$/m, projectorAdmin: /^projector_owned_partitions\{version="3"\} 16$/m, queryAdmin: /^query_api_requests_total\{outcome="ok"\} \d+$/m,
+      commandAdmin: /^events_accepted_total \d+$/m, projectorAdmin: /^projector_owned_partitions\{projection="merchant-metrics",version="3"\} 16$/m, queryAdmin: /^query_api_requests_total\{outcome="ok"\} \d+$/m,
     };
     for (const [name, metric] of Object.entries(known)) {
       const res = await fetch(`http://127.0.0.1:${ports[name as keyof typeof ports]}/metrics`);

@@ -32,7 +32,7 @@ describe('projector processes killed with SIGKILL', () => {
 
   const startProjector = async (options: { waitReady?: boolean; env?: Record<string, string> } = {}) => {
     const p = await AppProcess.start(PROJECTOR, {
-      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '3', PROJECTOR_BATCH_EVENTS: '500', PROJECTOR_VERSION: '1', ...options.env,
+      DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '3', PROJECTOR_BATCH_EVENTS: '500', PROJECTOR_VERSIONS: 'merchant-metrics=1', ...options.env,
     }, options);
     processes.push(p);
     return p;

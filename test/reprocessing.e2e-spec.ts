@@ -7,7 +7,7 @@ import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../apps/command-api/src/testing/command-api-harness.js';
 import { sendEvents } from '../apps/projector/src/testing/send-events.js';
 import { seededRandom } from '../libs/merchant-metrics/src/testing/index.js';
-import type { PaymentEventJson } from '../libs/merchant-metrics/src/projection/payment-event.json.js';
+import type { PaymentEventJson } from '../libs/projections/src/payment-event.json.js';
 import { AppProcess, PROJECTOR, QUERY_API } from './support/app-process.js';
 import { ops } from './support/ops-cli.js';
 import { PacedProducer } from './support/paced-producer.js';
@@ -126,7 +126,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
   let queryApi: AppProcess;
   let producer: PacedProducer | undefined;
   // An installation that started on v1 (before v3 was the default), reprocessed into v2.
-  const env = () => ({ DATABASE_URL: h.database.url, NATS_URL: h.nats.url, MERCHANT_JWT_SECRET: SECRET, PROJECTOR_VERSION: '1' });
+  const env = () => ({ DATABASE_URL: h.database.url, NATS_URL: h.nats.url, MERCHANT_JWT_SECRET: SECRET, PROJECTOR_VERSIONS: 'merchant-metrics=1' });
 
   beforeAll(async () => {
     h = await startCommandApiHarness();

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { applyEvents, readCheckpoints, type PaymentEventJson, type PositionedEvent, type ProjectionTarget } from '@app/merchant-metrics';
+import { applyEvents, type ProjectionTarget } from '@app/merchant-metrics';
+import { readCheckpoints, type PaymentEventJson, type PositionedEvent } from '@app/projections';
 import { seededRandom } from '../../libs/merchant-metrics/src/testing/generated-events.js';
 import type { MerchantShape } from './metrics-dataset.js';
 import type { MerchantSkew } from './merchant-skew.js';

@@ -12,7 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { readFreshness, readLive, readMetrics, type MetricsQuery, type SqlClient } from '@app/merchant-metrics';
+import { readFreshness, readMetrics, type MetricsQuery } from '@app/merchant-metrics';
+import { readLive, type SqlClient } from '@app/projections';
 import { merchantId } from './metrics-dataset.js';
 import { SHAPES, variablesFor, ZONES } from './query-mix.js';
 

@@ -1,4 +1,5 @@
-import type { MetricsQuery, SqlClient } from '@app/merchant-metrics';
+import type { MetricsQuery } from '@app/merchant-metrics';
+import type { SqlClient } from '@app/projections';
 import { withClient } from '../support/stack.js';
 
 /** The index a team without a read model would add to the store for these questions. */

@@ -17,8 +17,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { PreparedStatementClient } from '@app/database';
-import { PROJECTION_NAME, readMetrics, schemaNameFor } from '@app/merchant-metrics';
-import type { SqlClient } from '../../libs/merchant-metrics/src/sql-client.js';
+import { PROJECTION_NAME, readMetrics } from '@app/merchant-metrics';
+import { schemaNameFor } from '@app/projections';
+import type { SqlClient } from '../../libs/projections/src/sql-client.js';
 import { createQueryPool } from '../../apps/query-api/src/infrastructure/query-pool.js';
 import { numberFlag, stringFlag } from '../support/args.js';
 import { percentile } from '../support/load.js';

@@ -1,4 +1,4 @@
-import type { SqlClient } from '@app/merchant-metrics';
+import type { SqlClient } from '@app/projections';
 import { baselineIndexBytes } from './baseline-sql.js';
 
 export interface TableSize {

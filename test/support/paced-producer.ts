@@ -1,5 +1,5 @@
 import { sendEvents } from '../../apps/projector/src/testing/send-events.js';
-import type { PaymentEventJson } from '../../libs/merchant-metrics/src/projection/payment-event.json.js';
+import type { PaymentEventJson } from '../../libs/projections/src/payment-event.json.js';
 
 /** One request the command API accepted; times are `performance.now()`. */
 export interface AcceptedBatch {

@@ -1,6 +1,6 @@
 import type { EventStore, NewEvent } from '@app/event-store';
 import { validateRecordRequest } from '@app/payments';
-import type { PaymentEventJson } from '../../libs/merchant-metrics/src/projection/payment-event.json.js';
+import type { PaymentEventJson } from '../../libs/projections/src/payment-event.json.js';
 
 /** Events as the command API stores them: validated and canonicalised by the same code. */
 export function storedForm(events: readonly PaymentEventJson[], now = new Date()): NewEvent[] {

@@ -1,4 +1,4 @@
-import type { CatchUpProgress, RebuildProgress } from '@app/merchant-metrics';
+import type { CatchUpProgress, RebuildProgress } from '@app/projections';
 
 const WIDTH = 30;
 const PHASE_NOTES: Record<RebuildProgress['phase'], string> = {

@@ -1,10 +1,17 @@
-import { PROJECTION_NAME } from '@app/merchant-metrics';
+import { projectionCatalog } from '@app/projection-catalog';
+import type { ProjectionDefinition } from '@app/projections';
 import { OpsError, UsageError } from './cli.js';
 
-/** Command-line arguments shared by the `projections` commands. */
+/** Command-line arguments shared by the `projections` commands: a projection of the catalog. */
+export function definitionOf(name: string): ProjectionDefinition {
+  const definition = projectionCatalog.find(name);
+  if (!definition) throw new OpsError(`unknown projection "${name}" (known: ${projectionCatalog.names.join(', ')})`);
+  return definition;
+}
+
+/** The name of a projection of the catalog. */
 export function projectionOf(name: string): string {
-  if (name !== PROJECTION_NAME) throw new OpsError(`unknown projection "${name}" (known: ${PROJECTION_NAME})`);
-  return name;
+  return definitionOf(name).name;
 }
 
 /** A required `--name N` option holding a positive integer. */

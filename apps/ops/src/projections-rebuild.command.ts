@@ -1,21 +1,7 @@
-import {
-  codeRevision,
-  DEFAULT_MAX_LAG_SECONDS,
-  diffVersions,
-  findVersion,
-  PROJECTION_NAME,
-  rebuildVersion,
-  RebuildRefusedError,
-  waitForCatchUp,
-  type CatchUpResult,
-  type RebuildResult,
-  type SqlClient,
-  type VersionDiff,
-  type VersionLag,
-} from '@app/merchant-metrics';
+import { codeRevision, DEFAULT_MAX_LAG_SECONDS, findVersion, rebuildVersion, RebuildRefusedError, waitForCatchUp, type CatchUpResult, type RebuildResult, type SqlClient, type VersionDiff, type VersionLag } from '@app/projections';
 import { createPool } from '@app/database';
 import { OpsError, UsageError, type OpsCommand, type OpsContext } from './cli.js';
-import { maxLagOf, positiveInt, projectionOf } from './projection-arguments.js';
+import { definitionOf, maxLagOf, positiveInt } from './projection-arguments.js';
 import { ProgressBar, type ProgressStream } from './progress-bar.js';
 
 function instant(options: Record<string, string>, name: string): Date | undefined {
@@ -35,7 +21,8 @@ export const rebuild: OpsCommand = {
     'build version N (required) from position zero of the event store while the live version serves (resumable), then wait ' +
     'until the projectors following it have caught up as promote requires (--max-lag, default 5 s), for at most --wait-timeout (default 600 s)',
   async run(context, [name], options) {
-    projectionOf(name!);
+    const definition = definitionOf(name!);
+    const projection = definition.name;
     const version = positiveInt(options, 'version', 'projections rebuild PROJECTION --version N');
     const chunkEvents = options.chunk === undefined ? undefined : positiveInt(options, 'chunk', '--chunk EVENTS');
     const wait = 'no-wait' in options ? undefined : {
@@ -55,18 +42,18 @@ export const rebuild: OpsCommand = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const existing = await findVersion(pool, PROJECTION_NAME, version);
+      const existing = await findVersion(pool, projection, version);
       if (existing?.status === 'catching_up') {
         // Built by an earlier run whose wait ended (timeout, Ctrl-C, no projector): only the wait is left.
-        context.out(`${PROJECTION_NAME} v${version} is already built (catching_up); running projectors follow it from JetStream`);
+        context.out(`${projection} v${version} is already built (catching_up); running projectors follow it from JetStream`);
       } else {
         context.out(existing
-          ? `resuming ${PROJECTION_NAME} v${version} (${existing.status}) in ${existing.schemaName}`
-          : `building ${PROJECTION_NAME} v${version} from position zero`);
+          ? `resuming ${projection} v${version} (${existing.status}) in ${existing.schemaName}`
+          : `building ${projection} v${version} from position zero`);
         const bar = new ProgressBar();
         let result: RebuildResult;
         try {
-          result = await rebuildVersion(pool, {
+          result = await rebuildVersion(pool, definition, {
             version, codeRevision: codeRevision(), chunkEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
           });
         } finally {
@@ -78,10 +65,10 @@ export const rebuild: OpsCommand = {
       }
       phase = 'wait';
       if (!wait) {
-        context.out(`not waiting (--no-wait): running projectors follow v${version} from JetStream; ${nextSteps(version)}`);
+        context.out(`not waiting (--no-wait): running projectors follow v${version} from JetStream; ${nextSteps(projection, version)}`);
         return;
       }
-      await awaitCatchUp(context, pool, version, wait, () => stopping);
+      await awaitCatchUp(context, pool, projection, version, wait, () => stopping);
     } catch (error) {
       if (error instanceof RebuildRefusedError) throw new OpsError(error.message);
       if (error instanceof Error && /has no version/.test(error.message)) throw new OpsError(error.message);
@@ -94,8 +81,8 @@ export const rebuild: OpsCommand = {
   },
 };
 
-const nextSteps = (version: number) =>
-  `check with \`projections list\`, compare with \`projections diff\`, then \`projections promote ${PROJECTION_NAME} --version ${version}\``;
+const nextSteps = (projection: string, version: number) =>
+  `check with \`projections list\`, compare with \`projections diff\`, then \`projections promote ${projection} --version ${version}\``;
 
 function describeLag(lag: VersionLag): string {
   const seconds = Number.isFinite(lag.seconds) ? `${lag.seconds.toFixed(1)} s` : 'unknown';
@@ -112,6 +99,7 @@ function describeLag(lag: VersionLag): string {
 export async function awaitCatchUp(
   context: OpsContext,
   client: SqlClient,
+  projection: string,
   version: number,
   options: { maxLagSeconds: number; timeoutSeconds: number; followerGraceSeconds?: number },
   shouldStop: () => boolean,
@@ -120,23 +108,23 @@ export async function awaitCatchUp(
   const bar = new ProgressBar(stream);
   let result: CatchUpResult;
   try {
-    result = await waitForCatchUp(client, { version, ...options, shouldStop, onProgress: (p) => bar.catchUp(p, options.maxLagSeconds) });
+    result = await waitForCatchUp(client, { projection, version, ...options, shouldStop, onProgress: (p) => bar.catchUp(p, options.maxLagSeconds) });
   } finally {
     bar.end();
   }
   const behind = describeLag(result.lag);
   switch (result.outcome) {
     case 'caught-up':
-      context.out(`v${version} has caught up (${behind}; promote needs under ${options.maxLagSeconds} s): ${nextSteps(version)}`);
+      context.out(`v${version} has caught up (${behind}; promote needs under ${options.maxLagSeconds} s): ${nextSteps(projection, version)}`);
       return;
     case 'no-projector':
       context.out(result.projectorsRunning > 0
         ? `no projector follows v${version}, although projectors run (does their code know v${version}? restart them on this revision); not waiting: ${behind}`
         : `no projector is running, so not waiting: v${version} will catch up once one runs (\`npm start\` runs one); ${behind}`);
-      context.out(`then ${nextSteps(version)}`);
+      context.out(`then ${nextSteps(projection, version)}`);
       return;
     case 'stopped':
-      context.out(`stopped waiting (${behind}); v${version} stays built and running projectors keep following it: rerun this command to wait again, or ${nextSteps(version)}`);
+      context.out(`stopped waiting (${behind}); v${version} stays built and running projectors keep following it: rerun this command to wait again, or ${nextSteps(projection, version)}`);
       return;
     case 'timed-out':
       throw new OpsError(
@@ -147,21 +135,22 @@ export async function awaitCatchUp(
 }
 
 function printDiff(out: (line: string) => void, from: number, to: number, diff: VersionDiff): void {
-  out(`${diff.cells.toLocaleString('en-US')} cells differ, for ${diff.merchants.toLocaleString('en-US')} merchants (v${from} → v${to})`);
+  out(`${diff.rows.toLocaleString('en-US')} ${diff.unit} differ, for ${diff.merchants.toLocaleString('en-US')} merchants (v${from} → v${to})`);
   for (const d of diff.listed) {
     const fields = Object.entries(d.fields).map(([f, [a, b]]) => `${f} ${a} → ${b}`).join(', ');
-    out(`  ${d.merchantId}  ${d.bucket.toISOString()}  ${d.currency} ${d.paymentMethod} ${d.storeId || '-'}  ${fields}`);
+    out(`  ${Object.values(d.key).join('  ')}  ${fields}`);
   }
-  if (diff.cells > diff.listed.length) out(`  … ${diff.cells - diff.listed.length} more (narrow with --merchant, --from-time, --to-time, or raise --limit)`);
+  if (diff.rows > diff.listed.length) out(`  … ${diff.rows - diff.listed.length} more (narrow with --merchant, --from-time, --to-time, or raise --limit)`);
 }
 
 export const diff: OpsCommand = {
   name: 'diff',
   args: ['PROJECTION'],
   options: { from: 'N', to: 'M', merchant: 'ID', 'from-time': 'TIME', 'to-time': 'TIME', limit: 'N' },
-  summary: 'compare versions N and M (both required) cell by cell; lists merchants and buckets that differ, with both values',
+  summary: 'compare versions N and M (both required) row by row; lists the rows that differ (cells, payments), with both values',
   async run(context, [name], options) {
-    const projection = projectionOf(name!);
+    const definition = definitionOf(name!);
+    const projection = definition.name;
     const synopsis = 'projections diff PROJECTION --from N --to M';
     const from = positiveInt(options, 'from', synopsis);
     const to = positiveInt(options, 'to', synopsis);
@@ -170,7 +159,7 @@ export const diff: OpsCommand = {
     try {
       const [a, b] = [await findVersion(pool, projection, from), await findVersion(pool, projection, to)];
       if (!a || !b) throw new OpsError(`no ${projection} v${a ? to : from}`);
-      const result = await diffVersions(pool, a.schemaName, b.schemaName, {
+      const result = await definition.diff(pool, a, b, {
         merchantId: options.merchant, from: instant(options, 'from-time'), to: instant(options, 'to-time'), limit,
       });
       printDiff(context.out, from, to, result);

@@ -5,7 +5,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKysely, createPool, type Database } from '@app/database';
 import { EventStore, readPartitionCount } from '@app/event-store';
-import { goLiveIfFirst, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion } from '@app/projections';
 import { eventually, testDatabase, type TestDatabase } from '@app/testing';
 import { sampleEvent } from '../../../libs/event-store/src/testing/sample-events.js';
 import { OpsError, resolveCommand, UsageError, type OpsContext } from './cli.js';
@@ -66,7 +67,7 @@ describe('ops projections', () => {
     const client = await pool.connect();
     try {
       for (const version of [1, 2]) {
-        await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: `rev-${version}`, engine: 'postgres' });
+        await installVersion(client, merchantMetricsProjection, { version, partitions, codeRevision: `rev-${version}`, engine: 'postgres' });
       }
       await goLiveIfFirst(client, PROJECTION_NAME, 1);
     } finally {
@@ -187,7 +188,7 @@ describe('ops projections', () => {
 
     it('draws the lag while it waits, and returns once the projector has caught up', async () => {
       const { written, stream } = recorder();
-      const waiting = awaitCatchUp(context(), pool, 2, { maxLagSeconds: 0, timeoutSeconds: 60 }, () => false, stream);
+      const waiting = awaitCatchUp(context(), pool, PROJECTION_NAME, 2, { maxLagSeconds: 0, timeoutSeconds: 60 }, () => false, stream);
       await eventually(() => expect(written[0]).toMatch(
         /^catching up from JetStream: 2 events behind in 1 partitions, lag \d+\.\d s \(promote needs under 0 s\)  waited 0 s  1 projector following\n$/,
       ));
@@ -202,7 +203,7 @@ describe('ops projections', () => {
       await new EventStore(pool, await readPartitionCount(pool)).append([sampleEvent({ merchantId: 'm-ops' })]);
       const { written, stream } = recorder();
       const started = Date.now();
-      await awaitCatchUp(context(), pool, 2, { maxLagSeconds: 0, timeoutSeconds: 60, followerGraceSeconds: 1 }, () => false, stream);
+      await awaitCatchUp(context(), pool, PROJECTION_NAME, 2, { maxLagSeconds: 0, timeoutSeconds: 60, followerGraceSeconds: 1 }, () => false, stream);
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
       expect(written[0]).toMatch(/  waiting for a projector to follow\n$/);
       expect(lines).toEqual([
@@ -212,7 +213,7 @@ describe('ops projections', () => {
     });
 
     it('stops waiting at once when asked (Ctrl-C)', async () => {
-      await awaitCatchUp(context(), pool, 2, { maxLagSeconds: 0, timeoutSeconds: 60 }, () => true, recorder().stream);
+      await awaitCatchUp(context(), pool, PROJECTION_NAME, 2, { maxLagSeconds: 0, timeoutSeconds: 60 }, () => true, recorder().stream);
       expect(lines).toEqual([
         expect.stringMatching(new RegExp(
           `^stopped waiting \\(1 events behind in 1 partitions, lag \\d+\\.\\d s\\); v2 stays built and running projectors keep following it: rerun this command to wait again, or ${next.replace(/[`()]/g, '\\$&')}$`,

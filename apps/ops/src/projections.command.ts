@@ -1,12 +1,4 @@
-import {
-  dropVersion,
-  projectionStatus,
-  promoteVersion,
-  rollbackVersion,
-  type SqlClient,
-  type VersionLag,
-  type VersionStatusReport,
-} from '@app/merchant-metrics';
+import { dropVersion, projectionStatus, promoteVersion, rollbackVersion, type SqlClient, type VersionLag, type VersionStatusReport } from '@app/projections';
 import { CompiledQuery } from 'kysely';
 import type { CommandGroup, OpsCommand, OpsContext } from './cli.js';
 import { maxLagOf, positiveInt, projectionOf } from './projection-arguments.js';

@@ -7,7 +7,9 @@ import { loadProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { readPartition } from '@app/event-store';
 import { encodeEventBatch } from '@app/messaging';
-import { PROJECTION_NAME, readCheckpoints, readLive } from '@app/merchant-metrics';
+import { PROJECTION_NAME } from '@app/merchant-metrics';
+import { projectionCatalog } from '@app/projection-catalog';
+import { readCheckpoints, readLive } from '@app/projections';
 import { eventually } from '@app/testing';
 import { startCommandApiHarness, type CommandApiHarness } from '../../command-api/src/testing/command-api-harness.js';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../../../libs/merchant-metrics/src/testing/index.js';
@@ -31,9 +33,9 @@ describe('projector', () => {
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
       PROJECTOR_ROLLUP_CHECK_SECONDS: '1',
       // v1: this spec covers the native rollup watermark, which v3's complete rollups do without.
-      PROJECTOR_VERSION: '1',
+      PROJECTOR_VERSIONS: 'merchant-metrics=1',
     });
-    projector = new ProjectorSet(pool, config, { ...quiet, warn: (m: string) => warnings.push(m) });
+    projector = new ProjectorSet(pool, config, projectionCatalog, { ...quiet, warn: (m: string) => warnings.push(m) });
     await projector.start();
   });
   afterAll(async () => {
@@ -178,8 +180,8 @@ describe('projector', () => {
       await sendEvents(h.url, h.key, events.slice(1));
       await eventually(async () => {
         const text = await projector.metrics.registry.metrics();
-        expect(text).toContain(`projector_partition_stalled{version="1",partition="${partition}"} 1`);
-        expect(text).toContain(`projector_partition_lag_events{version="1",partition="${partition}"} 19`);
+        expect(text).toContain(`projector_partition_stalled{projection="merchant-metrics",version="1",partition="${partition}"} 1`);
+        expect(text).toContain(`projector_partition_lag_events{projection="merchant-metrics",version="1",partition="${partition}"} 19`);
         expect(warnings.some((w) => w.startsWith(`partition ${partition} STALLED: 19 events wait`))).toBe(true);
       }, 15_000);
     } finally {
@@ -188,8 +190,8 @@ describe('projector', () => {
     }
     await eventually(async () => {
       const text = await projector.metrics.registry.metrics();
-      expect(text).toContain(`projector_partition_stalled{version="1",partition="${partition}"} 0`);
-      expect(text).toContain(`projector_partition_lag_events{version="1",partition="${partition}"} 0`);
+      expect(text).toContain(`projector_partition_stalled{projection="merchant-metrics",version="1",partition="${partition}"} 0`);
+      expect(text).toContain(`projector_partition_lag_events{projection="merchant-metrics",version="1",partition="${partition}"} 0`);
     }, 15_000);
     expect(await projected('stall-')).toEqual(asStoredTotals(expectedTotals(events)));
   });

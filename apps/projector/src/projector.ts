@@ -4,19 +4,9 @@ import type { ProjectorConfig } from '@app/config';
 import { readPartitionCount } from '@app/event-store';
 import { describeError, type NatsConnector } from '@app/messaging';
 import {
-  advanceRollupWatermark,
-  rollupWatermarkTarget,
-  codeRevision,
-  findVersion,
-  goLiveIfFirst,
-  installVersion,
-  merchantMetricsLogic,
-  PROJECTION_NAME,
-  advanceStatus,
-  SketchCache,
-  type ProjectionTarget,
-  type ProjectionVersion,
-} from '@app/merchant-metrics';
+  advanceStatus, codeRevision, findVersion, goLiveIfFirst, installVersion, readStoredEvents,
+  type EventSource, type ProjectionDefinition, type ProjectionVersion, type VersionRuntime, type VersionTarget,
+} from '@app/projections';
 import {
   BATCH_BUDGET_FLOOR_EVENTS, DEFAULT_BATCH_BUDGET_EVENTS, DEFAULT_BUFFER_EVENTS, DEFAULT_BUFFER_TOTAL_EVENTS, DEFAULT_SKETCH_CACHE_MB, type ProjectorMemoryConfig,
 } from './config/projector-memory.config.js';
@@ -35,7 +25,7 @@ export interface ProjectorLogger {
 }
 
 /**
- * The projection of one version of merchant-metrics in this process: installs the
+ * The projection of one version of one projection in this process: installs the
  * version on first start, shares partitions with other processes through
  * leases, runs a worker per owned partition, and watches lag. The first
  * version to catch up goes live; later ones wait for the operator's promote.
@@ -44,15 +34,12 @@ export class Projector {
   private readonly workers = new Map<number, PartitionWorker>();
   private leases?: PartitionLeases;
   private monitor?: LagMonitor;
-  private target?: ProjectionTarget;
+  private target?: VersionTarget;
+  private runtime?: VersionRuntime;
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private stopped = false;
-  private partitions = 0;
-  private rollupsCheckedAt = 0;
-  private materializing?: Promise<void>;
-  /** Shared by this version's partition workers; each trusts only its own partition's entries. */
-  readonly sketchCache: SketchCache;
+  private maintaining?: Promise<void>;
   /** Events this version's workers hold in batches, all partitions together. */
   readonly batchBudget: BatchBudget;
   /** Events this version's consumers hold in their buffers, all partitions together. */
@@ -64,31 +51,31 @@ export class Projector {
     private readonly nats: NatsConnector,
     readonly metrics: ProjectorMetrics,
     private readonly config: ProjectorConfig & Partial<ProjectorMemoryConfig>,
+    readonly definition: ProjectionDefinition,
     readonly version: number,
     private readonly logger: ProjectorLogger,
     /** Leases, lag, status and installation: connections that batches never hold (the batches' pool if not given). */
     private readonly control: pg.Pool = pool,
+    /** Where workers read events (default: the store). */
+    private readonly events: EventSource = readStoredEvents(pool),
   ) {
-    this.sketchCache = new SketchCache(config.sketchCacheBytes ?? DEFAULT_SKETCH_CACHE_MB * 1024 * 1024);
     this.buffered = new SharedBufferBound(config.bufferTotalEvents ?? DEFAULT_BUFFER_TOTAL_EVENTS);
     this.batchBudget = new BatchBudget(config.batchBudgetEvents ?? DEFAULT_BATCH_BUDGET_EVENTS, Math.min(config.batchEvents, BATCH_BUDGET_FLOOR_EVENTS));
   }
 
   async start(): Promise<void> {
     const partitions = await readPartitionCount(this.control);
-    this.partitions = partitions;
     const version = await this.ensureInstalled(partitions);
-    this.target = {
-      projection: PROJECTION_NAME,
-      version: version.version,
-      schemaName: version.schemaName,
-      engine: version.engine,
-      logic: merchantMetricsLogic(version.version),
-    };
+    this.target = { projection: this.definition.name, version: version.version, schemaName: version.schemaName, engine: version.engine };
+    // The version's caches share the process's cache budget with its other versions' (PROJECTOR_SKETCH_CACHE_MB each).
+    this.runtime = this.definition.open(this.target, {
+      cacheBytes: this.config.sketchCacheBytes ?? DEFAULT_SKETCH_CACHE_MB * 1024 * 1024,
+      maintenanceMs: this.config.rollupCheckMs,
+    });
     const owner = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    this.leases = new PartitionLeases(this.control, { projection: PROJECTION_NAME, version: version.version, partitions }, owner, this.config.leaseMs);
+    this.leases = new PartitionLeases(this.control, { projection: this.target.projection, version: version.version, partitions }, owner, this.config.leaseMs);
     this.monitor = new LagMonitor(this.control, this.target, this.config.stallMs, this.metrics, this.logger);
-    this.logger.log(`projecting ${PROJECTION_NAME} v${version.version} (${version.status}, ${version.engine}) into ${version.schemaName} as ${owner}`);
+    this.logger.log(`projecting ${this.target.projection} v${version.version} (${version.status}, ${version.engine}) into ${version.schemaName} as ${owner}`);
     await this.tick();
     this.schedule();
   }
@@ -97,7 +84,7 @@ export class Projector {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.ticking;
-    await this.materializing;
+    await this.maintaining;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
     await this.leases?.leave().catch((error) => this.logger.warn(`could not release leases: ${describeError(error)}`));
@@ -119,36 +106,15 @@ export class Projector {
         if (worker) worker.storeHead = lag.head;
       }
       await this.updateStatus();
-      // Beside the tick, never in its way: lag and leases must not wait for a slow materialization.
-      this.materializing ??= this.materializeRollups()
-        .catch((error) => this.logger.warn(`rollup materialization failed: ${describeError(error)}`))
-        .finally(() => { this.materializing = undefined; });
+      // Beside the tick, never in its way: lag and leases must not wait for slow maintenance (rollups).
+      const maintain = this.runtime!.maintain;
+      if (maintain) {
+        this.maintaining ??= maintain(this.pool, [...this.workers.keys()], () => this.stopped, (m) => this.logger.log(m))
+          .catch((error) => this.logger.warn(`${this.target!.projection} v${this.target!.version} maintenance failed: ${describeError(error)}`))
+          .finally(() => { this.maintaining = undefined; });
+      }
     } catch (error) {
       this.logger.warn(`projector tick failed: ${describeError(error)}`);
-    }
-  }
-
-  /**
-   * Every PROJECTOR_ROLLUP_CHECK_SECONDS (60), moves the rollup watermark of each partition this process
-   * owns up to ROLLUP_DELAY_DAYS before the start of the current UTC day (native engine): the finished
-   * days' hourly and daily rollups are computed from the 15-minute table, one
-   * day per transaction, so that the partition's batches, which wait for it,
-   * never wait for more than a day's rollups.
-   */
-  private async materializeRollups(): Promise<void> {
-    if (this.target!.engine !== 'postgres' || Date.now() - this.rollupsCheckedAt < this.config.rollupCheckMs) return;
-    this.rollupsCheckedAt = Date.now();
-    const until = rollupWatermarkTarget(new Date());
-    const client = await this.pool.connect();
-    try {
-      for (const partition of [...this.workers.keys()].sort((a, b) => a - b)) {
-        if (this.stopped) return;
-        let days = 0;
-        while (!this.stopped && (await advanceRollupWatermark(client, this.target!, partition, until, this.partitions, { maxDays: 1 }))) days++;
-        if (days > 0) this.logger.log(`partition ${partition}: rollups of ${days} finished UTC day${days > 1 ? 's' : ''} materialized`);
-      }
-    } finally {
-      client.release();
     }
   }
 
@@ -167,49 +133,50 @@ export class Projector {
     await this.leases!.release(surplus);
     for (const partition of owned) {
       if (surplus.includes(partition) || this.workers.has(partition)) continue;
-      const observer = this.metrics.forVersion(this.target!.version);
+      const observer = this.metrics.forVersion(this.target!.projection, this.target!.version);
       const consumer = new PartitionConsumer(
-        this.nats, PROJECTION_NAME, this.target!.version, partition, this.config.ackWaitMs,
+        this.nats, this.target!.projection, this.target!.version, partition, this.config.ackWaitMs,
         this.config.bufferEvents ?? DEFAULT_BUFFER_EVENTS, observer, this.buffered,
       );
       const worker = new PartitionWorker(
-        this.pool, consumer, this.target!, partition,
-        {
-          batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000,
-          sketchCache: this.sketchCache.maxBytes > 0 ? this.sketchCache : undefined,
-          budget: this.batchBudget,
-        },
+        this.pool, consumer, this.target!, this.runtime!, this.events, partition,
+        { batchEvents: this.config.batchEvents, fetchMessages: this.config.fetchMessages, fetchWaitMs: 1000, budget: this.batchBudget },
         observer, this.logger,
       );
       this.workers.set(partition, worker);
       worker.start();
     }
-    this.metrics.ownedPartitions.set({ version: String(this.target!.version) }, this.workers.size);
+    this.metrics.ownedPartitions.set({ projection: this.target!.projection, version: String(this.target!.version) }, this.workers.size);
   }
 
   private async updateStatus(): Promise<void> {
-    const version = await findVersion(this.control, PROJECTION_NAME, this.target!.version);
+    const { projection } = this.target!;
+    const version = await findVersion(this.control, projection, this.target!.version);
     if (!version || version.status === 'live' || version.status === 'retired') return;
     const caughtUp = this.lastLag.length > 0 && this.lastLag.every((l) => l.lagEvents === 0 || l.lagSeconds < 5);
     if (!caughtUp) return;
-    if (version.status === 'building') await advanceStatus(this.control, PROJECTION_NAME, version.version, 'building', 'catching_up');
-    if (await goLiveIfFirst(this.control, PROJECTION_NAME, version.version)) {
-      this.logger.log(`${PROJECTION_NAME} v${version.version} caught up and is the first version: now live`);
+    if (version.status === 'building') await advanceStatus(this.control, projection, version.version, 'building', 'catching_up');
+    if (await goLiveIfFirst(this.control, projection, version.version)) {
+      this.logger.log(`${projection} v${version.version} caught up and is the first version: now live`);
     }
   }
 
   private async ensureInstalled(partitions: number): Promise<ProjectionVersion> {
-    const existing = await findVersion(this.control, PROJECTION_NAME, this.version);
+    const projection = this.definition.name;
+    const existing = await findVersion(this.control, projection, this.version);
     if (existing) return existing;
-    merchantMetricsLogic(this.version); // refuse unknown versions before creating tables
+    if (!this.definition.versions().includes(this.version)) {
+      // Refused before any table is created.
+      throw new Error(`${projection} has no version ${this.version} (known: ${this.definition.versions().join(', ')})`);
+    }
     const client = await this.pool.connect();
     try {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: this.version, partitions, codeRevision: codeRevision() });
-      this.logger.log(`installed ${PROJECTION_NAME} v${installed.version} (${installed.engine}) in ${installed.schemaName}`);
+      const installed = await installVersion(client, this.definition, { version: this.version, partitions, codeRevision: codeRevision() });
+      this.logger.log(`installed ${projection} v${installed.version} (${installed.engine}) in ${installed.schemaName}`);
       return installed;
     } catch (error) {
       // Another process installed it at the same moment.
-      const raced = await findVersion(this.control, PROJECTION_NAME, this.version);
+      const raced = await findVersion(this.control, projection, this.version);
       if (raced) return raced;
       throw error;
     } finally {

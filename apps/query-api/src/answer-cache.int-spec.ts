@@ -1,17 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app/event-store';
-import {
-  applyEvents,
-  goLiveIfFirst,
-  installVersion,
-  LiveVersionCache,
-  merchantMetricsLogic,
-  PROJECTION_NAME,
-  readCheckpoint,
-  type PaymentEventJson,
-  type ProjectionTarget,
-} from '@app/merchant-metrics';
+import { applyEvents, merchantMetricsLogic, PROJECTION_NAME, type ProjectionTarget, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion, LiveVersionCache, readCheckpoint, type PaymentEventJson } from '@app/projections';
 import { asStoredTotals, expectedTotals, generateEvents } from '../../../libs/merchant-metrics/src/testing/index.js';
 import { MerchantWatermarkReads } from './merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 import type { LiveVersionPin } from './merchants/queries/merchant-metrics/merchant-metrics.service.js';
@@ -85,7 +76,7 @@ describe('answer cache', () => {
     store = new EventStore(h.pool, partitions);
     const client = await h.pool.connect();
     try {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 3, partitions, codeRevision: 'test' });
+      const installed = await installVersion(client, merchantMetricsProjection, { version: 3, partitions, codeRevision: 'test' });
       await goLiveIfFirst(client, PROJECTION_NAME, 3);
       target = { projection: PROJECTION_NAME, version: 3, schemaName: installed.schemaName, engine: installed.engine, logic: merchantMetricsLogic(3) };
     } finally {
@@ -189,7 +180,7 @@ describe('answer cache', () => {
       return h.pool.query(text, values) as unknown as Promise<{ rows: R[] }>;
     } };
     const reads = new MerchantWatermarkReads(h.pool, counting);
-    const live = await new LiveVersionCache(h.pool).get();
+    const live = await new LiveVersionCache(h.pool, PROJECTION_NAME).get();
     const { rows } = await h.pool.query<{ position: string }>(`select position::text from ${live.schemaName}.merchant_watermarks where merchant_id = $1`, [quiet]);
     expect(rows).toHaveLength(1);
 

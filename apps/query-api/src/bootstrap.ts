@@ -4,7 +4,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { redactUrl } from '@app/config';
 import { appLogging, type LogOptions } from '@app/logging';
-import { LiveVersionCache } from '@app/merchant-metrics';
+import { PROJECTION_NAME } from '@app/merchant-metrics';
+import { LiveVersionCache } from '@app/projections';
 import { QueryApiModule } from './app.module.js';
 import { BearerAuthenticator } from './auth/bearer-authenticator.js';
 import { authenticateGraphqlRequests } from './auth/graphql-authentication.hook.js';
@@ -69,7 +70,7 @@ export async function startQueryApi(config: QueryApiSettings, options: StartOpti
   // The merchants' web dashboard: static files, whose requests to /graphql are authenticated as any client's.
   void fastify.register(dashboardRoutes);
 
-  const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool));
+  const liveVersionCache = options.liveVersionCache ?? ((pool) => new LiveVersionCache(pool, PROJECTION_NAME));
   const app = await NestFactory.create<NestFastifyApplication>(QueryApiModule.forConfig(config, { drain, metrics, liveVersionCache, revocations, merchantDataWatermark: options.merchantDataWatermark }), adapter, {
     logger: logging.nest,
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore, readPartitionCount } from '@app/event-store';
 import { eventually } from '@app/testing';
-import { goLiveIfFirst, installVersion, LiveVersionCache, PROJECTION_NAME, promoteVersion, rollbackVersion, type LiveVersion } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion, LiveVersionCache, promoteVersion, rollbackVersion, type LiveVersion } from '@app/projections';
 import { sampleEvent } from '../../../libs/event-store/src/testing/sample-events.js';
 import { startQueryApiHarness, type GraphqlResponse, type QueryApiHarness } from './testing/query-api-harness.js';
 
@@ -29,7 +30,7 @@ const CELLS: Cell[] = [
 async function fillReadModel(h: QueryApiHarness): Promise<void> {
   const client = await h.pool.connect();
   try {
-    await installVersion(client, { projection: 'merchant-metrics', version: 1, partitions: 16, codeRevision: 'test' });
+    await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'test' });
     await goLiveIfFirst(client, 'merchant-metrics', 1);
     for (const [merchant, bucket, currency, method, store, completed, gross, refunds, refunded, failed, customers] of CELLS) {
       await client.query(`insert into ${SCHEMA}.metrics_15m values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
@@ -280,12 +281,12 @@ describe('merchantMetrics while the live version flips back and forth', () => {
   let h: QueryApiHarness;
   beforeAll(async () => {
     // Ten fields cost 1080.
-    h = await startQueryApiHarness({ QUERY_MAX_COMPLEXITY: '2000' }, { liveVersionCache: (pool) => new ForgetfulLiveVersionCache(pool) });
+    h = await startQueryApiHarness({ QUERY_MAX_COMPLEXITY: '2000' }, { liveVersionCache: (pool) => new ForgetfulLiveVersionCache(pool, PROJECTION_NAME) });
     const client = await h.pool.connect();
     try {
       for (const version of [1, 2]) {
         const schema = `rm_merchant_metrics_v${version}`;
-        await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 16, codeRevision: 'test' });
+        await installVersion(client, merchantMetricsProjection, { version, partitions: 16, codeRevision: 'test' });
         for (let d = 0; d < FIELDS; d++) {
           const { completed, gross, refunds, refunded } = cell(version, d);
           await client.query(`insert into ${schema}.metrics_15m values ($1, $2, 'EUR', 'CARD', 's-1', $3, $4, $5, $6, 0)`, [

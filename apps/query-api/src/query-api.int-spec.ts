@@ -1,7 +1,8 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signMerchantToken } from '@app/access';
-import { goLiveIfFirst, installVersion } from '@app/merchant-metrics';
+import { merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion } from '@app/projections';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { getIntrospectionQuery, parse, print, printSchema, visit } from 'graphql/index.js';
 import type pg from 'pg';
@@ -389,7 +390,7 @@ describe('query API (no read model yet)', () => {
 
       const client = await h.pool.connect();
       try {
-        await installVersion(client, { projection: 'merchant-metrics', version: 1, partitions: 16, codeRevision: 'test' });
+        await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'test' });
         expect(await goLiveIfFirst(client, 'merchant-metrics', 1)).toBe(true);
         await eventually(async () => expect(await readyText()).toEqual([200, '{"status":"ok"}']), 5000, 50);
         expect(await details()).toEqual([200, { status: 'ready', database: 'ok', readModel: { version: 1 } }]);
@@ -466,7 +467,7 @@ describe('query API bucket limit (QUERY_MAX_BUCKETS=47)', () => {
     // Buckets are counted by the reader, which runs only once a version is live.
     const client = await h.pool.connect();
     try {
-      await installVersion(client, { projection: 'merchant-metrics', version: 1, partitions: 16, codeRevision: 'test' });
+      await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'test' });
       await goLiveIfFirst(client, 'merchant-metrics', 1);
     } finally {
       client.release();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { goLiveIfFirst, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion } from '@app/projections';
 import { insertCells } from '../../../libs/merchant-metrics/src/query/testing/metrics-fixtures.js';
 import { createQueryPool, isStatementTimeout } from './infrastructure/query-pool.js';
 import { startQueryApiHarness, type GraphqlResponse, type QueryApiHarness } from './testing/query-api-harness.js';
@@ -17,7 +18,7 @@ type Cell = [string, string, string, string, number, number, number, number, num
 async function fill(h: QueryApiHarness, cells: Cell[]): Promise<void> {
   const client = await h.pool.connect();
   try {
-    await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: 16, codeRevision: 'test' });
+    await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'test' });
     await goLiveIfFirst(client, PROJECTION_NAME, 1);
     await insertCells(client, SCHEMA, cells.map(([merchant, bucket, currency, store, completed, gross, refunds, refunded, failed, customers]) => (
       { merchant, bucket, currency, method: 'CARD', store, completed, gross, refunds, refunded, failed, customers })));

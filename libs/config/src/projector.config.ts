@@ -7,8 +7,14 @@ export interface ProjectorConfig extends MonitoringConfig {
   host: string;
   /** HTTP port of /health/live and /health/ready (the admin port serves /metrics). */
   port: number;
-  /** The merchant-metrics version this process projects. */
-  version: number;
+  /**
+   * The version each projection's projectors build when it has none yet,
+   * by projection name (PROJECTOR_VERSIONS=name=N,...); a projection not
+   * named builds its definition's default version.
+   */
+  versions: Readonly<Record<string, number>>;
+  /** The projections this process runs (PROJECTOR_PROJECTIONS=a,b); undefined: every one the code has. */
+  projections?: readonly string[];
   /** Most events read from the event store per transaction while catching up. */
   batchEvents: number;
   /** Most JetStream messages fetched (and applied in one transaction) at once. */
@@ -32,8 +38,8 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     host: readString(env, 'HOST', '127.0.0.1'),
     port,
     ...readMonitoringConfig(env, { variable: 'PROJECTOR_ADMIN_PORT', fallback: 9402 }, { variable: 'PROJECTOR_PORT', port }),
-    // A new installation starts on merchant-metrics v3; one that started on an older version sets its own.
-    version: readInt(env, 'PROJECTOR_VERSION', 3, { min: 1, max: 1000 }),
+    versions: readVersions(env),
+    projections: readProjections(env),
     batchEvents: readInt(env, 'PROJECTOR_BATCH_EVENTS', 20_000, { min: 1, max: 100_000 }),
     fetchMessages: readInt(env, 'PROJECTOR_FETCH_MESSAGES', 64, { min: 1, max: 1000 }),
     ackWaitMs: readInt(env, 'PROJECTOR_ACK_WAIT_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
@@ -42,4 +48,33 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     rollupCheckMs: readInt(env, 'PROJECTOR_ROLLUP_CHECK_SECONDS', 60, { min: 1, max: 3600 }) * 1000,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 20, { min: 2, max: 200 }),
   };
+}
+
+const PROJECTION_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** PROJECTOR_VERSIONS: `name=N` pairs, comma-separated. The names are checked against the code's projections at start. */
+function readVersions(env: Record<string, string | undefined>): Record<string, number> {
+  const raw = env.PROJECTOR_VERSIONS?.trim();
+  const versions: Record<string, number> = {};
+  if (!raw) return versions;
+  for (const pair of raw.split(',')) {
+    const match = /^\s*([a-z0-9-]+)\s*=\s*([1-9][0-9]{0,3})\s*$/.exec(pair);
+    if (!match || !PROJECTION_NAME.test(match[1]!)) {
+      throw new Error(`PROJECTOR_VERSIONS must be name=N pairs separated by commas (merchant-metrics=3), got "${raw}"`);
+    }
+    if (match[1]! in versions) throw new Error(`PROJECTOR_VERSIONS names ${match[1]} twice`);
+    versions[match[1]!] = Number(match[2]);
+  }
+  return versions;
+}
+
+/** PROJECTOR_PROJECTIONS: projection names, comma-separated; unset or empty: all. */
+function readProjections(env: Record<string, string | undefined>): string[] | undefined {
+  const raw = env.PROJECTOR_PROJECTIONS?.trim();
+  if (!raw) return undefined;
+  const names = raw.split(',').map((n) => n.trim());
+  for (const name of names) {
+    if (!PROJECTION_NAME.test(name)) throw new Error(`PROJECTOR_PROJECTIONS must be projection names separated by commas, got "${raw}"`);
+  }
+  return names;
 }

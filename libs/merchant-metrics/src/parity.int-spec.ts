@@ -1,3 +1,4 @@
+import { merchantMetricsProjection } from './projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -5,11 +6,9 @@ import { partitionOf } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from './projection/apply-events.js';
 import { merchantMetricsV1, PROJECTION_NAME } from './projection/merchant-metrics.projection.js';
-import type { PositionedEvent } from './projection/payment-event.json.js';
+import { type PositionedEvent, installVersion, readEngine, type SqlClient } from '@app/projections';
 import { readMetrics } from './query/metrics-reader.js';
 import type { Comparison, Dimension, Granularity } from './query/metrics-query.js';
-import { installVersion, readEngine } from './registry/projection-registry.js';
-import type { SqlClient } from './sql-client.js';
 import { generateEvents } from './testing/generated-events.js';
 import { startTimescalePglite, type TimescalePglite } from './testing/timescale-pglite.js';
 
@@ -57,7 +56,7 @@ describe('read model parity: PostgreSQL (native partitions) and TimescaleDB (hyp
     }
     for (const client of [postgres, timescale.client]) {
       const engine = await readEngine(client);
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: PARTITIONS, codeRevision: 'parity', engine });
+      const installed = await installVersion(client, merchantMetricsProjection, { version: 1, partitions: PARTITIONS, codeRevision: 'parity', engine });
       await project(client, { projection: PROJECTION_NAME, version: 1, schemaName: installed.schemaName, engine, logic: merchantMetricsV1 }, byPartition);
     }
   }, 120_000);

@@ -1,3 +1,4 @@
+import { merchantMetricsProjection } from './projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -6,12 +7,10 @@ import { SKETCH_STANDARD_ERROR } from '@app/sketches';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from './projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from './projection/merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from './projection/payment-event.json.js';
+import { type PaymentEventJson, type PositionedEvent, installVersion, readEngine, type SqlClient } from '@app/projections';
 import { readMetrics } from './query/metrics-reader.js';
 import type { Comparison, Dimension, Granularity, MetricsQuery } from './query/metrics-query.js';
-import { installVersion, readEngine } from './registry/projection-registry.js';
 import { SKETCH_TABLES } from './schema/sketch-tables.js';
-import type { SqlClient } from './sql-client.js';
 import { expectedTotals, generateEvents } from './testing/generated-events.js';
 import { dumpSketchTable } from './testing/read-model-totals.js';
 import { startTimescalePglite, type TimescalePglite } from './testing/timescale-pglite.js';
@@ -68,7 +67,7 @@ describe('merchant-metrics v3 (sketches): both engines, against v2 and against t
     for (const [client, versions] of [[postgres, [2, 3]], [timescale.client, [3]]] as const) {
       const engine = await readEngine(client);
       for (const version of versions) {
-        const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions: PARTITIONS, codeRevision: 'v3', engine });
+        const installed = await installVersion(client, merchantMetricsProjection, { version, partitions: PARTITIONS, codeRevision: 'v3', engine });
         await project(client, { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine, logic: merchantMetricsLogic(version) }, byPartition);
       }
     }

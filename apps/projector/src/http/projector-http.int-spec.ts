@@ -42,7 +42,7 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
     app = await startProjector(loadProjectorConfig({
       DATABASE_URL: h.database.url, NATS_URL: h.nats.url, PROJECTOR_PORT: '0', PROJECTOR_ADMIN_PORT: '0', PROJECTOR_LEASE_SECONDS: '2', PROJECTOR_STALL_SECONDS: '1',
       // The version this spec names (its schema and metric labels); new installations default to v3.
-      PROJECTOR_VERSION: '1',
+      PROJECTOR_VERSIONS: 'merchant-metrics=1',
     }), { logger: false });
     url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     adminUrl = app.get(AdminListener).server!.url;
@@ -72,7 +72,7 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
   const expectPartitions = (metrics: Map<string, number>, expected: (partition: number) => Record<string, number>) => {
     for (let p = 0; p < partitions; p++) {
       for (const [name, value] of Object.entries(expected(p))) {
-        expect(metrics.get(`${name}{partition="${p}",version="1"}`), `${name} of partition ${p}`).toBe(value);
+        expect(metrics.get(`${name}{partition="${p}",projection="merchant-metrics",version="1"}`), `${name} of partition ${p}`).toBe(value);
       }
     }
   };
@@ -93,7 +93,7 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
     await eventually(async () => {
       expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
       const metrics = await scrape();
-      expect(metrics.get('projector_owned_partitions{version="1"}')).toBe(partitions);
+      expect(metrics.get('projector_owned_partitions{projection="merchant-metrics",version="1"}')).toBe(partitions);
       expectPartitions(metrics, idle(() => 0));
     });
   });
@@ -111,7 +111,7 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
       await blocker.query(`select 1 from projections.checkpoints where projection = $1 and version = 1 and partition = $2 for update`, [PROJECTION_NAME, target]);
       expect(await sendEvents(h.url, h.key, events.slice(1, 4))).toBe(3);
       // The oldest waiting event must be clearly older than the newest, or its age would not tell them apart.
-      await eventually(async () => expect((await scrape()).get(`projector_partition_lag_seconds{partition="${target}",version="1"}`)).toBeGreaterThanOrEqual(3), 15_000);
+      await eventually(async () => expect((await scrape()).get(`projector_partition_lag_seconds{partition="${target}",projection="merchant-metrics",version="1"}`)).toBeGreaterThanOrEqual(3), 15_000);
       expect(await sendEvents(h.url, h.key, events.slice(4))).toBe(4);
 
       const ageOfOldest = async () => Number((await pool.query(
@@ -129,10 +129,10 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
         }));
         expectPartitions(metrics, (p): Record<string, number> => (p === target ? {} : { projector_partition_lag_seconds: 0 }));
         // Sampled on the projector's last tick (every 667 ms with 2 s leases), so at most a tick and its run time old.
-        const lag = metrics.get(`projector_partition_lag_seconds{partition="${target}",version="1"}`)!;
+        const lag = metrics.get(`projector_partition_lag_seconds{partition="${target}",projection="merchant-metrics",version="1"}`)!;
         expect(lag).toBeLessThanOrEqual(after);
         expect(lag).toBeGreaterThanOrEqual(before - 1.5);
-        expect(metrics.get('projector_events_applied_total{version="1"}')).toBe(1);
+        expect(metrics.get('projector_events_applied_total{projection="merchant-metrics",version="1"}')).toBe(1);
         expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 7, stalledPartitions: [target] } });
       }, 15_000);
     } finally {
@@ -143,7 +143,7 @@ describe('projector over HTTP: /health/live and /health/ready on its port, /metr
     await eventually(async () => {
       const metrics = await scrape();
       expectPartitions(metrics, idle((p) => at(p, 8)));
-      expect(metrics.get('projector_events_applied_total{version="1"}')).toBe(8);
+      expect(metrics.get('projector_events_applied_total{projection="merchant-metrics",version="1"}')).toBe(8);
       expect(await details()).toEqual({ status: 200, body: { status: 'ok', database: true, nats: true, lagEvents: 0, stalledPartitions: [] } });
     }, 15_000);
     expect(await readModelTotals(pool, 'rm_merchant_metrics_v1', 'http-')).toEqual(asStoredTotals(expectedTotals(events)));

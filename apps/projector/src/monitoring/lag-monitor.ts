@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { oldestWaitingAge, readPartitionProgress } from '@app/merchant-metrics';
+import { oldestWaitingAge, readPartitionProgress } from '@app/projections';
 import type { ProjectorMetrics } from './projector.metrics.js';
 
 export interface PartitionLag {
@@ -43,7 +43,7 @@ export class LagMonitor {
       lags.push({ partition, head, checkpoint, lagEvents, lagSeconds, stalled: this.stallCheck(partition, checkpoint, lagEvents, now) });
     }
     for (const l of lags) {
-      const labels = { version: String(this.target.version), partition: String(l.partition) };
+      const labels = { projection: this.target.projection, version: String(this.target.version), partition: String(l.partition) };
       this.metrics.storeHead.set(labels, l.head);
       this.metrics.checkpoint.set(labels, l.checkpoint);
       this.metrics.lagEvents.set(labels, l.lagEvents);

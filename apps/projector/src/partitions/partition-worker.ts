@@ -1,17 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type pg from 'pg';
 import { PreparedStatementClient } from '@app/database';
-import { readPartition, type StoredEventRow } from '@app/event-store';
 import { describeError } from '@app/messaging';
-import {
-  applyEvents,
-  CheckpointMovedError,
-  readCheckpoint,
-  type PaymentEventJson,
-  type PositionedEvent,
-  type ProjectionTarget,
-  type SketchCache,
-} from '@app/merchant-metrics';
+import { CheckpointMovedError, readCheckpoint, type EventSource, type PositionedEvent, type VersionRuntime, type VersionTarget } from '@app/projections';
 import type { BatchBudget } from './batch-budget.js';
 import type { PartitionConsumer } from './partition-consumer.js';
 
@@ -22,8 +13,6 @@ export interface WorkerOptions {
   fetchMessages: number;
   /** How long one take from the consumer waits for messages. */
   fetchWaitMs: number;
-  /** Sketches kept from one batch for the next (sketches layout); none: each batch reads them. */
-  sketchCache?: SketchCache;
   /** Shared by the process's workers: each batch holds a grant of it from its read until it is applied. */
   budget?: BatchBudget;
 }
@@ -35,10 +24,6 @@ export interface WorkerObserver {
 export interface WorkerLogger {
   log(message: string): void;
   warn(message: string): void;
-}
-
-function fromStore(row: StoredEventRow): PositionedEvent {
-  return { position: row.position, recordedAt: row.recordedAt, event: JSON.parse(row.payloadJson) as PaymentEventJson };
 }
 
 type Source = 'store' | 'stream';
@@ -86,7 +71,10 @@ export class PartitionWorker {
   constructor(
     private readonly pool: pg.Pool,
     private readonly consumer: PartitionConsumer,
-    private readonly target: ProjectionTarget,
+    private readonly target: VersionTarget,
+    private readonly runtime: VersionRuntime,
+    /** The partition's events: the store, and the archive for ranges moved there. */
+    private readonly events: EventSource,
     readonly partition: number,
     private readonly options: WorkerOptions,
     private readonly observer: WorkerObserver,
@@ -178,8 +166,8 @@ export class PartitionWorker {
     if (this.stopped) return { after, events: [], messages: [], next: source, fromStore: false };
     if (source === 'store') {
       const size = grant();
-      const rows = await readPartition(this.pool, this.partition, after, size);
-      return { after, events: rows.map(fromStore), messages: [], next: rows.length === size ? 'store' : 'stream', fromStore: true };
+      const events = await this.events.read(this.partition, after, size);
+      return { after, events, messages: [], next: events.length === size ? 'store' : 'stream', fromStore: true };
     }
     const arrived = await this.consumer.waitForMessages(this.options.fetchWaitMs);
     const size = arrived ? grant() : 0;
@@ -197,8 +185,8 @@ export class PartitionWorker {
     // lost, repeated, reordered or corrupted publication cannot skip, double or alter an event. The
     // messages are acknowledged once the batch is committed: what they announced is at or below the
     // new checkpoint, or (the store gave a full batch) the store is read on until it is caught up.
-    const rows = await readPartition(this.pool, this.partition, after, size);
-    return { after, events: rows.map(fromStore), messages: fetched.map((f) => f.msg), next: rows.length === size ? 'store' : 'stream', fromStore: false };
+    const events = await this.events.read(this.partition, after, size);
+    return { after, events, messages: fetched.map((f) => f.msg), next: events.length === size ? 'store' : 'stream', fromStore: false };
   }
 
   private async apply(events: PositionedEvent[]): Promise<void> {
@@ -208,9 +196,7 @@ export class PartitionWorker {
     try {
       const before = this.checkpoint;
       // Prepared: the writes are the same few statements every batch, so each connection plans them once.
-      this.checkpoint = await applyEvents(new PreparedStatementClient(client), this.target, this.partition, before, events, {
-        sketchCache: this.options.sketchCache,
-      });
+      this.checkpoint = await this.runtime.apply(new PreparedStatementClient(client), this.partition, before, events);
       this.observer.applied(this.partition, this.checkpoint - before, (performance.now() - started) / 1000);
     } catch (error) {
       broken = error instanceof CheckpointMovedError ? undefined : (error as Error);

@@ -1,4 +1,4 @@
-import type { PaymentEventJson } from '@app/merchant-metrics';
+import type { PaymentEventJson } from '@app/projections';
 
 const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
 

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { NoLiveVersionError, QueryRejectedError, type MetricsQuery } from '@app/merchant-metrics';
+import { QueryRejectedError, type MetricsQuery } from '@app/merchant-metrics';
+import { NoLiveVersionError } from '@app/projections';
 import { isStatementTimeout } from '../infrastructure/query-pool.js';
 import { ErrorCode } from './error-codes.js';
 

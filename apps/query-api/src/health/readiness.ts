@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { MonitoringConfig } from '@app/config';
-import { PROJECTION_NAME, readLive } from '@app/merchant-metrics';
+import { PROJECTION_NAME } from '@app/merchant-metrics';
+import { readLive } from '@app/projections';
 import { ReadinessProbe } from '@app/monitoring';
 
 export interface QueryApiReadiness {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { LiveVersionCache } from '@app/merchant-metrics';
+import type { LiveVersionCache } from '@app/projections';
 
 /** Injection tokens for values that are not classes. */
 export const PG_POOL = Symbol('QueryPool');

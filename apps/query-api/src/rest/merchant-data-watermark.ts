@@ -1,4 +1,5 @@
-import { dataWatermark, type LiveVersionCache } from '@app/merchant-metrics';
+import { dataWatermark } from '@app/merchant-metrics';
+import { type LiveVersionCache } from '@app/projections';
 import type { LiveVersionPin } from '../merchants/queries/merchant-metrics/merchant-metrics.service.js';
 import type { MerchantWatermarkReads } from '../merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Logger, Param, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { validateQuery, type LiveVersionCache, type MetricsQuery, type QueryLimits } from '@app/merchant-metrics';
+import { validateQuery, type MetricsQuery, type QueryLimits } from '@app/merchant-metrics';
+import { type LiveVersionCache } from '@app/projections';
 import { readRefusal } from '../auth/access-policy.js';
 import { ErrorCode } from '../errors/error-codes.js';
 import { metricsFailureOf } from '../errors/metrics-failure.js';

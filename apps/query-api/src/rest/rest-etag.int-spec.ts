@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { partitionOf, readPartitionCount } from '@app/event-store';
-import { applyEvents, installVersion, merchantMetricsLogic, promoteVersion, PROJECTION_NAME, readCheckpoint } from '@app/merchant-metrics';
+import { applyEvents, merchantMetricsLogic, PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { installVersion, promoteVersion, readCheckpoint } from '@app/projections';
 import { startQueryApiHarness, type QueryApiHarness } from '../testing/query-api-harness.js';
 import type { MerchantDataWatermark } from './merchant-data-watermark.js';
 import { fillReadModel, MERCHANT, metricsPath, rest } from './testing/rest-client.js';
@@ -146,7 +147,7 @@ describe('ETags with a watermark bound', () => {
 
     const client = await h.pool.connect();
     try {
-      await installVersion(client, { projection: PROJECTION_NAME, version: 2, partitions: 16, codeRevision: 'test' });
+      await installVersion(client, merchantMetricsProjection, { version: 2, partitions: 16, codeRevision: 'test' });
       await promoteVersion(client, PROJECTION_NAME, 2);
     } finally {
       client.release();

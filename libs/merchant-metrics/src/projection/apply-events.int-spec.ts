@@ -1,12 +1,11 @@
+import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
-import { CheckpointMovedError, readCheckpoints } from '../registry/checkpoints.js';
-import { installVersion } from '../registry/projection-registry.js';
+import { CheckpointMovedError, readCheckpoints, installVersion, type PaymentEventJson, type PositionedEvent } from '@app/projections';
 import { applyEvents, PositionGapError, type ProjectionTarget } from './apply-events.js';
 import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME } from './merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from './payment-event.json.js';
 
 const completed = (merchantId: string, occurredAt: string, minorUnits: string, customerId: string, storeId = 's-1'): PaymentEventJson => ({
   eventId: crypto.randomUUID(), merchantId, occurredAt,
@@ -34,7 +33,7 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
     database = await testDatabase();
     pool = createPool({ connectionString: database.url, max: 4 });
     client = await pool.connect();
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions: 4, codeRevision: 'test', engine: 'postgres' });
+    const installed = await installVersion(client, merchantMetricsProjection, { version, partitions: 4, codeRevision: 'test', engine: 'postgres' });
     target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV1 };
   });
   afterAll(async () => {
@@ -108,7 +107,7 @@ describe('applyEvents (merchant-metrics v1, plain PostgreSQL)', () => {
   });
 
   it('version 2 finds a refunded payment stored by an earlier batch', async () => {
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 2, partitions: 4, codeRevision: 'test', engine: 'postgres' });
+    const installed = await installVersion(client, merchantMetricsProjection, { version: 2, partitions: 4, codeRevision: 'test', engine: 'postgres' });
     const v2: ProjectionTarget = { projection: PROJECTION_NAME, version: 2, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV2 };
     const sale = completed('m-v2', '2026-11-16T10:05:00Z', '1000', 'c-1');
     sale.paymentCompleted!.paymentId = 'pay-1';

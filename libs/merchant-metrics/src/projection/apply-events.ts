@@ -1,19 +1,13 @@
-import { advanceCheckpoint } from '../registry/checkpoints.js';
-import { UPSERT_MERCHANT_WATERMARKS, type ReadModelEngine } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import { advanceCheckpoint, type PositionedEvent, type SqlClient, type VersionTarget } from '@app/projections';
+import { UPSERT_MERCHANT_WATERMARKS } from '../schema/read-model-tables.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
 import { writeDelta } from './metrics-writer.js';
 import type { SketchCache, StagedSketches } from './sketch-cache.js';
 import { writeSketchDelta } from './sketch-writer.js';
-import type { PositionedEvent } from './payment-event.json.js';
 
 /** Where a projector writes: one version of one projection. */
-export interface ProjectionTarget {
-  projection: string;
-  version: number;
-  schemaName: string;
-  engine: ReadModelEngine;
+export interface ProjectionTarget extends VersionTarget {
   logic: MerchantMetricsLogic;
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { merchantMetricsV1, merchantMetricsV2, type MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
-import type { PaymentEventJson } from './payment-event.json.js';
+import type { PaymentEventJson } from '@app/projections';
 
 const sale = (paymentId: string, occurredAt: string, minorUnits: string): PaymentEventJson => ({
   eventId: `e-${paymentId}`, merchantId: 'm', occurredAt,

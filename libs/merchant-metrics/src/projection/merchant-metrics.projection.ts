@@ -1,6 +1,6 @@
+import { schemaNameFor, shortMethod, type PaymentEventJson } from '@app/projections';
 import type { ReadModelLayout } from '../schema/read-model-tables.js';
 import { paymentKey, type MetricsDelta } from './metrics-delta.js';
-import { shortMethod, type PaymentEventJson } from './payment-event.json.js';
 
 export const PROJECTION_NAME = 'merchant-metrics';
 
@@ -130,4 +130,18 @@ export function merchantMetricsLogic(version: number): MerchantMetricsLogic {
   const logic = versions.get(version);
   if (!logic) throw new Error(`merchant-metrics has no version ${version} (known: ${[...versions.keys()].join(', ')})`);
   return logic;
+}
+
+/**
+ * The tables a version keeps; for a version this code does not know (a
+ * test's build of another version's logic), the layout every version had before v3.
+ */
+export function layoutOf(version: number): ReadModelLayout {
+  return versions.get(version)?.layout ?? 'customer-sets';
+}
+
+/** The layout of the merchant-metrics version whose schema is `schemaName` (named by schemaNameFor). */
+export function layoutOfSchema(schemaName: string): ReadModelLayout {
+  const version = knownMerchantMetricsVersions().find((v) => schemaNameFor(PROJECTION_NAME, v) === schemaName);
+  return version === undefined ? 'customer-sets' : layoutOf(version);
 }

@@ -1,5 +1,6 @@
-import { ADD_TO_CELLS, CELL_COLUMNS, rollUpSql, type ReadModelEngine } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import { ADD_TO_CELLS, CELL_COLUMNS, rollUpSql } from '../schema/read-model-tables.js';
+import { type ReadModelEngine } from '@app/projections';
+import type { SqlClient } from '@app/projections';
 import type { CustomerCell, MetricCell, MetricsDelta, PaymentCell } from './metrics-delta.js';
 import { iso, numberArray, textArray } from './sql-arrays.js';
 

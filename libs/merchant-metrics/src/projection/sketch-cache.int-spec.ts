@@ -1,15 +1,14 @@
+import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
-import { installVersion } from '../registry/projection-registry.js';
+import { installVersion, CheckpointMovedError, type PaymentEventJson, type PositionedEvent } from '@app/projections';
 import { SKETCH_TABLES } from '../schema/sketch-tables.js';
 import { generateEvents } from '../testing/generated-events.js';
 import { dumpSketchTable } from '../testing/read-model-totals.js';
 import { applyEvents, type ProjectionTarget } from './apply-events.js';
-import { CheckpointMovedError } from '../registry/checkpoints.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from './merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from './payment-event.json.js';
 import { SketchCache } from './sketch-cache.js';
 
 const PARTITION = 5;
@@ -45,7 +44,7 @@ describe('the projector\'s sketch cache (v3): the same bytes as reading every sk
     const pool = createPool({ connectionString: database.url, max: 1 });
     pools.push(pool);
     const client = await pool.connect();
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 3, partitions: 16, codeRevision: 'cache', engine: 'postgres' });
+    const installed = await installVersion(client, merchantMetricsProjection, { version: 3, partitions: 16, codeRevision: 'cache', engine: 'postgres' });
     return { client, target: { projection: PROJECTION_NAME, version: 3, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsLogic(3) } };
   }
 

@@ -1,8 +1,8 @@
 import { customerHashWords, SketchAccumulator, type HashWords } from '@app/sketches';
 import { MEASURES } from '../schema/measures.js';
-import type { ReadModelEngine } from '../schema/read-model-tables.js';
+import type { ReadModelEngine } from '@app/projections';
 import { SKETCH_TABLES, sketchTableColumnList, type SketchTable } from '../schema/sketch-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 import type { MetricCell, MetricsDelta } from './metrics-delta.js';
 import type { SketchCache, StagedSketches } from './sketch-cache.js';
 import { insertPayments } from './metrics-writer.js';

@@ -1,3 +1,4 @@
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,10 +6,9 @@ import { createPool } from '@app/database';
 import { partitionOf, partitionTable, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import { goLiveIfFirst, installVersion } from '../registry/projection-registry.js';
+import { goLiveIfFirst, installVersion, LiveVersionCache, NoLiveVersionError } from '@app/projections';
 import { readFreshness } from './freshness-reader.js';
 import { readMetricsWithFreshness } from './metrics-reader.js';
-import { LiveVersionCache, NoLiveVersionError } from './live-version-cache.js';
 
 const MERCHANT = 'm-fresh';
 const RECORDED = ['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:03.000Z'];
@@ -33,7 +33,7 @@ describe('freshness and the live version', () => {
     const client = await pool.connect();
     try {
       for (const version of [1, 2]) {
-        await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres' });
+        await installVersion(client, merchantMetricsProjection, { version, partitions, codeRevision: 'test', engine: 'postgres' });
       }
     } finally {
       client.release();
@@ -55,7 +55,7 @@ describe('freshness and the live version', () => {
 
   it('refuses to answer before any version is live', async () => {
     await expect(readFreshness(pool, MERCHANT, partitions)).rejects.toBeInstanceOf(NoLiveVersionError);
-    await expect(new LiveVersionCache(pool).get()).rejects.toBeInstanceOf(NoLiveVersionError);
+    await expect(new LiveVersionCache(pool, PROJECTION_NAME).get()).rejects.toBeInstanceOf(NoLiveVersionError);
   });
 
   it('behind the head: asOf is when the first event not yet projected was recorded', async () => {
@@ -112,7 +112,7 @@ describe('freshness and the live version', () => {
 
   it('caches the live version for its TTL', async () => {
     let clock = 0;
-    const cache = new LiveVersionCache(pool, 500, PROJECTION_NAME, () => clock);
+    const cache = new LiveVersionCache(pool, PROJECTION_NAME, 500, () => clock);
     expect(await cache.get()).toMatchObject({ version: 1, schemaName: 'rm_merchant_metrics_v1' });
     await pool.query(`update projections.live set version = 2, previous_version = 1 where projection = $1`, [PROJECTION_NAME]);
     clock = 499;

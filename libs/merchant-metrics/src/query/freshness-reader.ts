@@ -1,7 +1,6 @@
 import { partitionOf, partitionTable } from '@app/event-store';
-import type { SqlClient } from '../sql-client.js';
+import { type SqlClient, NoLiveVersionError } from '@app/projections';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import { NoLiveVersionError } from './live-version-cache.js';
 import type { Freshness } from './metrics-query.js';
 import { freshnessColumnsSql, type FreshnessColumns } from './metrics-sql.js';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { createReadModelTables } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 import { QueryRejectedError, type MetricsQuery } from './metrics-query.js';
 import { readMetrics } from './metrics-reader.js';
 import { insertCells, mv, shape } from './testing/metrics-fixtures.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 import { QueryRejectedError, type MetricsQuery } from './metrics-query.js';
 import { readMetrics } from './metrics-reader.js';
 import { queryLimits } from './query-limits.js';

@@ -1,13 +1,13 @@
 import { partitionOf } from '@app/event-store';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 import { planBuckets, type BucketPlan } from './bucket-plan.js';
 import { freshnessFrom } from './freshness-reader.js';
 import { assembleAnswer } from './metrics-answer.js';
 import type { MetricsAnswer, MetricsQuery } from './metrics-query.js';
 import { metricsSql, type FreshnessColumns, type MetricsResult } from './metrics-sql.js';
 import { queryLimits, validateQuery, type QueryLimits, type QueryLimitsInput } from './query-limits.js';
-import { layoutOfSchema } from '../registry/projection-registry.js';
+import { layoutOfSchema } from '../projection/merchant-metrics.projection.js';
 import { sketchMetricsSql, type SketchSqlRow } from './sketch-metrics-sql.js';
 import { planGrainSpans } from './sketch-plan.js';
 import { sketchResult } from './sketch-result.js';

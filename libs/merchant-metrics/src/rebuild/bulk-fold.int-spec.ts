@@ -1,3 +1,4 @@
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,9 +7,7 @@ import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from '../projection/payment-event.json.js';
-import { readCheckpoints } from '../registry/checkpoints.js';
-import { installVersion } from '../registry/projection-registry.js';
+import { type PaymentEventJson, type PositionedEvent, readCheckpoints, installVersion } from '@app/projections';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
 import { SKETCH_TABLES, sketchTableColumnList } from '../schema/sketch-tables.js';
 import { generateEvents } from '../testing/generated-events.js';
@@ -139,7 +138,7 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
   const install = async (version: number, logicVersion: number, deferKeys: boolean): Promise<ProjectionTarget> => {
     const client = await pool.connect();
     try {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres', deferKeys, layout: merchantMetricsLogic(logicVersion).layout });
+      const installed = await installVersion(client, merchantMetricsDefinition(() => merchantMetricsLogic(logicVersion)), { version, partitions, codeRevision: 'test', engine: 'postgres', deferKeys });
       return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsLogic(logicVersion) };
     } finally {
       client.release();
@@ -286,7 +285,7 @@ describe('bulkFoldPartition on TimescaleDB (PGlite): hypertables and continuous 
 
   it.each([2, 3])('v%i: identical base tables, customers, payments and rollups', async (logicVersion) => {
     const target = async (version: number): Promise<ProjectionTarget> => {
-      const installed = await installVersion(timescale.client, { projection: PROJECTION_NAME, version, partitions: PARTITIONS, codeRevision: 'test', engine: 'timescaledb', layout: merchantMetricsLogic(logicVersion).layout });
+      const installed = await installVersion(timescale.client, merchantMetricsDefinition(() => merchantMetricsLogic(logicVersion)), { version, partitions: PARTITIONS, codeRevision: 'test', engine: 'timescaledb' });
       return { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'timescaledb', logic: merchantMetricsLogic(logicVersion) };
     };
     const applied = await target(100 + logicVersion);

@@ -1,11 +1,10 @@
+import { assertSchemaName, advanceCheckpoint, type SqlClient } from '@app/projections';
 import { partitionTable } from '@app/event-store';
-import { advanceCheckpoint } from '../registry/checkpoints.js';
 import type { ProjectionTarget } from '../projection/apply-events.js';
-import { ADD_TO_CELLS, addPartitionKeys, assertSchemaName, CELL_COLUMNS, CELL_KEY, rollUpSql, UPSERT_MERCHANT_WATERMARKS, UTC_EPOCH } from '../schema/read-model-tables.js';
+import { ADD_TO_CELLS, addPartitionKeys, CELL_COLUMNS, CELL_KEY, rollUpSql, UPSERT_MERCHANT_WATERMARKS, UTC_EPOCH } from '../schema/read-model-tables.js';
 import { customerHashSql } from '@app/sketches';
 import { MEASURES } from '../schema/measures.js';
 import { foldSketchTables } from './sketch-fold.js';
-import type { SqlClient } from '../sql-client.js';
 
 /** bucketOf's grid: 15 minutes from a UTC midnight. */
 const BUCKET = `date_bin('15 minutes', e.occurred_at, ${UTC_EPOCH})`;

@@ -1,3 +1,4 @@
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -5,8 +6,7 @@ import { partitionOf, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents } from '../projection/apply-events.js';
 import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME, type MerchantMetricsLogic } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson } from '../projection/payment-event.json.js';
-import { installVersion } from '../registry/projection-registry.js';
+import { type PaymentEventJson, installVersion } from '@app/projections';
 import { diffVersions, type CellDifference, type DiffFilter } from './diff-versions.js';
 
 type Method = 'CARD' | 'WALLET' | 'QR';
@@ -171,7 +171,7 @@ describe('diffVersions: the cells where two versions differ, with both values', 
       for (const [name, logic, batch] of builds) {
         // This spec's v3 and v4 are installed under numbers no real version takes (v3 has its own tables).
         const version = name < 3 ? name : name + 10;
-        const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres', layout: logic.layout });
+        const installed = await installVersion(client, merchantMetricsDefinition(() => logic), { version, partitions, codeRevision: 'test', engine: 'postgres' });
         schemas[name] = installed.schemaName;
         const target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres' as const, logic };
         const byPartition = new Map<number, PaymentEventJson[]>();

@@ -1,7 +1,7 @@
-import { layoutOfSchema } from '../registry/projection-registry.js';
+import { assertSchemaName, type SqlClient } from '@app/projections';
+import { layoutOfSchema } from '../projection/merchant-metrics.projection.js';
 import { MEASURE_COLUMNS } from '../schema/measures.js';
-import { assertSchemaName, CELL_KEY as CELL } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import { CELL_KEY as CELL } from '../schema/read-model-tables.js';
 
 export interface DiffFilter {
   merchantId?: string;

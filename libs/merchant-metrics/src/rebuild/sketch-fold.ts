@@ -2,7 +2,7 @@ import { decodeSketchesSql, EXPLICIT_MAX, foldSketchesSql } from '@app/sketches'
 import { MEASURE_COLUMNS } from '../schema/measures.js';
 import { UTC_EPOCH } from '../schema/read-model-tables.js';
 import { SKETCH_TABLES, sketchKey, sketchTableColumnList, type SketchTable } from '../schema/sketch-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 
 /** The key columns of `table` computed from a finer relation's columns (bucket moved onto the table's grain). */
 function keyExpressions(table: SketchTable): string {

@@ -1,3 +1,4 @@
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,9 +7,7 @@ import { partitionOf, readPartitionCount } from '@app/event-store';
 import { eventually, testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from '../projection/payment-event.json.js';
-import { goLiveIfFirst, installVersion, readLive } from './projection-registry.js';
-import { promoteVersion, rollbackVersion } from './promotion.js';
+import { type PaymentEventJson, type PositionedEvent, goLiveIfFirst, installVersion, readLive, promoteVersion, rollbackVersion } from '@app/projections';
 
 const A = 'm-sketch-a';
 const B = 'm-sketch-b';
@@ -198,7 +197,7 @@ describe('analytics views over customer sets (v2) and sketches (v3), switching w
       list.push({ position: list.length + 1, recordedAt: '2026-11-21T00:00:00.000000Z', event });
     }
     for (const version of [2, 3]) {
-      const installed = await installVersion(client, { projection: PROJECTION_NAME, version, partitions, codeRevision: 'test', engine: 'postgres' });
+      const installed = await installVersion(client, merchantMetricsProjection, { version, partitions, codeRevision: 'test', engine: 'postgres' });
       const target = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres' as const, logic: merchantMetricsLogic(version) };
       // Batches of four: the refund finds its payment in an earlier batch, and sketches merge with stored ones.
       for (const [partition, events] of byPartition) {

@@ -1,3 +1,4 @@
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,9 +8,7 @@ import { sampleEvent } from '../../../event-store/src/testing/sample-events.js';
 import { eventually, testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsV1, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson, PositionedEvent } from '../projection/payment-event.json.js';
-import { goLiveIfFirst, installVersion, listVersions, readLive } from './projection-registry.js';
-import { dropVersion, projectionStatus, promoteVersion, PromotionRefusedError, rollbackVersion } from './promotion.js';
+import { type PaymentEventJson, type PositionedEvent, goLiveIfFirst, installVersion, listVersions, readLive, dropVersion, projectionStatus, promoteVersion, PromotionRefusedError, rollbackVersion } from '@app/projections';
 
 const M = 'm-analytics';
 const completed = (occurredAt: string, minorUnits: string, customerId: string): PaymentEventJson => ({
@@ -87,8 +86,7 @@ describe('promote, rollback and drop, with the analytics views following the liv
   let fresh: number;
 
   const install = async (version: number) => {
-    const installed = await installVersion(client, {
-      projection: PROJECTION_NAME, version, partitions, codeRevision: `rev-${version}`, engine: 'postgres', layout: merchantMetricsV1.layout,
+    const installed = await installVersion(client, merchantMetricsDefinition(() => merchantMetricsV1), { version, partitions, codeRevision: `rev-${version}`, engine: 'postgres',
     });
     targets[version] = { projection: PROJECTION_NAME, version, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV1 };
   };

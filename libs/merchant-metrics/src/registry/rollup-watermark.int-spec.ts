@@ -1,3 +1,4 @@
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -5,10 +6,9 @@ import { partitionOf, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsV1, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import type { PaymentEventJson } from '../projection/payment-event.json.js';
+import { type PaymentEventJson, goLiveIfFirst, installVersion } from '@app/projections';
 import { readMetrics } from '../query/metrics-reader.js';
 import type { MetricsQuery } from '../query/metrics-query.js';
-import { goLiveIfFirst, installVersion } from './projection-registry.js';
 import { advanceRollupWatermark, ROLLUP_DELAY_DAYS, rollupWatermarkTarget } from './rollup-watermark.js';
 
 const DAY = 86_400_000;
@@ -54,7 +54,7 @@ describe('native rollups behind a watermark', () => {
     client = await pool.connect();
     partitions = await readPartitionCount(pool);
     partition = partitionOf(M, partitions);
-    const installed = await installVersion(client, { projection: PROJECTION_NAME, version: 71, partitions, codeRevision: 'test', engine: 'postgres' });
+    const installed = await installVersion(client, merchantMetricsProjection, { version: 71, partitions, codeRevision: 'test', engine: 'postgres' });
     target = { projection: PROJECTION_NAME, version: 71, schemaName: installed.schemaName, engine: 'postgres', logic: merchantMetricsV1 };
     expect(await goLiveIfFirst(pool, PROJECTION_NAME, 71)).toBe(true);
     const { rows } = await pool.query<{ w: Date }>(

@@ -1,5 +1,5 @@
-import { assertSchemaName, CELL_COLUMNS, childTable, readModelPartitionsMatch, rollUpSql } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import { assertSchemaName, type SqlClient } from '@app/projections';
+import { CELL_COLUMNS, childTable, readModelPartitionsMatch, rollUpSql } from '../schema/read-model-tables.js';
 
 /**
  * Native rollups behind a watermark, the way TimescaleDB's real-time

@@ -1,4 +1,4 @@
-import type { PaymentEventJson } from '../projection/payment-event.json.js';
+import type { PaymentEventJson } from '@app/projections';
 
 /** A small seeded PRNG (mulberry32), so generated data sets are reproducible. */
 export function seededRandom(seed: number): () => number {

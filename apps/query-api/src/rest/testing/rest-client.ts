@@ -1,4 +1,5 @@
-import { goLiveIfFirst, installVersion, PROJECTION_NAME } from '@app/merchant-metrics';
+import { PROJECTION_NAME, merchantMetricsProjection } from '@app/merchant-metrics';
+import { goLiveIfFirst, installVersion } from '@app/projections';
 import { insertCells, type Cell } from '../../../../../libs/merchant-metrics/src/query/testing/metrics-fixtures.js';
 import type { QueryApiHarness } from '../../testing/query-api-harness.js';
 
@@ -66,7 +67,7 @@ export const REST_CELLS: Cell[] = [
 export async function fillReadModel(h: QueryApiHarness, cells: Cell[] = REST_CELLS): Promise<void> {
   const client = await h.pool.connect();
   try {
-    await installVersion(client, { projection: PROJECTION_NAME, version: 1, partitions: 16, codeRevision: 'test' });
+    await installVersion(client, merchantMetricsProjection, { version: 1, partitions: 16, codeRevision: 'test' });
     await goLiveIfFirst(client, PROJECTION_NAME, 1);
     await insertCells(client, 'rm_merchant_metrics_v1', cells);
   } finally {

@@ -1,4 +1,4 @@
-import type { SqlClient } from '../../sql-client.js';
+import type { SqlClient } from '@app/projections';
 import type { MetricsAnswer, MetricValues } from '../metrics-query.js';
 
 /** One 15-minute row of the read model, and the customers who paid in it. */

@@ -1,4 +1,5 @@
-import type { Freshness, LiveVersion, MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
+import type { Freshness, MetricsAnswer, MetricsQuery, ReadOptions } from '@app/merchant-metrics';
+import type { LiveVersion } from '@app/projections';
 
 /**
  * Where one GraphQL request keeps the live version it answers from. The first

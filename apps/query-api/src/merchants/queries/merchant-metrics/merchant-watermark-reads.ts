@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { readPartitionCount } from '@app/event-store';
-import { readMerchantWatermark, type Freshness, type LiveVersion, type SqlClient } from '@app/merchant-metrics';
+import { readMerchantWatermark, type Freshness } from '@app/merchant-metrics';
+import { type LiveVersion, type SqlClient } from '@app/projections';
 import type { LiveVersionPin } from './merchant-metrics.service.js';
 
 /** A merchant's row of merchant_watermarks in one version (null without one) and the freshness read with it. */

@@ -1,18 +1,6 @@
 import type pg from 'pg';
-import {
-  AnswerCache,
-  answerCacheKey,
-  dataWatermark,
-  LiveVersionCache,
-  queryLimits,
-  readMetricsWithFreshness,
-  validateQuery,
-  type MetricsAnswer,
-  type MetricsQuery,
-  type QueryLimits,
-  type ReadOptions,
-  type SqlClient,
-} from '@app/merchant-metrics';
+import { AnswerCache, answerCacheKey, PROJECTION_NAME, dataWatermark, queryLimits, readMetricsWithFreshness, validateQuery, type MetricsAnswer, type MetricsQuery, type QueryLimits, type ReadOptions } from '@app/merchant-metrics';
+import { LiveVersionCache, type SqlClient } from '@app/projections';
 import type { LiveVersionPin, MerchantMetricsService } from './merchant-metrics.service.js';
 import { MerchantWatermarkReads, type MerchantWatermarkRead } from './merchant-watermark-reads.js';
 
@@ -55,7 +43,7 @@ export class SqlMerchantMetricsService implements MerchantMetricsService {
     private readonly pool: pg.Pool,
     private readonly limits: QueryLimits,
     private readonly statements: SqlClient = pool,
-    private readonly live = new LiveVersionCache(pool),
+    private readonly live = new LiveVersionCache(pool, PROJECTION_NAME),
     private readonly cache?: AnswerCache,
     private readonly observer?: AnswerCacheObserver,
     private readonly watermarks = new MerchantWatermarkReads(pool, statements),

@@ -1,7 +1,7 @@
 import { oldestWaitingAge, readPartitionProgress } from './checkpoints.js';
-import { dropReadModelTables } from '../schema/read-model-tables.js';
-import type { SqlClient } from '../sql-client.js';
-import { findVersion, listVersions, type ProjectionVersion } from './projection-registry.js';
+import type { SqlClient } from './sql-client.js';
+import { findVersion, listVersions, type ProjectionVersion } from './registry.js';
+import { dropVersionSchema } from './version-schema.js';
 
 /** An operator's request that would break the read side: refused, and nothing changed. */
 export class PromotionRefusedError extends Error {
@@ -194,7 +194,7 @@ export async function dropVersion(client: SqlClient, projection: string, version
       `select distinct owner from projections.leases where projection = $1 and version = $2 and expires_at > now() order by owner`,
       [projection, version],
     );
-    await dropReadModelTables(client, target.schemaName);
+    await dropVersionSchema(client, target.schemaName);
     await client.query(`delete from projections.versions where projection = $1 and version = $2`, [projection, version]);
     return { schemaName: target.schemaName, leaseOwners: leases.map((l) => l.owner) };
   });

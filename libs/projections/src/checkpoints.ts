@@ -1,5 +1,5 @@
 import { partitionTable } from '@app/event-store';
-import type { SqlClient } from '../sql-client.js';
+import type { SqlClient } from './sql-client.js';
 
 export interface Checkpoint {
   partition: number;

@@ -1,7 +1,6 @@
-import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import { createReadModelTables, type ReadModelEngine, type ReadModelLayout } from '../schema/read-model-tables.js';
-import { initRollupWatermarks } from './rollup-watermark.js';
-import type { SqlClient } from '../sql-client.js';
+import type { ProjectionDefinition, ReadModelEngine } from './definition.js';
+import type { SqlClient } from './sql-client.js';
+import { createVersionSchema, grantVersionTables, schemaNameFor } from './version-schema.js';
 
 export type VersionStatus = 'building' | 'catching_up' | 'live' | 'retired';
 
@@ -14,11 +13,6 @@ export interface ProjectionVersion {
   codeRevision: string;
   startedAt: Date;
   finishedAt: Date | null;
-}
-
-/** `merchant-metrics` v3 → `rm_merchant_metrics_v3`. */
-export function schemaNameFor(projection: string, version: number): string {
-  return `rm_${projection.replace(/[^a-z0-9]+/g, '_')}_v${version}`;
 }
 
 /** The engine the registry migration detected (TimescaleDB or plain PostgreSQL). */
@@ -70,62 +64,47 @@ export async function listVersions(client: SqlClient, projection?: string): Prom
 }
 
 /**
- * Registers a version and creates its tables and zeroed checkpoints, all in
- * one transaction (PostgreSQL DDL is transactional), so a crash leaves either
- * nothing or a complete, empty version. `client` must be a single connection.
+ * Registers a version and creates its schema, tables and zeroed checkpoints,
+ * all in one transaction (PostgreSQL DDL is transactional), so a crash leaves
+ * either nothing or a complete, empty version. `client` must be a single connection.
  */
 export async function installVersion(
   client: SqlClient,
+  definition: ProjectionDefinition,
   options: {
-    projection: string; version: number; partitions: number; codeRevision: string; engine?: ReadModelEngine;
-    /** Primary keys added later by addMissingReadModelKeys (a rebuild's bulk load). */
+    version: number; partitions: number; codeRevision: string; engine?: ReadModelEngine;
+    /** Keys added later by the definition's BulkFold.addKeys (a rebuild's bulk load). */
     deferKeys?: boolean;
-    /** The tables to create; by default those of the version's own logic. */
-    layout?: ReadModelLayout;
   },
 ): Promise<ProjectionVersion> {
+  const projection = definition.name;
   const engine = options.engine ?? (await readEngine(client));
-  const schemaName = schemaNameFor(options.projection, options.version);
-  const layout = options.layout ?? layoutOf(options.projection, options.version);
+  const schemaName = schemaNameFor(projection, options.version);
   await client.query('begin');
   try {
     await client.query(
       `insert into projections.versions (projection, version, schema_name, engine, status, code_revision)
        values ($1, $2, $3, $4, 'building', $5)`,
-      [options.projection, options.version, schemaName, engine, options.codeRevision],
+      [projection, options.version, schemaName, engine, options.codeRevision],
     );
     await client.query(
       `insert into projections.checkpoints (projection, version, partition)
        select $1, $2, p from generate_series(0, $3::int - 1) as p`,
-      [options.projection, options.version, options.partitions],
+      [projection, options.version, options.partitions],
     );
-    await createReadModelTables(client, schemaName, engine, { deferKeys: options.deferKeys, layout });
-    // The sketches layout's rollups are written with every batch: no watermark (no row: complete).
-    if (engine === 'postgres' && layout === 'customer-sets') await initRollupWatermarks(client, schemaName, options.partitions);
+    await createVersionSchema(client, schemaName);
+    await definition.createTables(client, {
+      projection, version: options.version, schemaName, engine, partitions: options.partitions, deferKeys: options.deferKeys ?? false,
+    });
+    await grantVersionTables(client, schemaName);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback');
     throw error;
   }
-  const installed = await findVersion(client, options.projection, options.version);
+  const installed = await findVersion(client, projection, options.version);
   if (!installed) throw new Error(`version ${options.version} vanished after install`);
   return installed;
-}
-
-/**
- * The tables a version of a projection keeps; for a version this code does
- * not know (a test's build of another version's logic), the layout every
- * version had before v3.
- */
-export function layoutOf(projection: string, version: number): ReadModelLayout {
-  if (projection !== PROJECTION_NAME || !knownMerchantMetricsVersions().includes(version)) return 'customer-sets';
-  return merchantMetricsLogic(version).layout;
-}
-
-/** The layout of the merchant-metrics version whose schema is `schemaName` (named by schemaNameFor). */
-export function layoutOfSchema(schemaName: string): ReadModelLayout {
-  const version = knownMerchantMetricsVersions().find((v) => schemaNameFor(PROJECTION_NAME, v) === schemaName);
-  return version === undefined ? 'customer-sets' : layoutOf(PROJECTION_NAME, version);
 }
 
 export async function setStatus(client: SqlClient, projection: string, version: number, status: VersionStatus): Promise<void> {

@@ -1,13 +1,11 @@
 import type pg from 'pg';
 import { readPartitionCount } from '@app/event-store';
-import type { ProjectionTarget } from '../projection/apply-events.js';
-import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import { CheckpointMovedError, readCheckpoint, readPartitionProgress } from '../registry/checkpoints.js';
-import { DEFAULT_MAX_LAG_SECONDS, isCaughtUp, measureLag, type VersionLag } from '../registry/promotion.js';
-import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from '../registry/projection-registry.js';
-import type { SqlClient } from '../sql-client.js';
-import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
-import { bulkFoldPartition } from './bulk-fold.js';
+import { CheckpointMovedError, readCheckpoint, readPartitionProgress } from './checkpoints.js';
+import type { BulkFold, ProjectionDefinition, VersionRuntime, VersionTarget } from './definition.js';
+import { DEFAULT_MAX_LAG_SECONDS, isCaughtUp, measureLag, type VersionLag } from './promotion.js';
+import { advanceStatus, findVersion, installVersion, type ProjectionVersion } from './registry.js';
+import type { SqlClient } from './sql-client.js';
+import { readStoredEvents, type EventSource } from './event-source.js';
 
 export interface RebuildProgress {
   /** Events applied by this run so far. */
@@ -24,8 +22,10 @@ export interface RebuildOptions {
   codeRevision: string;
   /** Partitions folded side by side: one PostgreSQL backend each (default 2, the cores of the build machines). */
   concurrency?: number;
-  /** Events of a partition folded per transaction (default 2,000,000): progress, and what an interruption loses, come in these steps. */
+  /** Events of a partition folded per transaction (default 2,000,000; 20,000 without a set-based fold): progress, and what an interruption loses, come in these steps. */
   chunkEvents?: number;
+  /** Where events are read from when they are not folded inside PostgreSQL (default: the store). */
+  events?: EventSource;
   /** After the bulk pass, catch up from the store until every partition is within this many events. */
   handOverLagEvents?: number;
   onProgress?: (progress: RebuildProgress) => void;
@@ -45,49 +45,52 @@ export class RebuildRefusedError extends Error {
 }
 
 /**
- * Builds a version of merchant-metrics from position zero by reading the event
+ * Builds a version of a projection from position zero by reading the event
  * store (not JetStream, whose retention is finite), partition by partition,
- * each chunk of a partition folded inside PostgreSQL and committed with its
- * checkpoint (bulk-fold.ts). A fresh version's tables get their keys after
- * every partition's first chunk, built from the rows just written.
+ * each chunk committed with its checkpoint: folded inside PostgreSQL where the
+ * definition has a set-based fold (a fresh version's tables then get their
+ * keys after every partition's first chunk, built from the rows just
+ * written), otherwise read and applied with the definition's runtime.
  * Interrupted in any way, a rerun resumes from the checkpoints and ends with
  * exactly the tables an uninterrupted run builds. When every partition is
  * within `handOverLagEvents` of the store, the version is marked `catching_up`
  * and running projectors follow it from JetStream.
  */
-export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Promise<RebuildResult> {
-  const logic = merchantMetricsLogic(options.version);
-  const partitions = await readPartitionCount(pool);
-  let version = await findVersion(pool, PROJECTION_NAME, options.version);
-  if (version && version.status !== 'building') {
-    throw new RebuildRefusedError(`${PROJECTION_NAME} v${options.version} is ${version.status}, not building: nothing to rebuild (drop it first to build it again)`);
+export async function rebuildVersion(pool: pg.Pool, definition: ProjectionDefinition, options: RebuildOptions): Promise<RebuildResult> {
+  const projection = definition.name;
+  if (!definition.versions().includes(options.version)) {
+    throw new RebuildRefusedError(`${projection} has no version ${options.version} (known: ${definition.versions().join(', ')})`);
   }
+  const partitions = await readPartitionCount(pool);
+  let version = await findVersion(pool, projection, options.version);
+  if (version && version.status !== 'building') {
+    throw new RebuildRefusedError(`${projection} v${options.version} is ${version.status}, not building: nothing to rebuild (drop it first to build it again)`);
+  }
+  const bulk = definition.bulkFold;
   if (!version) {
     const client = await pool.connect();
     try {
-      version = await installVersion(client, {
-        projection: PROJECTION_NAME, version: options.version, partitions, codeRevision: options.codeRevision, deferKeys: true,
+      version = await installVersion(client, definition, {
+        version: options.version, partitions, codeRevision: options.codeRevision, deferKeys: bulk !== undefined,
       });
     } finally {
       client.release();
     }
   }
-  const target: ProjectionTarget = {
-    projection: PROJECTION_NAME, version: version.version, schemaName: version.schemaName, engine: version.engine, logic,
-  };
+  const target: VersionTarget = { projection, version: version.version, schemaName: version.schemaName, engine: version.engine };
   const started = performance.now();
   const progress: RebuildProgress = { done: 0, total: 0, partitionsDone: 0, partitions, phase: 'bulk' };
   const report = () => options.onProgress?.({ ...progress });
   const stop = () => options.shouldStop?.() ?? false;
   const concurrency = options.concurrency ?? 2;
-  const chunkEvents = options.chunkEvents ?? 2_000_000;
+  const chunkEvents = options.chunkEvents ?? (bulk ? 2_000_000 : 20_000);
   const applied = (n: number) => { progress.done += n; report(); };
 
   /** Runs `work` for every partition with events missing, largest first, `concurrency` at a time. */
   const eachPartition = async (phase: RebuildProgress['phase'], work: (partition: number) => Promise<void>): Promise<void> => {
     progress.phase = phase;
     progress.partitionsDone = 0;
-    const lags = await lagByPartition(pool, target.version);
+    const lags = await lagByPartition(pool, target);
     progress.total = progress.done + [...lags.values()].reduce((a, b) => a + b, 0);
     const queue = [...lags.entries()].filter(([, lag]) => lag > 0).sort((a, b) => b[1] - a[1]).map(([p]) => p);
     await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -98,31 +101,44 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
       }
     }));
   };
-  const fold = (partition: number, first: boolean) => foldPartition(pool, target, partition, {
-    chunkEvents, first, applied, stop,
-    // First chunks build their partition's keys when the read model's partitions are the store's.
-    buildKeys: first && readModelPartitionsMatch(partitions),
-  });
+  const chunks = { chunkEvents, applied, stop };
+  const events = options.events ?? readStoredEvents(pool);
+  const runtime = bulk ? undefined : definition.open(target, { cacheBytes: 0 });
+  const fold = (partition: number, first: boolean) => bulk
+    ? foldPartition(pool, bulk, target, partition, {
+        ...chunks, first,
+        // First chunks build their partition's keys when the read model's partitions are the store's.
+        buildKeys: first && bulk.keysPerPartition(partitions),
+      })
+    : replayPartition(pool, runtime!, events, target, partition, chunks);
 
   // 1. The first chunk of every partition still at zero: plain inserts into tables without keys.
-  const fresh = target.engine === 'postgres' && !(await hasReadModelKeys(pool, target.schemaName));
+  const fresh = bulk !== undefined && !(await bulk.hasKeys(pool, target));
   if (fresh) await eachPartition('bulk', (p) => fold(p, true));
   if (!stop()) {
-    // 2. The primary keys the fresh tables were created without (adding to cells needs them).
-    progress.phase = 'keys';
-    report();
-    await withClients(pool, concurrency, (clients) => addMissingReadModelKeys(clients, target.schemaName, target.engine, target.logic.layout));
+    // 2. The keys the fresh tables were created without (adding to rows needs them).
+    if (bulk) {
+      progress.phase = 'keys';
+      report();
+      await withClients(pool, concurrency, (clients) => bulk.addKeys(clients, target));
+    }
     // 3. The rest of each partition, then what arrived meanwhile, until within hand-over distance.
     for (let pass = 0; pass < 20 && !stop(); pass++) {
       await eachPartition(pass === 0 ? 'bulk' : 'catch-up', (p) => fold(p, false));
-      const lags = await lagByPartition(pool, target.version);
+      const lags = await lagByPartition(pool, target);
       if (Math.max(0, ...lags.values()) <= (options.handOverLagEvents ?? 1000)) break;
     }
   }
   const stopped = stop();
-  if (!stopped) await advanceStatus(pool, PROJECTION_NAME, target.version, 'building', 'catching_up');
-  const finished = await findVersion(pool, PROJECTION_NAME, target.version);
+  if (!stopped) await advanceStatus(pool, projection, target.version, 'building', 'catching_up');
+  const finished = await findVersion(pool, projection, target.version);
   return { version: finished ?? version, events: progress.done, seconds: (performance.now() - started) / 1000, stopped };
+}
+
+interface ChunkOptions {
+  chunkEvents: number;
+  applied: (events: number) => void;
+  stop: () => boolean;
 }
 
 /**
@@ -133,22 +149,51 @@ export async function rebuildVersion(pool: pg.Pool, options: RebuildOptions): Pr
  */
 async function foldPartition(
   pool: pg.Pool,
-  target: ProjectionTarget,
+  bulk: BulkFold,
+  target: VersionTarget,
   partition: number,
-  options: { chunkEvents: number; first: boolean; buildKeys: boolean; applied: (events: number) => void; stop: () => boolean },
+  options: ChunkOptions & { first: boolean; buildKeys: boolean },
 ): Promise<void> {
   const client = await pool.connect();
   try {
     while (!options.stop()) {
-      const from = await readCheckpoint(client, PROJECTION_NAME, target.version, partition);
+      const from = await readCheckpoint(client, target.projection, target.version, partition);
       if (options.first && from !== 0) return;
       try {
-        const { events } = await bulkFoldPartition(client, target, partition, { from, maxEvents: options.chunkEvents, buildKeys: options.buildKeys });
+        const { events } = await bulk.foldChunk(client, target, partition, { from, maxEvents: options.chunkEvents, buildKeys: options.buildKeys });
         options.applied(events);
         if (options.first || events < options.chunkEvents) return;
       } catch (error) {
         if (!(error instanceof CheckpointMovedError)) throw error;
       }
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** A partition read chunk after chunk from `events` and applied with the runtime, as a projector would. */
+async function replayPartition(
+  pool: pg.Pool,
+  runtime: VersionRuntime,
+  events: EventSource,
+  target: VersionTarget,
+  partition: number,
+  options: ChunkOptions,
+): Promise<void> {
+  const client = await pool.connect();
+  try {
+    while (!options.stop()) {
+      const from = await readCheckpoint(client, target.projection, target.version, partition);
+      const chunk = await events.read(partition, from, options.chunkEvents);
+      if (chunk.length === 0) return;
+      try {
+        const to = await runtime.apply(client, partition, from, chunk);
+        options.applied(to - from);
+      } catch (error) {
+        if (!(error instanceof CheckpointMovedError)) throw error;
+      }
+      if (chunk.length < options.chunkEvents) return;
     }
   } finally {
     client.release();
@@ -165,8 +210,8 @@ async function withClients<T>(pool: pg.Pool, n: number, work: (clients: pg.PoolC
 }
 
 /** Events each partition still lacks, by partition. */
-async function lagByPartition(pool: pg.Pool, version: number): Promise<Map<number, number>> {
-  const progress = await readPartitionProgress(pool, PROJECTION_NAME, version);
+async function lagByPartition(pool: pg.Pool, target: VersionTarget): Promise<Map<number, number>> {
+  const progress = await readPartitionProgress(pool, target.projection, target.version);
   return new Map(progress.map((p) => [p.partition, Math.max(0, p.head - p.checkpoint)]));
 }
 
@@ -179,6 +224,7 @@ export interface CatchUpProgress {
 }
 
 export interface CatchUpOptions {
+  projection: string;
   version: number;
   /** Promote's limit (default DEFAULT_MAX_LAG_SECONDS): the wait ends when promote would accept the version. */
   maxLagSeconds?: number;
@@ -214,11 +260,11 @@ export interface CatchUpResult {
  * projection, as their heartbeats in projections.members say (each renews
  * its row every lease tick; a dead one's row expires after the lease).
  */
-export async function countFollowers(client: SqlClient, version: number): Promise<{ version: number; projection: number }> {
+export async function countFollowers(client: SqlClient, projection: string, version: number): Promise<{ version: number; projection: number }> {
   const { rows } = await client.query<{ following: number; running: number }>(
     `select count(*) filter (where version = $2)::int as following, count(*)::int as running
      from projections.members where projection = $1 and expires_at > now()`,
-    [PROJECTION_NAME, version],
+    [projection, version],
   );
   return { version: Number(rows[0].following), projection: Number(rows[0].running) };
 }
@@ -238,9 +284,9 @@ export async function waitForCatchUp(client: SqlClient, options: CatchUpOptions)
   const started = performance.now();
   const elapsedMs = () => performance.now() - started;
   for (;;) {
-    const lag = await measureLag(client, PROJECTION_NAME, options.version);
+    const lag = await measureLag(client, options.projection, options.version);
     if (isCaughtUp(lag, maxLag)) return { outcome: 'caught-up', lag, seconds: elapsedMs() / 1000, projectorsRunning: 0 };
-    const followers = await countFollowers(client, options.version);
+    const followers = await countFollowers(client, options.projection, options.version);
     const result = (outcome: CatchUpResult['outcome']): CatchUpResult =>
       ({ outcome, lag, seconds: elapsedMs() / 1000, projectorsRunning: followers.projection });
     options.onProgress?.({ lag, followers: followers.version, seconds: elapsedMs() / 1000 });

@@ -1,6 +1,5 @@
-import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
-import { readLive, type LiveVersion } from '../registry/projection-registry.js';
-import type { SqlClient } from '../sql-client.js';
+import { readLive, type LiveVersion } from './registry.js';
+import type { SqlClient } from './sql-client.js';
 
 /** Queries cannot be answered: no version of the projection has gone live yet. */
 export class NoLiveVersionError extends Error {
@@ -19,8 +18,8 @@ export class LiveVersionCache {
 
   constructor(
     private readonly client: SqlClient,
+    private readonly projection: string,
     private readonly ttlMs = 500,
-    private readonly projection = PROJECTION_NAME,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
