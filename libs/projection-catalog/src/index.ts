@@ -1,4 +1,5 @@
 import { merchantMetricsProjection } from '@app/merchant-metrics';
+import { merchantPaymentsProjection } from '@app/merchant-payments';
 import { ProjectionCatalog } from '@app/projections';
 
 /**
@@ -6,4 +7,4 @@ import { ProjectionCatalog } from '@app/projections';
  * manages. The one place that names them; the machinery (libs/projections)
  * knows none.
  */
-export const projectionCatalog = new ProjectionCatalog([merchantMetricsProjection]);
+export const projectionCatalog = new ProjectionCatalog([merchantMetricsProjection, merchantPaymentsProjection]);

@@ -22,6 +22,11 @@ export async function readCheckpoints(client: SqlClient, projection: string, ver
   }));
 }
 
+/** A batch would leave a hole: the caller must first read the missing positions from the store. */
+export class PositionGapError extends Error {
+  override readonly name = 'PositionGapError';
+}
+
 /** Another process moved the checkpoint: this worker's view is stale and its batch must not be applied. */
 export class CheckpointMovedError extends Error {
   override readonly name = 'CheckpointMovedError';

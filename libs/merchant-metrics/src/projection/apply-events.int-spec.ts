@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { CheckpointMovedError, readCheckpoints, installVersion, type PaymentEventJson, type PositionedEvent } from '@app/projections';
-import { applyEvents, PositionGapError, type ProjectionTarget } from './apply-events.js';
+import { PositionGapError } from '@app/projections';
+import { applyEvents, type ProjectionTarget } from './apply-events.js';
 import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME } from './merchant-metrics.projection.js';
 
 const completed = (merchantId: string, occurredAt: string, minorUnits: string, customerId: string, storeId = 's-1'): PaymentEventJson => ({

@@ -1,4 +1,4 @@
-import { advanceCheckpoint, type PositionedEvent, type SqlClient, type VersionTarget } from '@app/projections';
+import { advanceCheckpoint, PositionGapError, type PositionedEvent, type SqlClient, type VersionTarget } from '@app/projections';
 import { UPSERT_MERCHANT_WATERMARKS } from '../schema/read-model-tables.js';
 import type { MerchantMetricsLogic } from './merchant-metrics.projection.js';
 import { MetricsDelta, paymentKey } from './metrics-delta.js';
@@ -26,11 +26,6 @@ export interface ApplyOptions {
  * 10,000 merchants held 1.1 GB.
  */
 export const MAX_CELLS_PER_TRANSACTION = 2000;
-
-/** A batch would leave a hole: the caller must first read the missing positions from the store. */
-export class PositionGapError extends Error {
-  override readonly name = 'PositionGapError';
-}
 
 /**
  * Applies a partition's events after `checkpoint` in transactions with the
