@@ -16,6 +16,9 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 import { LIVE_VERSION_CACHE, MERCHANT_WATERMARK_READS, PG_POOL, type LiveVersionCacheFactory } from './infrastructure/tokens.js';
 import type { MerchantWatermarkReads } from './merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 import { MerchantMetricsResolver } from './merchants/queries/merchant-metrics/merchant-metrics.resolver.js';
+import { PaymentsResolver } from './merchants/queries/merchant-payments/payments.resolver.js';
+import { PaymentsService } from './merchants/queries/merchant-payments/payments.service.js';
+import { PaymentsController } from './rest/payments.controller.js';
 import { QueryApiMetrics } from './metrics/query-api.metrics.js';
 import { MERCHANT_DATA_WATERMARK, SqlMerchantDataWatermark, type MerchantDataWatermark } from './rest/merchant-data-watermark.js';
 import { MerchantMetricsController } from './rest/merchant-metrics.controller.js';
@@ -33,7 +36,7 @@ export class QueryApiModule {
       global: true,
       imports: [InfrastructureModule, GraphQLModule.forRoot<MercuriusDriverConfig>({ driver: MercuriusDriver, ...graphqlOptions(config) })],
       // REST (GET /v1/...) beside GraphQL: the same service, authentication and limits.
-      controllers: [HealthController, MerchantMetricsController, OpenApiController, RestFallbackController],
+      controllers: [HealthController, MerchantMetricsController, PaymentsController, OpenApiController, RestFallbackController],
       providers: [
         configRef,
         liveVersionCache,
@@ -43,6 +46,8 @@ export class QueryApiModule {
         RevocationListLifecycle,
         { provide: APP_FILTER, useClass: GraphQLErrorPassthrough },
         MerchantMetricsResolver,
+        PaymentsService,
+        PaymentsResolver,
         MetricsApiContract,
         // Until a per-merchant watermark is bound here, REST answers carry no ETag.
         {

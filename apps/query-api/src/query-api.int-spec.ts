@@ -64,8 +64,79 @@ type MetricsResult {
   series: [Series!]!
 }
 
+type PaymentEvent {
+  position: SafeInt!
+  eventId: ID!
+  type: String!
+  occurredAt: DateTime!
+  recordedAt: DateTime!
+  payloadJson: String!
+}
+
+type Payment {
+  paymentId: ID!
+  status: PaymentStatus!
+  occurredAt: DateTime!
+  currency: String!
+  amount: String
+  refundedAmount: String!
+  refundCount: SafeInt!
+  overRefunded: Boolean!
+  completedCount: SafeInt!
+  failedCount: SafeInt!
+  storeId: String!
+  method: String!
+  customerId: ID
+  failedAt: DateTime
+  failureReason: String
+  lastRefundAt: DateTime
+  eventCount: SafeInt!
+}
+
+enum PaymentStatus {
+  COMPLETED
+  PARTIALLY_REFUNDED
+  REFUNDED
+  FAILED
+  REFUND_ONLY
+}
+
+type PaymentDetail {
+  paymentId: ID!
+  status: PaymentStatus!
+  occurredAt: DateTime!
+  currency: String!
+  amount: String
+  refundedAmount: String!
+  refundCount: SafeInt!
+  overRefunded: Boolean!
+  completedCount: SafeInt!
+  failedCount: SafeInt!
+  storeId: String!
+  method: String!
+  customerId: ID
+  failedAt: DateTime
+  failureReason: String
+  lastRefundAt: DateTime
+  eventCount: SafeInt!
+  history: [PaymentEvent!]!
+  archivedEvents: SafeInt!
+}
+
+type PaymentPageInfo {
+  hasNextPage: Boolean!
+  endCursor: String
+}
+
+type PaymentConnection {
+  nodes: [Payment!]!
+  pageInfo: PaymentPageInfo!
+}
+
 type Query {
   merchantMetrics(merchantId: ID!, from: DateTime!, to: DateTime!, granularity: Granularity!, timeZone: String = "UTC", groupBy: [Dimension!] = [], compareTo: Comparison): MetricsResult!
+  payments(merchantId: ID!, filter: PaymentFilter, first: Int = 20, after: String): PaymentConnection!
+  payment(merchantId: ID!, paymentId: ID!): PaymentDetail
 }
 
 enum Granularity {
@@ -85,6 +156,18 @@ enum Dimension {
 enum Comparison {
   PREVIOUS_PERIOD
   PREVIOUS_YEAR
+}
+
+input PaymentFilter {
+  paymentId: ID
+  customerId: ID
+  storeId: String
+  method: String
+  status: PaymentStatus
+  minAmount: String
+  maxAmount: String
+  from: DateTime
+  to: DateTime
 }`;
 
 const error = (code: string, message: string) => ({ message, extensions: { code } });

@@ -260,7 +260,7 @@ describe('merchant-payments', () => {
       expect(history.missing).toBe(0);
       expect(history.events.map((e) => e.position)).toEqual(payment.positions);
       const stored = byPartition.get(payment.partition)!.filter((e) => payment.positions.includes(e.position));
-      expect(history.events.map((e) => e.payload)).toEqual(stored.map((e) => e.event));
+      expect(history.events.map((e) => JSON.parse(e.payloadJson))).toEqual(stored.map((e) => e.event));
       // Another merchant's name with this payment's positions: nothing.
       expect((await readPaymentHistory(reader, { ...payment, merchantId: merchant(1) })).events).toEqual([]);
       await expect(reader.query(`select payload from event_store.events limit 1`)).rejects.toThrow(/permission denied/);

@@ -21,14 +21,14 @@ export interface PaymentFilter {
 export interface PaymentPageRequest {
   merchantId: string;
   filter: PaymentFilter;
-  /** Page size, 1..MAX_PAGE_SIZE. */
+  /** Page size, 1..MAX_PAYMENT_PAGE_SIZE. */
   first: number;
   /** endCursor of the page before. */
   after?: string;
 }
 
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAYMENT_PAGE_SIZE = 20;
+export const MAX_PAYMENT_PAGE_SIZE = 100;
 
 export interface PaymentSummary {
   merchantId: string;
@@ -188,8 +188,8 @@ function summaryOf(r: Row): PaymentSummary {
 export async function searchPayments(client: SqlClient, schema: string, request: PaymentPageRequest): Promise<PaymentPage> {
   const s = assertSchemaName(schema);
   const { filter } = request;
-  if (!Number.isInteger(request.first) || request.first < 1 || request.first > MAX_PAGE_SIZE) {
-    throw new PaymentSearchError(`first must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(request.first) || request.first < 1 || request.first > MAX_PAYMENT_PAGE_SIZE) {
+    throw new PaymentSearchError(`first must be an integer from 1 to ${MAX_PAYMENT_PAGE_SIZE}`);
   }
   checkFilter(filter);
   indexFor(filter);
@@ -244,8 +244,8 @@ export interface PaymentHistoryEvent {
   type: string;
   occurredAt: string;
   recordedAt: string;
-  /** The event as stored (canonical proto3 JSON). */
-  payload: unknown;
+  /** The event as the store holds it (jsonb as text: canonical proto3 JSON, keys in jsonb's order). */
+  payloadJson: string;
 }
 
 /**
@@ -261,7 +261,7 @@ export async function readPaymentHistory(client: SqlClient, payment: PaymentSumm
   );
   const events = rows.map((r) => ({
     position: Number(r.position), eventId: r.event_id, type: r.event_type, occurredAt: new Date(r.occurred_at).toISOString(),
-    recordedAt: new Date(r.recorded_at).toISOString(), payload: JSON.parse(r.payload) as unknown,
+    recordedAt: new Date(r.recorded_at).toISOString(), payloadJson: r.payload,
   }));
   return { events, missing: payment.positions.length - events.length };
 }

@@ -10,6 +10,9 @@ import { getOperationAST, GraphQLError, Kind } from './graphql-js.js';
  */
 export const MERCHANT_METRICS_COST = 100;
 
+/** Cost of one payments or payment field: one index range of at most 100 rows, or one row and its events. */
+export const PAYMENTS_COST = 50;
+
 const ESTIMATORS = [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })];
 
 /**

@@ -1,7 +1,7 @@
 import type { JsonSchema } from './graphql-json-schema.js';
 import type { MetricsApiDefinitions } from './metrics-api-contract.js';
 import { PROBLEM_TYPES, typeUri, type ProblemType } from './problem.js';
-import { MAX_URL_LENGTH, METRICS_PATH_TEMPLATE, OPENAPI_PATH, REST_PREFIX } from './rest-paths.js';
+import { MAX_URL_LENGTH, METRICS_PATH_TEMPLATE, OPENAPI_PATH, PAYMENT_PATH_TEMPLATE, PAYMENTS_PATH_TEMPLATE, REST_PREFIX } from './rest-paths.js';
 
 const PROBLEM_REF = { $ref: '#/components/schemas/Problem' };
 
@@ -90,6 +90,45 @@ export function openApiDocument(definitions: MetricsApiDefinitions): JsonSchema 
             '500': problemResponse(problems.internal),
             '503': problemResponse(problems.unavailable, { 'Retry-After': RETRY_AFTER }),
             '504': problemResponse(problems.queryTimeout),
+          },
+        },
+      },
+      [PAYMENTS_PATH_TEMPLATE]: {
+        get: {
+          operationId: 'getMerchantPayments',
+          summary: "A page of a merchant's payments, newest first",
+          description:
+            "GraphQL's `payments`. Filters an index serves: paymentId (with any other); customerId (with storeId, method, status, minAmount, maxAmount); " +
+            'one of storeId, method or status; or none; each with from/to. Other combinations are refused with 400. Page on with `after` = `pageInfo.endCursor`.',
+          parameters: [
+            { name: 'merchantId', in: 'path', required: true, schema: { type: 'string' } },
+            ...['paymentId', 'customerId', 'storeId', 'method', 'after'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string', maxLength: 512 } })),
+            { name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'FAILED', 'REFUND_ONLY'] } },
+            ...['minAmount', 'maxAmount'].map((name) => ({ name, in: 'query', required: false, description: 'Integer minor units, inclusive.', schema: { type: 'string', pattern: '^[0-9]{1,19}$' } })),
+            ...['from', 'to'].map((name) => ({ name, in: 'query', required: false, description: 'RFC 3339 with an offset; from inclusive, to exclusive.', schema: { type: 'string', format: 'date-time' } })),
+            { name: 'first', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          ],
+          responses: {
+            '200': { description: '`{ payments: Payment[], pageInfo: { hasNextPage, endCursor } }`, the fields of GraphQL\'s Payment.', content: { 'application/json': { schema: { type: 'object' } } } },
+            '400': problemResponse(problems.badUserInput),
+            '401': problemResponse(problems.unauthenticated),
+            '403': problemResponse(problems.forbidden),
+            '503': problemResponse(problems.unavailable, { 'Retry-After': RETRY_AFTER }),
+            '504': problemResponse(problems.queryTimeout),
+          },
+        },
+      },
+      [PAYMENT_PATH_TEMPLATE]: {
+        get: {
+          operationId: 'getMerchantPayment',
+          summary: 'One payment with its events',
+          parameters: ['merchantId', 'paymentId'].map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+          responses: {
+            '200': { description: "GraphQL's PaymentDetail: the payment's fields, `history` (its stored events) and `archivedEvents`.", content: { 'application/json': { schema: { type: 'object' } } } },
+            '401': problemResponse(problems.unauthenticated),
+            '403': problemResponse(problems.forbidden),
+            '404': problemResponse(problems.notFound),
+            '503': problemResponse(problems.unavailable, { 'Retry-After': RETRY_AFTER }),
           },
         },
       },

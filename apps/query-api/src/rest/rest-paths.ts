@@ -3,6 +3,10 @@ export const REST_PREFIX = '/v1';
 /** Route paths as Fastify (find-my-way) writes them, and as OpenAPI does. */
 export const METRICS_ROUTE = `${REST_PREFIX}/merchants/:merchantId/metrics`;
 export const METRICS_PATH_TEMPLATE = `${REST_PREFIX}/merchants/{merchantId}/metrics`;
+export const PAYMENTS_ROUTE = `${REST_PREFIX}/merchants/:merchantId/payments`;
+export const PAYMENT_ROUTE = `${REST_PREFIX}/merchants/:merchantId/payments/:paymentId`;
+export const PAYMENTS_PATH_TEMPLATE = `${REST_PREFIX}/merchants/{merchantId}/payments`;
+export const PAYMENT_PATH_TEMPLATE = `${REST_PREFIX}/merchants/{merchantId}/payments/{paymentId}`;
 export const OPENAPI_PATH = `${REST_PREFIX}/openapi.json`;
 export const PROBLEMS_ROUTE = `${REST_PREFIX}/problems/:problem`;
 
