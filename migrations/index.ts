@@ -12,6 +12,7 @@ import * as producerAppOnEvents from './2026-12-02T02-00-producer-app-on-events.
 import * as tokenRevocations from './2026-12-02T03-00-token-revocations.js';
 import * as merchantWatermarks from './2026-12-02T04-00-merchant-watermarks.js';
 import * as projectionViews from './2026-12-03T00-00-projection-views.js';
+import * as eventArchive from './2026-12-03T01-00-event-archive.js';
 import * as paymentSearch from './2026-12-03T02-00-payment-search.js';
 
 /** Every migration, by name; names sort in the order they apply. */
@@ -29,5 +30,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T03-00-token-revocations': tokenRevocations,
   '2026-12-02T04-00-merchant-watermarks': merchantWatermarks,
   '2026-12-03T00-00-projection-views': projectionViews,
+  '2026-12-03T01-00-event-archive': eventArchive,
   '2026-12-03T02-00-payment-search': paymentSearch,
 };

@@ -226,7 +226,7 @@ describe('ops CLI', () => {
       expect([noPassword.code, noPassword.stderr.trim()]).toEqual([1, 'ops: set LOGIN_PASSWORD to the password of the login (it is not taken from the command line, where other users could see it)']);
       const badGroup = await ops(['db', 'login', role, '--member-of', 'postgres'], { ...env, LOGIN_PASSWORD: password });
       expect(badGroup.code).toBe(2);
-      expect(badGroup.stderr).toContain('GROUP is one of payments_writer, projection_writer, read_model_reader, analyst');
+      expect(badGroup.stderr).toContain('GROUP is one of payments_writer, projection_writer, read_model_reader, analyst, event_archivist');
     } finally {
       await client.query(`drop role if exists ${role}`);
     }

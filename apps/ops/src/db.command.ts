@@ -3,7 +3,7 @@ import { ensureMemberLogin, migrateToLatest } from '@app/database';
 import { OpsError, UsageError, type CommandGroup } from './cli.js';
 
 /** Group roles the migrations create, which an app's login may join. */
-const GROUP_ROLES = ['payments_writer', 'projection_writer', 'read_model_reader', 'analyst'];
+const GROUP_ROLES = ['payments_writer', 'projection_writer', 'read_model_reader', 'analyst', 'event_archivist'];
 
 export const dbCommands: CommandGroup = {
   name: 'db',

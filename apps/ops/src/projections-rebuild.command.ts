@@ -1,4 +1,6 @@
 import { codeRevision, DEFAULT_MAX_LAG_SECONDS, findVersion, rebuildVersion, RebuildRefusedError, waitForCatchUp, type CatchUpResult, type RebuildResult, type SqlClient, type VersionDiff, type VersionLag } from '@app/projections';
+import { ArchivedEventSource } from '@app/archive-source';
+import { readArchiveDir } from '@app/config';
 import { createPool } from '@app/database';
 import { OpsError, UsageError, type OpsCommand, type OpsContext } from './cli.js';
 import { definitionOf, maxLagOf, positiveInt } from './projection-arguments.js';
@@ -54,7 +56,9 @@ export const rebuild: OpsCommand = {
         let result: RebuildResult;
         try {
           result = await rebuildVersion(pool, definition, {
-            version, codeRevision: codeRevision(), chunkEvents, onProgress: (p) => bar.update(p), shouldStop: () => stopping,
+            version, codeRevision: codeRevision(), chunkEvents,
+            // Positions moved to the cold archive come from its files (ARCHIVE_DIR).
+            events: new ArchivedEventSource(pool, process.env.ARCHIVE_DIR?.trim() ? readArchiveDir() : undefined), onProgress: (p) => bar.update(p), shouldStop: () => stopping,
           });
         } finally {
           bar.end();

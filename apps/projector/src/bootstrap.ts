@@ -2,12 +2,13 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ArchivedEventSource } from '@app/archive-source';
 import { redactUrl, type ProjectorConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { appLogging, type LogOptions } from '@app/logging';
+import { projectionCatalog } from '@app/projection-catalog';
 import type { ProjectorMemoryConfig } from './config/projector-memory.config.js';
 import { ProjectorHttpModule } from './http/projector-http.module.js';
-import { projectionCatalog } from '@app/projection-catalog';
 import { ProjectorSet } from './projector-set.js';
 
 /** Connections for leases, lag sampling, the registry and readiness (beside DATABASE_POOL_SIZE for batches). */
@@ -22,7 +23,8 @@ export async function startProjector(config: ProjectorConfig & Partial<Projector
   // Leases, lag, the registry and the readiness check on their own connections: sixteen partitions catching up
   // take every connection of the batches' pool in turn, and a lease must not wait behind them to be renewed.
   const control = createPool({ connectionString: config.databaseUrl, max: CONTROL_POOL_SIZE, applicationName: 'projector-control' });
-  const projector = new ProjectorSet(pool, config, projectionCatalog, logger, control);
+  // Positions moved to the cold archive are read from its files (ARCHIVE_DIR), the rest from the store.
+  const projector = new ProjectorSet(pool, config, projectionCatalog, logger, control, new ArchivedEventSource(pool, config.archiveDir));
   await projector.start();
   const adapter = new FastifyAdapter(logging.fastify);
   logging.attach(adapter.getInstance());

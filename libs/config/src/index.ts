@@ -6,3 +6,4 @@ export * from './projector.config.js';
 export * from './public-secrets.js';
 export * from './merchant-jwt-keys.js';
 export * from './repository-root.js';
+export * from './archive.config.js';

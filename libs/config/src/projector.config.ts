@@ -1,3 +1,4 @@
+import { readArchiveDir } from './archive.config.js';
 import { readInt, readString, readUrl } from './env.js';
 import { readMonitoringConfig, type MonitoringConfig } from './monitoring.config.js';
 
@@ -28,6 +29,8 @@ export interface ProjectorConfig extends MonitoringConfig {
   /** How often the rollup watermarks of owned partitions are checked (and moved up to a finished day before the current UTC day: ROLLUP_DELAY_DAYS). */
   rollupCheckMs: number;
   databasePoolSize: number;
+  /** The cold archive (ARCHIVE_DIR), read for positions removed from the hot store; unset: none may be removed. */
+  archiveDir?: string;
 }
 
 export function loadProjectorConfig(env: Record<string, string | undefined> = process.env): ProjectorConfig {
@@ -47,6 +50,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
     stallMs: readInt(env, 'PROJECTOR_STALL_SECONDS', 30, { min: 1, max: 3600 }) * 1000,
     rollupCheckMs: readInt(env, 'PROJECTOR_ROLLUP_CHECK_SECONDS', 60, { min: 1, max: 3600 }) * 1000,
     databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 20, { min: 2, max: 200 }),
+    archiveDir: env.ARCHIVE_DIR?.trim() ? readArchiveDir(env) : undefined,
   };
 }
 

@@ -9,6 +9,13 @@ import type { PaymentEventJson, PositionedEvent } from './payment-event.json.js'
  */
 export interface EventSource {
   read(partition: number, afterPosition: number, limit: number): Promise<PositionedEvent[]>;
+  /**
+   * The last position of the partition the hot store no longer holds (moved
+   * to the cold archive); absent or 0: the store holds every position. A set-
+   * based fold reads the store's tables only, so a rebuild replays positions
+   * up to here through `read` first.
+   */
+  removedThrough?(partition: number): Promise<number>;
 }
 
 export function positioned(row: StoredEventRow): PositionedEvent {

@@ -103,17 +103,25 @@ export async function rebuildVersion(pool: pg.Pool, definition: ProjectionDefini
   };
   const chunks = { chunkEvents, applied, stop };
   const events = options.events ?? readStoredEvents(pool);
-  const runtime = bulk ? undefined : definition.open(target, { cacheBytes: 0 });
-  const fold = (partition: number, first: boolean) => bulk
-    ? foldPartition(pool, bulk, target, partition, {
-        ...chunks, first,
-        // First chunks build their partition's keys when the read model's partitions are the store's.
-        buildKeys: first && bulk.keysPerPartition(partitions),
-      })
-    : replayPartition(pool, runtime!, events, target, partition, chunks);
+  const runtime = definition.open(target, { cacheBytes: 0 });
+  // Positions the hot store no longer holds (the cold archive's removed ranges): replayed through `events`.
+  const removed = new Map<number, number>();
+  for (let p = 0; p < partitions; p++) removed.set(p, (await events.removedThrough?.(p)) ?? 0);
+  const fold = async (partition: number, first: boolean) => {
+    if (!bulk) return replayPartition(pool, runtime, events, target, partition, chunks);
+    const archived = removed.get(partition) ?? 0;
+    if (archived > 0) await replayPartition(pool, runtime, events, target, partition, { ...chunks, until: archived });
+    if (stop()) return;
+    return foldPartition(pool, bulk, target, partition, {
+      ...chunks, first, archived,
+      // First chunks build their partition's keys when the read model's partitions are the store's.
+      buildKeys: first && bulk.keysPerPartition(partitions),
+    });
+  };
 
-  // 1. The first chunk of every partition still at zero: plain inserts into tables without keys.
-  const fresh = bulk !== undefined && !(await bulk.hasKeys(pool, target));
+  // 1. The first chunk of every partition still at zero: plain inserts into tables without keys
+  //    (not when some positions come from the archive: replaying them adds to rows, which needs the keys).
+  const fresh = bulk !== undefined && ![...removed.values()].some((n) => n > 0) && !(await bulk.hasKeys(pool, target));
   if (fresh) await eachPartition('bulk', (p) => fold(p, true));
   if (!stop()) {
     // 2. The keys the fresh tables were created without (adding to rows needs them).
@@ -141,6 +149,11 @@ interface ChunkOptions {
   stop: () => boolean;
 }
 
+/** The set-based fold reads the store's tables: a partition's positions up to `archived` must have been replayed first. */
+class ArchivedPositionsError extends Error {
+  override readonly name = 'ArchivedPositionsError';
+}
+
 /**
  * Folds a partition chunk after chunk from its checkpoint up to the store's
  * head (as of each chunk), or until asked to stop; with `first`, only its
@@ -152,13 +165,16 @@ async function foldPartition(
   bulk: BulkFold,
   target: VersionTarget,
   partition: number,
-  options: ChunkOptions & { first: boolean; buildKeys: boolean },
+  options: ChunkOptions & { first: boolean; buildKeys: boolean; archived: number },
 ): Promise<void> {
   const client = await pool.connect();
   try {
     while (!options.stop()) {
       const from = await readCheckpoint(client, target.projection, target.version, partition);
       if (options.first && from !== 0) return;
+      if (from < options.archived) {
+        throw new ArchivedPositionsError(`partition ${partition}: positions ${from + 1}..${options.archived} are in the cold archive, not in the store's tables`);
+      }
       try {
         const { events } = await bulk.foldChunk(client, target, partition, { from, maxEvents: options.chunkEvents, buildKeys: options.buildKeys });
         options.applied(events);
@@ -172,20 +188,25 @@ async function foldPartition(
   }
 }
 
-/** A partition read chunk after chunk from `events` and applied with the runtime, as a projector would. */
+/**
+ * A partition read chunk after chunk from `events` and applied with the
+ * runtime, as a projector would: to the store's head, or through `until`.
+ */
 async function replayPartition(
   pool: pg.Pool,
   runtime: VersionRuntime,
   events: EventSource,
   target: VersionTarget,
   partition: number,
-  options: ChunkOptions,
+  options: ChunkOptions & { until?: number },
 ): Promise<void> {
   const client = await pool.connect();
   try {
     while (!options.stop()) {
       const from = await readCheckpoint(client, target.projection, target.version, partition);
-      const chunk = await events.read(partition, from, options.chunkEvents);
+      const room = options.until === undefined ? options.chunkEvents : Math.min(options.chunkEvents, options.until - from);
+      if (room <= 0) return;
+      const chunk = await events.read(partition, from, room);
       if (chunk.length === 0) return;
       try {
         const to = await runtime.apply(client, partition, from, chunk);
@@ -193,7 +214,7 @@ async function replayPartition(
       } catch (error) {
         if (!(error instanceof CheckpointMovedError)) throw error;
       }
-      if (chunk.length < options.chunkEvents) return;
+      if (chunk.length < room) return;
     }
   } finally {
     client.release();

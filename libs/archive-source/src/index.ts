@@ -1,0 +1,1 @@
+export * from './archived-event-source.js';
