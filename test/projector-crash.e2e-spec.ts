@@ -38,9 +38,9 @@ describe('projector processes killed with SIGKILL', () => {
     return p;
   };
   const projectedEvents = async () =>
-    Number((await pool.query(`select coalesce(sum(events), 0) as n from projections.checkpoints where version = 1`)).rows[0].n);
+    Number((await pool.query(`select coalesce(sum(events), 0) as n from projections.checkpoints where projection = 'merchant-metrics' and version = 1`)).rows[0].n);
   const owners = async () =>
-    (await pool.query(`select owner, count(*)::int as n from projections.leases where expires_at > now() group by owner order by owner`)).rows;
+    (await pool.query(`select owner, count(*)::int as n from projections.leases where projection = 'merchant-metrics' and expires_at > now() group by owner order by owner`)).rows;
 
   it('resumes a catch-up killed mid-batch and ends with exact totals', async () => {
     const events = generateEvents({ seed: 11, count: 30_000, merchants: 200, merchantPrefix: 'k1-', ...window });
@@ -104,7 +104,7 @@ describe('projector processes killed with SIGKILL', () => {
       await eventually(async () => expect((await consumers()).map((i) => i.config.ack_wait)).toEqual(new Array(PARTITIONS).fill(nanos(2000))), 30_000);
       // Holding every checkpoint row stops each batch at its first statement, inside its transaction: nothing commits, nothing is acked.
       await blocker.query('begin');
-      await blocker.query(`select 1 from projections.checkpoints where version = 1 for update`);
+      await blocker.query(`select 1 from projections.checkpoints where projection = 'merchant-metrics' and version = 1 for update`);
 
       const events = generateEvents({ seed: 13, count: 3000, merchants: 100, merchantPrefix: 'k3-', ...window });
       expect(await sendEvents(h.url, h.key, events, 250)).toBe(3000);

@@ -238,7 +238,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
       const { rows } = await pool.query(
         `select c.version, count(*) filter (where c.position < h.head)::int as behind
          from projections.checkpoints c join event_store.partition_heads h using (partition)
-         where c.version in (1, 2) group by c.version order by c.version`);
+         where c.projection = 'merchant-metrics' and c.version in (1, 2) group by c.version order by c.version`);
       expect(rows).toEqual([{ version: 1, behind: 0 }, { version: 2, behind: 0 }]);
     }, 30_000);
 
@@ -279,7 +279,7 @@ describe('reprocessing: rebuild v2 under ingest, diff, promote and roll back wit
     await eventually(async () => {
       const { rows } = await pool.query(
         `select count(*) filter (where c.position < h.head)::int as behind
-         from projections.checkpoints c join event_store.partition_heads h using (partition) where c.version = 3`);
+         from projections.checkpoints c join event_store.partition_heads h using (partition) where c.projection = 'merchant-metrics' and c.version = 3`);
       expect(rows).toEqual([{ behind: 0 }]);
     }, 30_000);
     const same = await ops(['projections', 'diff', 'merchant-metrics', '--from', '2', '--to', '3'], env());

@@ -97,7 +97,7 @@ describe('ops projections', () => {
     await expect(ops('drop', 'merchant-metrics', '--version', 'two')).rejects.toThrow(/--version must be a positive integer, got "two"/);
     await expect(ops('promote', 'merchant-metrics', '--version', '2', '--max-lag', 'soon')).rejects.toThrow(UsageError);
     await expect(ops('promote', 'orders', '--version', '2')).rejects.toThrow(OpsError);
-    await expect(ops('promote', 'orders', '--version', '2')).rejects.toThrow('unknown projection "orders" (known: merchant-metrics)');
+    await expect(ops('promote', 'orders', '--version', '2')).rejects.toThrow('unknown projection "orders" (known: merchant-metrics, merchant-payments)');
   });
 
   it('promote refuses a lagging version, then promotes; rollback returns', async () => {

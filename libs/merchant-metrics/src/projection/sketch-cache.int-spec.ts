@@ -1,9 +1,9 @@
-import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { testDatabase, type TestDatabase } from '@app/testing';
 import { installVersion, CheckpointMovedError, type PaymentEventJson, type PositionedEvent } from '@app/projections';
+import { merchantMetricsProjection } from './merchant-metrics.definition.js';
 import { SKETCH_TABLES } from '../schema/sketch-tables.js';
 import { generateEvents } from '../testing/generated-events.js';
 import { dumpSketchTable } from '../testing/read-model-totals.js';

@@ -1,10 +1,10 @@
-import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { partitionOf, partitionTable, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { goLiveIfFirst, installVersion, LiveVersionCache, NoLiveVersionError } from '@app/projections';
 import { readFreshness } from './freshness-reader.js';

@@ -1,10 +1,10 @@
-import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { type PaymentEventJson, type PositionedEvent, readCheckpoints, installVersion } from '@app/projections';

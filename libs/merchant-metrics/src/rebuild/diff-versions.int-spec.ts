@@ -1,9 +1,9 @@
-import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { partitionOf, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { applyEvents } from '../projection/apply-events.js';
 import { merchantMetricsV1, merchantMetricsV2, PROJECTION_NAME, type MerchantMetricsLogic } from '../projection/merchant-metrics.projection.js';
 import { type PaymentEventJson, installVersion } from '@app/projections';

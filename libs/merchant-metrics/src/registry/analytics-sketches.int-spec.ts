@@ -1,10 +1,10 @@
-import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { partitionOf, readPartitionCount } from '@app/event-store';
 import { eventually, testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { applyEvents } from '../projection/apply-events.js';
 import { merchantMetricsLogic, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { type PaymentEventJson, type PositionedEvent, goLiveIfFirst, installVersion, readLive, promoteVersion, rollbackVersion } from '@app/projections';

@@ -1,9 +1,9 @@
-import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { EventStore, partitionOf, partitionTable, readPartitionCount } from '@app/event-store';
+import { merchantMetricsDefinition } from '../projection/merchant-metrics.definition.js';
 import { sampleEvent } from '../../../event-store/src/testing/sample-events.js';
 import { eventually, testDatabase, type TestDatabase } from '@app/testing';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';

@@ -1,9 +1,9 @@
-import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
 import { partitionOf, readPartitionCount } from '@app/event-store';
 import { testDatabase, type TestDatabase } from '@app/testing';
+import { merchantMetricsProjection } from '../projection/merchant-metrics.definition.js';
 import { applyEvents, type ProjectionTarget } from '../projection/apply-events.js';
 import { merchantMetricsV1, PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import { type PaymentEventJson, goLiveIfFirst, installVersion } from '@app/projections';
