@@ -44,6 +44,9 @@ interface Figure {
   rows: number;
 }
 
+/** The runs of the last timed() call, slowest first, for --explain. */
+let slowestRuns: number[] = [];
+
 async function timed(runs: number, question: string, ask: (i: number) => Promise<number>): Promise<Figure> {
   for (let i = 0; i < Math.min(50, runs); i++) await ask(i); // warm the plan and the pages
   const times: number[] = [];
@@ -53,6 +56,7 @@ async function timed(runs: number, question: string, ask: (i: number) => Promise
     rows += await ask(i);
     times.push(performance.now() - started);
   }
+  slowestRuns = times.map((ms, i) => [ms, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 3).map(([, i]) => i);
   times.sort((a, b) => a - b);
   const figure = { question, runs, p50: percentile(times, 0.5), p99: percentile(times, 0.99), rows: rows / runs };
   console.log(`${question.padEnd(58)} p50 ${figure.p50.toFixed(2).padStart(7)} ms  p99 ${figure.p99.toFixed(2).padStart(7)} ms  rows ${figure.rows.toFixed(1)}`);
@@ -130,6 +134,29 @@ async function main(): Promise<void> {
     const figures: Figure[] = [];
     figures.push(await timed(runs, 'lookup by payment id', async (i) => ((await findPayment(query, SCHEMA, WHALE, sample[i % sample.length]!.payment_id)) ? 1 : 0)));
     figures.push(await timed(runs, 'lookup by customer id (first page of 20)', async (i) => (await page({ customerId: customers[i % customers.length]! })).payments.length));
+    if (argv.includes('--explain')) {
+      // The slowest customers again, and their plan as the query API's connections make it (a generic plan).
+      await query.query(`prepare by_customer(text, text, int) as select * from ${SCHEMA}.payments where merchant_id = $1 and customer_id = $2
+        order by merchant_id desc, customer_id desc, occurred_at desc, payment_id desc limit $3`);
+      for (const run of slowestRuns.slice(0, 1)) {
+        const customer = customers[run % customers.length]!;
+        const again: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          const t = performance.now();
+          await page({ customerId: customer });
+          again.push(performance.now() - t);
+        }
+        const { rows: [count] } = await admin.query(`select count(*)::int as n from ${SCHEMA}.payments where merchant_id = $1 and customer_id = $2`, [WHALE, customer]);
+        // The search's own statement, explained on the query API's connection settings.
+        let plan: Array<Record<string, string>> = [];
+        const explaining = { query: async (text: string, values?: unknown[]) => {
+          plan = (await query.query(`explain (analyze, buffers) ${text}`, values)).rows;
+          return { rows: [] };
+        } };
+        await searchPayments(explaining as never, SCHEMA, { merchantId: WHALE, filter: { customerId: customer }, first: 20 });
+        console.log(`slow customer ${customer} (${count.n} payments), again ${again.map((t) => t.toFixed(1)).join(', ')} ms:\n${plan.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+      }
+    }
     const refunded: PaymentFilter = { status: 'REFUNDED' };
     figures.push(await timed(runs, 'status = REFUNDED, first page', async () => (await page(refunded)).payments.length));
     const refundedTenth = await tenth(refunded);

@@ -83,6 +83,21 @@ export const SUPPORTED_FILTERS =
 
 type Plan = { index: 'key' | 'by_customer' | 'by_store' | 'by_method' | 'by_status' | 'by_time' };
 
+/**
+ * Each index's order, newest first. The query orders by every column of its
+ * index (the equal ones change nothing), so that the only plan without a sort
+ * is that index read backwards, whatever a generic plan (the query API's
+ * connections use them) guesses about how many rows a value has.
+ */
+const ORDER: Record<Plan['index'], string> = {
+  key: 'occurred_at desc, payment_id desc',
+  by_customer: 'merchant_id desc, customer_id desc, occurred_at desc, payment_id desc',
+  by_store: 'merchant_id desc, store_id desc, occurred_at desc, payment_id desc',
+  by_method: 'merchant_id desc, method desc, occurred_at desc, payment_id desc',
+  by_status: 'merchant_id desc, status desc, occurred_at desc, payment_id desc',
+  by_time: 'merchant_id desc, occurred_at desc, payment_id desc',
+};
+
 /** The index that serves `filter`; refuses a filter none serves. */
 function indexFor(filter: PaymentFilter): Plan['index'] {
   if (filter.paymentId !== undefined) return 'key';
@@ -156,12 +171,14 @@ function decodeCursor(raw: string, digest: string): Cursor {
   return { occurredAt: parsed[0], paymentId: parsed[1] };
 }
 
-const SELECT = `merchant_id, payment_id, status, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_at,
+// The time as text under another name: ORDER BY occurred_at would otherwise sort by this output
+// column (text, no index: 380 ms for a customer of 165,000 payments) instead of the table's.
+const SELECT = `merchant_id, payment_id, status, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as occurred_text,
   currency, amount_minor::text, refunded_minor::text, refund_count, over_refunded, completed_count, failed_count, store_id, method, customer_id,
   failed_at, failure_reason, first_refund_at, last_refund_at, partition, positions`;
 
 interface Row {
-  merchant_id: string; payment_id: string; status: PaymentStatus; occurred_at: string; currency: string; amount_minor: string | null;
+  merchant_id: string; payment_id: string; status: PaymentStatus; occurred_text: string; currency: string; amount_minor: string | null;
   refunded_minor: string; refund_count: number; over_refunded: boolean; completed_count: number; failed_count: number; store_id: string;
   method: string; customer_id: string | null; failed_at: Date | null; failure_reason: string | null; first_refund_at: Date | null;
   last_refund_at: Date | null; partition: number; positions: Array<string | number>;
@@ -171,7 +188,7 @@ const iso = (d: Date | null) => (d === null ? null : new Date(d).toISOString());
 
 function summaryOf(r: Row): PaymentSummary {
   return {
-    merchantId: r.merchant_id, paymentId: r.payment_id, status: r.status, occurredAt: r.occurred_at, currency: r.currency,
+    merchantId: r.merchant_id, paymentId: r.payment_id, status: r.status, occurredAt: r.occurred_text, currency: r.currency,
     amountMinor: r.amount_minor, refundedMinor: r.refunded_minor, refundCount: r.refund_count, overRefunded: r.over_refunded,
     completedCount: r.completed_count, failedCount: r.failed_count, storeId: r.store_id, method: r.method, customerId: r.customer_id,
     failedAt: iso(r.failed_at), failureReason: r.failure_reason, firstRefundAt: iso(r.first_refund_at), lastRefundAt: iso(r.last_refund_at),
@@ -192,7 +209,7 @@ export async function searchPayments(client: SqlClient, schema: string, request:
     throw new PaymentSearchError(`first must be an integer from 1 to ${MAX_PAYMENT_PAGE_SIZE}`);
   }
   checkFilter(filter);
-  indexFor(filter);
+  const index = indexFor(filter);
   const digest = filterDigest(request.merchantId, filter);
   const cursor = request.after === undefined ? undefined : decodeCursor(request.after, digest);
   const values: unknown[] = [request.merchantId];
@@ -217,7 +234,7 @@ export async function searchPayments(client: SqlClient, schema: string, request:
   values.push(request.first + 1);
   const { rows } = await client.query<Row>(
     `select ${SELECT} from ${s}.payments where ${where.join(' and ')}
-     order by occurred_at desc, payment_id desc limit $${values.length}`,
+     order by ${ORDER[index]} limit $${values.length}`,
     values,
   );
   const page = rows.slice(0, request.first).map(summaryOf);
