@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { ConfigError, readInt, readOptionalString, readString, readUrl } from './env.js';
+import { ConfigError, readInt, readOptionalString, readString, readUrl, readUrlList } from './env.js';
 import { readMonitoringConfig, type MonitoringConfig } from './monitoring.config.js';
 
 /** The gRPC listener of the command API: HTTP/2 on a port of its own, h2c unless both TLS files are given. */
@@ -12,7 +12,10 @@ export interface CommandApiGrpcConfig {
 
 export interface CommandApiConfig extends MonitoringConfig {
   databaseUrl: string;
+  /** One NATS URL, or a comma-separated list of a cluster's servers. */
   natsUrl: string;
+  /** Replicas of the PAYMENTS stream the command API creates (NATS_STREAM_REPLICAS; 3 on a 3-node cluster). */
+  streamReplicas: number;
   host: string;
   port: number;
   /** Undefined when COMMAND_API_GRPC_PORT is "off". */
@@ -38,7 +41,8 @@ export function loadCommandApiConfig(env: Record<string, string | undefined> = p
   const monitoring = readMonitoringConfig(env, { variable: 'COMMAND_API_ADMIN_PORT', fallback: 9400 }, { variable: 'COMMAND_API_PORT', port });
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    natsUrl: readUrlList(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    streamReplicas: readInt(env, 'NATS_STREAM_REPLICAS', 1, { min: 1, max: 5 }),
     host: readString(env, 'HOST', '127.0.0.1'),
     port,
     grpc: readGrpcConfig(env, port, monitoring.adminPort),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl, redactUrlsIn } from './env.js';
+import { readUrlList, redactUrl, redactUrlsIn } from './env.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -34,5 +34,19 @@ describe('redactUrlsIn', () => {
 
   it('leaves text without URLs alone', () => {
     expect(redactUrlsIn('password is not a URL')).toBe('password is not a URL');
+  });
+});
+
+describe('readUrlList (a cluster of NATS servers)', () => {
+  it('takes one URL or several, each checked, and redacts each', () => {
+    const env = { NATS_URL: 'nats://projector:pa55@h1:4222,nats://h2:4222, nats://h3:4222' };
+    expect(readUrlList(env, 'NATS_URL', ['nats:', 'tls:'])).toBe(env.NATS_URL);
+    expect(redactUrl(env.NATS_URL)).toBe('nats://projector:***@h1:4222,nats://h2:4222,nats://h3:4222');
+  });
+
+  it('refuses a list with one bad entry, naming the variable', () => {
+    expect(() => readUrlList({ NATS_URL: 'nats://h1:4222,http://h2:4222' }, 'NATS_URL', ['nats:', 'tls:'])).toThrow('NATS_URL must use one of nats:, tls:; got http:');
+    expect(() => readUrlList({ NATS_URL: 'nats://h1:4222,' }, 'NATS_URL', ['nats:'])).toThrow('NATS_URL has an empty entry in its list of URLs');
+    expect(() => readUrlList({ NATS_URL: 'nats://h1:4222,not a url' }, 'NATS_URL', ['nats:'])).toThrow('NATS_URL is not a valid URL');
   });
 });

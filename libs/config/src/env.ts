@@ -52,6 +52,19 @@ export function readUrl(env: Env, name: string, protocols: string[], fallback?: 
 }
 
 /**
+ * A comma-separated list of URLs (NATS_URL naming the servers of a cluster),
+ * each checked as readUrl checks one; returned as given.
+ */
+export function readUrlList(env: Env, name: string, protocols: string[], fallback?: string): string {
+  const value = readString(env, name, fallback);
+  for (const one of value.split(',')) {
+    if (one.trim() === '') throw new ConfigError(`${name} has an empty entry in its list of URLs`);
+    readUrl({ [name]: one.trim() }, name, protocols);
+  }
+  return value;
+}
+
+/**
  * Names that carry credentials: query parameters of connection URLs (libpq's `password`, NATS's
  * `token`/`pass`, …), matched in any case; the logger also redacts fields of these names.
  */
@@ -67,6 +80,8 @@ const SECRET_PARAMETERS = new RegExp(`^(${CREDENTIAL_NAMES.join('|')})$`, 'i');
  * NATS token (a user without a password) too.
  */
 export function redactUrl(value: string): string {
+  // A list of servers (NATS_URL for a cluster): each one redacted.
+  if (value.includes(',')) return value.split(',').map((one) => redactUrl(one.trim())).join(',');
   try {
     const url = new URL(value);
     if (url.password) url.password = '***';

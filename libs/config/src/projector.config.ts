@@ -1,5 +1,5 @@
 import { readArchiveDir } from './archive.config.js';
-import { readInt, readString, readUrl } from './env.js';
+import { readInt, readString, readUrl, readUrlList } from './env.js';
 import { readMonitoringConfig, type MonitoringConfig } from './monitoring.config.js';
 
 export interface ProjectorConfig extends MonitoringConfig {
@@ -37,7 +37,7 @@ export function loadProjectorConfig(env: Record<string, string | undefined> = pr
   const port = readInt(env, 'PROJECTOR_PORT', 4002, { min: 0, max: 65535 });
   return {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    natsUrl: readUrl(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
+    natsUrl: readUrlList(env, 'NATS_URL', ['nats:', 'tls:'], 'nats://127.0.0.1:4222'),
     host: readString(env, 'HOST', '127.0.0.1'),
     port,
     ...readMonitoringConfig(env, { variable: 'PROJECTOR_ADMIN_PORT', fallback: 9402 }, { variable: 'PROJECTOR_PORT', port }),

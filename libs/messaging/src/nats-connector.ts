@@ -128,13 +128,16 @@ export class NatsConnector {
 /**
  * nats.js takes no credentials from a server URL: `nats://user:password@host:port`
  * becomes the server and a user and password, `nats://token@host:port` a token.
+ * A comma-separated list names the servers of a cluster (the client picks one
+ * and moves to another when it is lost); the credentials are the first ones given.
  */
-export function natsConnectOptions(url: string): { servers: string; user?: string; pass?: string; token?: string } {
-  const parsed = new URL(url);
-  const servers = `${parsed.protocol}//${parsed.host}`;
-  const user = decodeURIComponent(parsed.username);
-  const pass = decodeURIComponent(parsed.password);
-  if (!user) return { servers };
+export function natsConnectOptions(url: string): { servers: string[]; user?: string; pass?: string; token?: string } {
+  const parsed = url.split(',').map((one) => new URL(one.trim()));
+  const servers = parsed.map((p) => `${p.protocol}//${p.host}`);
+  const credentialed = parsed.find((p) => p.username);
+  if (!credentialed) return { servers };
+  const user = decodeURIComponent(credentialed.username);
+  const pass = decodeURIComponent(credentialed.password);
   return pass ? { servers, user, pass } : { servers, token: user };
 }
 

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createKysely, createPool, type Database } from '@app/database';
 import { EventStore, readPartitionCount } from '@app/event-store';
-import { NatsConnector, PublicationRelay } from '@app/messaging';
+import { DEFAULT_STREAM_OPTIONS, NatsConnector, PublicationRelay } from '@app/messaging';
 import { CommandApiMetrics } from '../metrics/command-api.metrics.js';
 import { CommandApiConfigRef } from './config.provider.js';
 import { KYSELY, PG_POOL, RELAY_POOL } from './tokens.js';
@@ -62,7 +62,9 @@ class Lifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: NatsConnector,
       inject: [CommandApiConfigRef],
-      useFactory: (config: CommandApiConfigRef) => new NatsConnector(config.value.natsUrl, 'command-api', new Logger('Nats')),
+      useFactory: (config: CommandApiConfigRef) => new NatsConnector(config.value.natsUrl, 'command-api', new Logger('Nats'), 'manage', {
+        ...DEFAULT_STREAM_OPTIONS, replicas: config.value.streamReplicas,
+      }),
     },
     {
       provide: PublicationRelay,

@@ -1,0 +1,139 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducerApp } from '@app/access';
+import { createKysely, createPool } from '@app/database';
+import { PAYMENTS_STREAM } from '@app/messaging';
+import { eventually, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
+import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../libs/merchant-metrics/src/testing/index.js';
+import type { PaymentEventJson } from '../libs/projections/src/payment-event.json.js';
+import { AppProcess, COMMAND_API, PROJECTOR } from './support/app-process.js';
+
+const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
+const SCHEMA = 'rm_merchant_metrics_v1';
+const window = { from: new Date('2026-09-01T00:00:00Z'), to: new Date('2026-11-20T00:00:00Z') };
+
+/** What the producers saw, counted at the client: a load balancer's or a library's retries would hide failures. */
+interface ProducerReport {
+  acknowledged: PaymentEventJson[];
+  failedRequests: number;
+  /** Longest time between two acknowledged requests, ms. */
+  longestGapMs: number;
+}
+
+/**
+ * Producers as real ones behave: each sends a batch and, until it is
+ * acknowledged, sends the same batch again (the command API answers a
+ * repeat as duplicates), then the next; until `stop()`.
+ */
+function producers(url: string, key: string, count: number, batches: (p: number, k: number) => PaymentEventJson[]) {
+  let stopped = false;
+  const report: ProducerReport = { acknowledged: [], failedRequests: 0, longestGapMs: 0 };
+  let lastAck = performance.now();
+  const loops = Array.from({ length: count }, async (_, p) => {
+    for (let k = 0; !stopped; k++) {
+      const events = batches(p, k);
+      for (;;) {
+        const ok = await fetch(`${url}${PATH}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ events }),
+          signal: AbortSignal.timeout(10_000),
+        }).then((r) => r.status === 200, () => false);
+        if (ok) break;
+        report.failedRequests++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const now = performance.now();
+      report.longestGapMs = Math.max(report.longestGapMs, now - lastAck);
+      lastAck = now;
+      report.acknowledged.push(...events);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  });
+  return { report, stop: async () => { stopped = true; await Promise.all(loops); return report; } };
+}
+
+describe('a 3-node NATS JetStream cluster (stream PAYMENTS with 3 replicas)', () => {
+  let database: TestDatabase;
+  let pool: pg.Pool;
+  let key: string;
+  let servers: NatsServerProcess[];
+  const apps: AppProcess[] = [];
+
+  beforeAll(async () => {
+    database = await testDatabase();
+    pool = createPool({ connectionString: database.url, max: 4 });
+    ({ key } = await createProducerApp(createKysely(pool), 'cluster-e2e'));
+    servers = await NatsServerProcess.startCluster(3);
+    const natsUrl = NatsServerProcess.clusterUrl(servers);
+    apps.push(await AppProcess.start(COMMAND_API, { DATABASE_URL: database.url, NATS_URL: natsUrl, NATS_STREAM_REPLICAS: '3' }));
+    apps.push(await AppProcess.start(PROJECTOR, {
+      DATABASE_URL: database.url, NATS_URL: natsUrl, PROJECTOR_PROJECTIONS: 'merchant-metrics', PROJECTOR_VERSIONS: 'merchant-metrics=1',
+    }));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.stop()));
+    await Promise.all((servers ?? []).map((s) => s.dispose()));
+    await pool?.end();
+    await database?.drop();
+  });
+
+  const streamInfo = async (server: NatsServerProcess) => {
+    const nc = await connect({ servers: server.url, timeout: 2000 });
+    try {
+      return await (await jetstreamManager(nc)).streams.info(PAYMENTS_STREAM);
+    } finally {
+      await nc.close();
+    }
+  };
+  const published = async () => Number((await pool.query(`select coalesce(sum(published), 0) as n from event_store.publication_heads`)).rows[0].n);
+  const unpublished = async () =>
+    Number((await pool.query(`select coalesce(sum(h.head - p.published), 0) as n from event_store.partition_heads h join event_store.publication_heads p using (partition)`)).rows[0].n);
+
+  it('keeps ingest, publication and the read model exact when the stream leader is killed -9, and takes it back', async () => {
+    const command = apps[0]!;
+    await eventually(async () => expect((await streamInfo(servers[0]!)).config.num_replicas).toBe(3), 30_000, 200);
+    const info = await streamInfo(servers[0]!);
+    const leader = servers.find((s) => s.serverName === info.cluster?.leader)!;
+    expect(leader).toBeDefined();
+    expect(info.cluster?.replicas?.length).toBe(2);
+
+    const all = generateEvents({ seed: 31, count: 200_000, merchants: 300, merchantPrefix: 'nc-', ...window });
+    // Batch k of producer p: events (4k + p) * 20 onwards, so no two batches share an event.
+    const load = producers(command.url, key, 4, (p, k) => all.slice(((4 * k + p) * 20) % all.length, (((4 * k + p) * 20) % all.length) + 20));
+    await new Promise((r) => setTimeout(r, 3000));
+
+    await leader.stop('SIGKILL');
+    const killedAt = performance.now();
+    const publishedAtKill = await published();
+    // Publication resumes on the new leader: 1,000 more events published while ingest goes on.
+    await eventually(async () => expect(await published()).toBeGreaterThan(publishedAtKill + 1000), 30_000, 100);
+    const publicationBackMs = performance.now() - killedAt;
+    await new Promise((r) => setTimeout(r, 2000));
+    await leader.start();
+    await new Promise((r) => setTimeout(r, 3000));
+    const report = await load.stop();
+
+    // Every acknowledged event once in the store, published, and counted once in the read model.
+    const ids = report.acknowledged.map((e) => e.eventId);
+    const { rows } = await pool.query<{ n: number; distinct: number }>(
+      `select count(*)::int as n, count(distinct event_id)::int as distinct from event_store.events where event_id = any($1::uuid[])`, [ids]);
+    expect(rows[0]).toEqual({ n: new Set(ids).size, distinct: new Set(ids).size });
+    await eventually(async () => expect(await unpublished()).toBe(0), 30_000, 200);
+    const unique = [...new Map(report.acknowledged.map((e) => [e.eventId, e])).values()];
+    await eventually(async () => expect(await readModelTotals(pool, SCHEMA, 'nc-')).toEqual(asStoredTotals(expectedTotals(unique))), 60_000, 500);
+    // The restarted server caught up as a replica.
+    await eventually(async () => {
+      const after = await streamInfo(leader);
+      expect(after.state.last_seq).toBe((await streamInfo(servers.find((s) => s !== leader)!)).state.last_seq);
+    }, 30_000, 500);
+    console.log(
+      `NATS leader ${leader.serverName} killed: ${report.acknowledged.length} events acknowledged, ${report.failedRequests} requests failed at the client, ` +
+        `longest time without an acknowledged ingest ${report.longestGapMs.toFixed(0)} ms, publication back within ${publicationBackMs.toFixed(0)} ms`,
+    );
+    // The command API stores first and publishes after: losing a NATS server must not stop ingest.
+    expect(report.failedRequests).toBe(0);
+  }, 180_000);
+});
