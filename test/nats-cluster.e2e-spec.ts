@@ -136,4 +136,32 @@ describe('a 3-node NATS JetStream cluster (stream PAYMENTS with 3 replicas)', ()
     // The command API stores first and publishes after: losing a NATS server must not stop ingest.
     expect(report.failedRequests).toBe(0);
   }, 180_000);
+
+  it('keeps accepting while the whole cluster is away for 30 s, and publishes everything once it is back', async () => {
+    const command = apps[0]!;
+    const all = generateEvents({ seed: 37, count: 100_000, merchants: 300, merchantPrefix: 'np-', ...window });
+    const load = producers(command.url, key, 2, (p, k) => all.slice(((2 * k + p) * 20) % all.length, (((2 * k + p) * 20) % all.length) + 20));
+    await new Promise((r) => setTimeout(r, 1000));
+    // Away, as a partition between the command API and NATS looks to the API: no server answers.
+    await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+    const acceptedBefore = load.report.acknowledged.length;
+    const awayFrom = published();
+    await new Promise((r) => setTimeout(r, 30_000));
+    const acceptedWhileAway = load.report.acknowledged.length - acceptedBefore;
+    await Promise.all(servers.map((s) => s.start()));
+    const backAt = performance.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const report = await load.stop();
+    expect(report.failedRequests).toBe(0);
+    expect(acceptedWhileAway).toBeGreaterThan(1000);
+    await eventually(async () => expect(await unpublished()).toBe(0), 60_000, 200);
+    const publishedAfterMs = performance.now() - backAt;
+    expect(await published()).toBeGreaterThan(await awayFrom);
+    const unique = [...new Map(report.acknowledged.map((e) => [e.eventId, e])).values()];
+    await eventually(async () => expect(await readModelTotals(pool, SCHEMA, 'np-')).toEqual(asStoredTotals(expectedTotals(unique))), 60_000, 500);
+    console.log(
+      `NATS cluster away 30 s: ${report.acknowledged.length} events acknowledged (${acceptedWhileAway} while it was away), ` +
+        `${report.failedRequests} failed requests, longest gap ${report.longestGapMs.toFixed(0)} ms; all published ${publishedAfterMs.toFixed(0)} ms after the cluster was back`,
+    );
+  }, 180_000);
 });
