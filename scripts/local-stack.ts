@@ -5,7 +5,7 @@
  * stops apps first, then NATS, then PostgreSQL, so nothing in flight is lost.
  */
 import { dashboardLink } from '@app/access';
-import { readInt, readString, readUrl, redactUrl } from '@app/config';
+import { readInt, readString, readUrl, readUrlList, redactUrl } from '@app/config';
 import { randomBytes } from 'node:crypto';
 import { createKysely, createPool, ensureMemberLogin, migrateToLatest } from '@app/database';
 import { ensureBuilt } from './build.mjs';
@@ -43,7 +43,7 @@ function loadConfig(env: NodeJS.ProcessEnv): StackConfig {
   const port = { min: 1, max: 65535 };
   return {
     databaseUrl: env.DATABASE_URL ? readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']) : undefined,
-    natsUrl: env.NATS_URL ? readUrl(env, 'NATS_URL', ['nats:', 'tls:']) : undefined,
+    natsUrl: env.NATS_URL ? readUrlList(env, 'NATS_URL', ['nats:', 'tls:']) : undefined,
     postgresPort: readInt(env, 'LOCAL_POSTGRES_PORT', 54329, port),
     natsPort: readInt(env, 'LOCAL_NATS_PORT', 4222, port),
     host: readString(env, 'HOST', '127.0.0.1'),

@@ -7,13 +7,14 @@ import type { Kysely } from 'kysely';
 import { appsCommands } from './apps.command.js';
 import { archiveCommands } from './archive.command.js';
 import { UsageError, resolveCommand, usage, type CommandGroup, type OpsContext } from './cli.js';
+import { clusterCommands } from './cluster.command.js';
 import { connect, resolveDatabaseUrl } from './database.js';
 import { dbCommands } from './db.command.js';
 import { projectionsCommands } from './projections.command.js';
 import { tokensCommands } from './tokens.command.js';
 
 /** New groups (projections, tokens, …) join this list. */
-const groups: CommandGroup[] = [appsCommands, archiveCommands, dbCommands, projectionsCommands, tokensCommands];
+const groups: CommandGroup[] = [appsCommands, archiveCommands, clusterCommands, dbCommands, projectionsCommands, tokensCommands];
 
 async function run(argv: string[]): Promise<number> {
   if (argv.length === 1 && ['help', '--help', '-h'].includes(argv[0]!)) {
