@@ -33,6 +33,12 @@ export class UsageError extends Error {}
 /** A failure the user can act on; printed as one line, exit code 1. */
 export class OpsError extends Error {}
 
+/** Columns padded to their widest cell, two spaces apart, the header first. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
 export function usage(groups: CommandGroup[]): string {
   const lines = ['usage: npm run ops -- <group> <command> [arguments]', ''];
   const width = Math.max(28, ...groups.flatMap((g) => g.commands.map((c) => synopsisOf(g, c).length)));

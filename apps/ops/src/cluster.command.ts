@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { readUrlList, redactUrl } from '@app/config';
 import { natsConnectOptions, PAYMENTS_STREAM } from '@app/messaging';
-import type { CommandGroup, OpsCommand, OpsContext } from './cli.js';
+import { formatTable, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
 
 /** One line of `cluster status`. */
 export interface NodeStatus {
@@ -91,13 +91,6 @@ async function natsNodes(natsUrl: string): Promise<NodeStatus[]> {
   }
 }
 
-function table(nodes: NodeStatus[]): string[] {
-  const header = ['KIND', 'NAME', 'ROLE', 'LAG', 'HEALTH'];
-  const rows = nodes.map((n) => [n.kind, n.name, n.role, n.lag, n.health]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-}
-
 const status: OpsCommand = {
   name: 'status',
   args: [],
@@ -108,7 +101,8 @@ const status: OpsCommand = {
     const nodes = [...(await postgresNodes(context))];
     if (natsUrl) nodes.push(...(await natsNodes(readUrlList({ NATS_URL: natsUrl }, 'NATS_URL', ['nats:', 'tls:']))));
     nodes.push(...(await projectorNodes(context)));
-    for (const line of table(nodes)) context.out(line);
+    const rows = nodes.map((n) => [n.kind, n.name, n.role, n.lag, n.health]);
+    for (const line of formatTable(['KIND', 'NAME', 'ROLE', 'LAG', 'HEALTH'], rows)) context.out(line);
     if (!natsUrl) context.out('(NATS not asked: set NATS_URL or --nats to the servers, comma-separated)');
   },
 };

@@ -1,6 +1,6 @@
 import { dropVersion, projectionStatus, promoteVersion, rollbackVersion, type SqlClient, type VersionLag, type VersionStatusReport } from '@app/projections';
 import { CompiledQuery } from 'kysely';
-import type { CommandGroup, OpsCommand, OpsContext } from './cli.js';
+import { formatTable, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
 import { maxLagOf, positiveInt, projectionOf } from './projection-arguments.js';
 import { diff, rebuild } from './projections-rebuild.command.js';
 
@@ -21,11 +21,6 @@ async function withConnection<T>(context: OpsContext, work: (client: SqlClient) 
 
 const time = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19)}Z` : '-');
 const seconds = (s: number) => (Number.isFinite(s) ? s.toFixed(1) : '?');
-
-function formatTable(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-}
 
 /**
  * Share of the store's events the version has applied: its checkpoints over

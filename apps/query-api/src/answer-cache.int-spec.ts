@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStore, partitionOf, readPartition, readPartitionCount } from '@app/event-store';
 import { applyEvents, merchantMetricsLogic, PROJECTION_NAME, type ProjectionTarget, merchantMetricsProjection } from '@app/merchant-metrics';
 import { goLiveIfFirst, installVersion, LiveVersionCache, readCheckpoint, type PaymentEventJson } from '@app/projections';
 import { asStoredTotals, expectedTotals, generateEvents } from '../../../libs/merchant-metrics/src/testing/index.js';
+import { newEventOf } from '../../../libs/projections/src/testing/new-events.js';
 import { MerchantWatermarkReads } from './merchants/queries/merchant-metrics/merchant-watermark-reads.js';
 import type { LiveVersionPin } from './merchants/queries/merchant-metrics/merchant-metrics.service.js';
 import { startQueryApiHarness, type QueryApiHarness } from './testing/query-api-harness.js';
@@ -16,10 +16,6 @@ const QUERY = `query Q($m: ID!) {
   }
 }`;
 const window = { from: new Date('2026-10-01T00:00:00Z'), to: new Date('2026-10-15T00:00:00Z') };
-
-function kindOf(e: PaymentEventJson): string {
-  return e.paymentCompleted ? 'payment_completed' : e.paymentFailed ? 'payment_failed' : 'payment_refunded';
-}
 
 /**
  * The answer cache against the real query API and PostgreSQL, with the read
@@ -40,10 +36,7 @@ describe('answer cache', () => {
 
   /** Stores events, then applies what the store holds after the checkpoint of each partition touched. */
   async function ingest(batch: PaymentEventJson[]): Promise<void> {
-    await store.append(batch.map((e) => {
-      const payloadJson = JSON.stringify(e);
-      return { eventId: e.eventId, merchantId: e.merchantId, type: kindOf(e), occurredAt: e.occurredAt, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
-    }));
+    await store.append(batch.map(newEventOf));
     const client = await h.pool.connect();
     try {
       for (const partition of new Set(batch.map((e) => partitionOf(e.merchantId, partitions)))) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { merchantPaymentsProjection, PAYMENTS_PROJECTION } from '@app/merchant-payments';
-import { goLiveIfFirst, installVersion, type PaymentEventJson } from '@app/projections';
+import { goLiveIfFirst, installVersion, readStoredEvents, type PaymentEventJson } from '@app/projections';
 import { readPartitionCount } from '@app/event-store';
 import { storeEvents } from '../../../libs/merchant-payments/src/testing/payment-lifecycles.js';
 import { rest } from './rest/testing/rest-client.js';
@@ -48,11 +48,10 @@ describe('payment search over GraphQL and REST', () => {
     try {
       const v1 = await installVersion(client, merchantPaymentsProjection, { version: 1, partitions: await readPartitionCount(h.pool), codeRevision: 'test' });
       const runtime = merchantPaymentsProjection.open(v1, { cacheBytes: 0 });
+      const source = readStoredEvents(h.pool);
       for (let p = 0; p < (await readPartitionCount(h.pool)); p++) {
-        const { rows } = await h.pool.query(`select position, to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as recorded_at, payload::text
-                                               from event_store.events where partition = $1 order by position`, [p]);
-        if (rows.length === 0) continue;
-        await runtime.apply(client, p, 0, rows.map((r) => ({ position: Number(r.position), recordedAt: r.recorded_at, event: JSON.parse(r.payload) })));
+        const stored = await source.read(p, 0, 1000);
+        if (stored.length > 0) await runtime.apply(client, p, 0, stored);
       }
       await goLiveIfFirst(client, PAYMENTS_PROJECTION, 1);
     } finally {

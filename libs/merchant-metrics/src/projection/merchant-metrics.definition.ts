@@ -21,18 +21,19 @@ const DEFAULT_ROLLUP_CHECK_MS = 60_000;
  * rebuild fold (rebuild/bulk-fold.ts), the cell diff, and, on the native
  * engine, the rollups of finished days as the projector's maintenance.
  */
-export const merchantMetricsProjection: ProjectionDefinition = merchantMetricsDefinition(merchantMetricsLogic);
-
-/** The layout of a version's tables: its logic's, or for a number no logic has (a test's), the one before v3. */
-const layoutFor = (logicOf: (version: number) => MerchantMetricsLogic, version: number): ReadModelLayout =>
-  knownMerchantMetricsVersions().includes(version) || logicOf !== merchantMetricsLogic ? logicOf(version).layout : layoutOf(version);
+// Tables of a version number no logic has (a test's): the layout every version had before v3 (layoutOf).
+export const merchantMetricsProjection: ProjectionDefinition = merchantMetricsDefinition(merchantMetricsLogic, layoutOf);
 
 /**
  * The definition with the logic of each version given by `logicOf`: tests
  * build a version number under another version's logic (a second build of
  * the same rules to compare with).
  */
-export function merchantMetricsDefinition(logicOf: (version: number) => MerchantMetricsLogic): ProjectionDefinition {
+export function merchantMetricsDefinition(
+  logicOf: (version: number) => MerchantMetricsLogic,
+  /** The tables a version keeps; by default its logic's. */
+  layoutFor: (version: number) => ReadModelLayout = (version) => logicOf(version).layout,
+): ProjectionDefinition {
   const withLogic = (target: VersionTarget): ProjectionTarget => ({ ...target, logic: logicOf(target.version) });
   return {
     name: PROJECTION_NAME,
@@ -42,7 +43,7 @@ export function merchantMetricsDefinition(logicOf: (version: number) => Merchant
     describe: (version) => logicOf(version).description,
 
     async createTables(client, target) {
-      const layout = layoutFor(logicOf, target.version);
+      const layout = layoutFor(target.version);
       await createReadModelRelations(client, target.schemaName, target.engine, { deferKeys: target.deferKeys, layout });
       // The sketches layout's rollups are written with every batch: no watermark (no row: complete).
       if (target.engine === 'postgres' && layout === 'customer-sets') await initRollupWatermarks(client, target.schemaName, target.partitions);
@@ -90,7 +91,7 @@ export function merchantMetricsDefinition(logicOf: (version: number) => Merchant
     bulkFold: {
       foldChunk: (client, target, partition, options) => bulkFoldPartition(client, withLogic(target), partition, options),
       hasKeys: (client, target) => hasReadModelKeys(client, target.schemaName),
-      addKeys: (clients, target) => addMissingReadModelKeys(clients, target.schemaName, target.engine, layoutFor(logicOf, target.version)),
+      addKeys: (clients, target) => addMissingReadModelKeys(clients, target.schemaName, target.engine, layoutFor(target.version)),
       keysPerPartition: readModelPartitionsMatch,
     },
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool } from '@app/database';
@@ -10,6 +9,7 @@ import { knownMerchantMetricsVersions, merchantMetricsLogic, PROJECTION_NAME } f
 import { type PaymentEventJson, type PositionedEvent, readCheckpoints, installVersion } from '@app/projections';
 import { addMissingReadModelKeys, hasReadModelKeys, readModelPartitionsMatch } from '../schema/read-model-tables.js';
 import { SKETCH_TABLES, sketchTableColumnList } from '../schema/sketch-tables.js';
+import { newEventOf } from '../../../projections/src/testing/new-events.js';
 import { generateEvents } from '../testing/generated-events.js';
 import { startTimescalePglite, type TimescalePglite } from '../testing/timescale-pglite.js';
 import { bulkFoldPartition } from './bulk-fold.js';
@@ -115,11 +115,7 @@ describe('bulkFoldPartition: a version folded by PostgreSQL equals the same vers
     }
     stored = [...EDGE, ...generated, ...whaleEvents()];
     for (let i = 0; i < stored.length; i += 500) {
-      await store.append(stored.slice(i, i + 500).map((e) => {
-        const payloadJson = JSON.stringify(e);
-        const type = e.paymentCompleted ? 'payment_completed' : e.paymentFailed ? 'payment_failed' : 'payment_refunded';
-        return { eventId: e.eventId, merchantId: e.merchantId, type, occurredAt: e.occurredAt, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
-      }));
+      await store.append(stored.slice(i, i + 500).map(newEventOf));
     }
   }, 60_000);
   afterAll(async () => {

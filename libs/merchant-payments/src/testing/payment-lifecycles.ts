@@ -1,19 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { EventStore, readPartition, readPartitionCount, type StoredEventRow } from '@app/event-store';
-import { positioned, type PaymentEventJson, type PositionedEvent } from '@app/projections';
-
-/** mulberry32: reproducible test data. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { EventStore, readPartitionCount } from '@app/event-store';
+import { readStoredEvents, type PaymentEventJson, type PositionedEvent } from '@app/projections';
+import { seededRandom } from '../../../merchant-metrics/src/testing/generated-events.js';
+import { newEventOf } from '../../../projections/src/testing/new-events.js';
 
 const METHODS = ['PAYMENT_METHOD_CARD', 'PAYMENT_METHOD_WALLET', 'PAYMENT_METHOD_QR'];
 
@@ -26,7 +16,7 @@ const METHODS = ['PAYMENT_METHOD_CARD', 'PAYMENT_METHOD_WALLET', 'PAYMENT_METHOD
  * they concern.
  */
 export function paymentLifecycles(options: { seed: number; payments: number; merchants: number; prefix: string; from: Date; days: number }): PaymentEventJson[] {
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const events: PaymentEventJson[] = [];
   const at = (base: number, minutes: number) => new Date(base + minutes * 60_000).toISOString();
   for (let i = 0; i < options.payments; i++) {
@@ -67,17 +57,14 @@ export async function storeEvents(pool: pg.Pool, events: readonly PaymentEventJs
   const partitions = await readPartitionCount(pool);
   const store = new EventStore(pool, partitions);
   for (let i = 0; i < events.length; i += 500) {
-    await store.append(events.slice(i, i + 500).map((e) => {
-      const payloadJson = JSON.stringify(e);
-      const type = e.paymentCompleted ? 'payment_completed' : e.paymentFailed ? 'payment_failed' : 'payment_refunded';
-      return { eventId: e.eventId, merchantId: e.merchantId, type, occurredAt: e.occurredAt, payloadJson, bodyHash: createHash('sha256').update(payloadJson).digest() };
-    }));
+    await store.append(events.slice(i, i + 500).map(newEventOf));
   }
+  const source = readStoredEvents(pool);
   const byPartition = new Map<number, PositionedEvent[]>();
   for (let p = 0; p < partitions; p++) {
-    const rows: StoredEventRow[] = [];
-    for (let batch = await readPartition(pool, p, 0, 10_000); batch.length > 0; batch = await readPartition(pool, p, batch[batch.length - 1]!.position, 10_000)) rows.push(...batch);
-    byPartition.set(p, rows.map(positioned));
+    const stored: PositionedEvent[] = [];
+    for (let batch = await source.read(p, 0, 10_000); batch.length > 0; batch = await source.read(p, batch[batch.length - 1]!.position, 10_000)) stored.push(...batch);
+    byPartition.set(p, stored);
   }
   return byPartition;
 }
