@@ -176,3 +176,39 @@ export function ensureOrExit(fn) {
     process.exit(1);
   }
 }
+
+const HA_HELP = [
+  'The replicated topology needs Debian\'s postgresql-15 (with pg_basebackup and pg_rewind), patroni, etcd-server and haproxy,',
+  'and apt-get is not available to install them. Install them yourself (PostgreSQL 15 or later, Patroni 3, etcd 3.4 or later,',
+  'haproxy 2.2 or later), then run the command again; PG_BIN_DIR may name PostgreSQL\'s bin directory.',
+].join('\n');
+
+/** The newest /usr/lib/postgresql/N/bin that has pg_basebackup (Patroni clones standbys with it), or PG_BIN_DIR. */
+function postgresServerBin() {
+  if (process.env.PG_BIN_DIR) return isExecutable(join(process.env.PG_BIN_DIR, 'pg_basebackup')) ? process.env.PG_BIN_DIR : undefined;
+  for (const version of [18, 17, 16, 15]) {
+    const dir = `/usr/lib/postgresql/${version}/bin`;
+    if (isExecutable(join(dir, 'postgres')) && isExecutable(join(dir, 'pg_basebackup'))) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * What the replicated topology (`npm run start:ha`, the fault-injection tests) runs on: Debian's
+ * PostgreSQL server, Patroni, etcd and haproxy, installed when one is missing.
+ */
+export function ensureHaEngines() {
+  const missing = () => [
+    ...(postgresServerBin() ? [] : ['postgresql-15']),
+    ...(findExecutable('patroni') ? [] : ['patroni']),
+    ...(findExecutable('etcd') ? [] : ['etcd-server']),
+    ...(findExecutable('haproxy') ? [] : ['haproxy']),
+  ];
+  const packages = missing();
+  if (packages.length === 0) return;
+  if (!findExecutable('apt-get')) throw new EnsureError(HA_HELP);
+  console.error(`${packages.join(', ')} not found: installing from Debian packages (the replicated topology)`);
+  aptInstall(packages, packages.join(', '));
+  const still = missing();
+  if (still.length) throw new EnsureError(`apt-get installed ${packages.join(' ')}, but ${still.join(', ')} still cannot be found`);
+}

@@ -7,53 +7,11 @@ import { createKysely, createPool } from '@app/database';
 import { PAYMENTS_STREAM } from '@app/messaging';
 import { eventually, NatsServerProcess, testDatabase, type TestDatabase } from '@app/testing';
 import { asStoredTotals, expectedTotals, generateEvents, readModelTotals } from '../libs/merchant-metrics/src/testing/index.js';
-import type { PaymentEventJson } from '../libs/projections/src/payment-event.json.js';
 import { AppProcess, COMMAND_API, PROJECTOR } from './support/app-process.js';
+import { disjointBatches, producers } from './support/fault-load.js';
 
-const PATH = '/payments.v1.PaymentEventService/RecordPaymentEvents';
 const SCHEMA = 'rm_merchant_metrics_v1';
 const window = { from: new Date('2026-09-01T00:00:00Z'), to: new Date('2026-11-20T00:00:00Z') };
-
-/** What the producers saw, counted at the client: a load balancer's or a library's retries would hide failures. */
-interface ProducerReport {
-  acknowledged: PaymentEventJson[];
-  failedRequests: number;
-  /** Longest time between two acknowledged requests, ms. */
-  longestGapMs: number;
-}
-
-/**
- * Producers as real ones behave: each sends a batch and, until it is
- * acknowledged, sends the same batch again (the command API answers a
- * repeat as duplicates), then the next; until `stop()`.
- */
-function producers(url: string, key: string, count: number, batches: (p: number, k: number) => PaymentEventJson[]) {
-  let stopped = false;
-  const report: ProducerReport = { acknowledged: [], failedRequests: 0, longestGapMs: 0 };
-  let lastAck = performance.now();
-  const loops = Array.from({ length: count }, async (_, p) => {
-    for (let k = 0; !stopped; k++) {
-      const events = batches(p, k);
-      for (;;) {
-        const ok = await fetch(`${url}${PATH}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-          body: JSON.stringify({ events }),
-          signal: AbortSignal.timeout(10_000),
-        }).then((r) => r.status === 200, () => false);
-        if (ok) break;
-        report.failedRequests++;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const now = performance.now();
-      report.longestGapMs = Math.max(report.longestGapMs, now - lastAck);
-      lastAck = now;
-      report.acknowledged.push(...events);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  });
-  return { report, stop: async () => { stopped = true; await Promise.all(loops); return report; } };
-}
 
 describe('a 3-node NATS JetStream cluster (stream PAYMENTS with 3 replicas)', () => {
   let database: TestDatabase;
@@ -101,8 +59,7 @@ describe('a 3-node NATS JetStream cluster (stream PAYMENTS with 3 replicas)', ()
     expect(info.cluster?.replicas?.length).toBe(2);
 
     const all = generateEvents({ seed: 31, count: 200_000, merchants: 300, merchantPrefix: 'nc-', ...window });
-    // Batch k of producer p: events (4k + p) * 20 onwards, so no two batches share an event.
-    const load = producers(command.url, key, 4, (p, k) => all.slice(((4 * k + p) * 20) % all.length, (((4 * k + p) * 20) % all.length) + 20));
+    const load = producers(command.url, key, 4, disjointBatches(all, 4, 20));
     await new Promise((r) => setTimeout(r, 3000));
 
     await leader.stop('SIGKILL');
@@ -140,7 +97,7 @@ describe('a 3-node NATS JetStream cluster (stream PAYMENTS with 3 replicas)', ()
   it('keeps accepting while the whole cluster is away for 30 s, and publishes everything once it is back', async () => {
     const command = apps[0]!;
     const all = generateEvents({ seed: 37, count: 100_000, merchants: 300, merchantPrefix: 'np-', ...window });
-    const load = producers(command.url, key, 2, (p, k) => all.slice(((2 * k + p) * 20) % all.length, (((2 * k + p) * 20) % all.length) + 20));
+    const load = producers(command.url, key, 2, disjointBatches(all, 2, 20));
     await new Promise((r) => setTimeout(r, 1000));
     // Away, as a partition between the command API and NATS looks to the API: no server answers.
     await Promise.all(servers.map((s) => s.stop('SIGKILL')));

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createProducerApp } from '@app/access';
 import { createKysely, createPool, importEmbeddedPostgres, initialisePrivately, migrateToLatest, withClient } from '@app/database';
-import { freePort } from '../../libs/testing/src/ports.js';
+import { freePort } from '@app/ha';
 import { builtEntry, ensureBuilt } from '../../scripts/build.mjs';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

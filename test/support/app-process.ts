@@ -40,9 +40,12 @@ export class AppProcess {
     readonly grpcPort?: number,
   ) {}
 
-  /** Starts the app; with `waitReady: false`, returns as soon as the process is spawned. */
-  static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<AppProcess> {
-    const process = new AppProcess(app, await freePort(), await freePort(), env, app.grpcPortVariable ? await freePort() : undefined);
+  /**
+   * Starts the app; with `waitReady: false`, returns as soon as the process is spawned. `port` is
+   * its HTTP port when something (a load balancer) must know it beforehand; a free one otherwise.
+   */
+  static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean; port?: number } = {}): Promise<AppProcess> {
+    const process = new AppProcess(app, options.port ?? (await freePort()), await freePort(), env, app.grpcPortVariable ? await freePort() : undefined);
     await process.start(options);
     return process;
   }

@@ -3,11 +3,12 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { readUrlList, redactUrl } from '@app/config';
 import { natsConnectOptions, PAYMENTS_STREAM } from '@app/messaging';
+import { readHaproxyStats, type PatroniMember } from '@app/ha';
 import { formatTable, type CommandGroup, type OpsCommand, type OpsContext } from './cli.js';
 
 /** One line of `cluster status`. */
 export interface NodeStatus {
-  kind: 'postgres' | 'nats' | 'projector';
+  kind: 'postgres' | 'nats' | 'projector' | 'patroni' | 'instance';
   name: string;
   role: string;
   lag: string;
@@ -47,6 +48,41 @@ async function projectorNodes(context: OpsContext): Promise<NodeStatus[]> {
       from projections.members m group by m.owner order by m.owner`.execute(db);
   return rows.map((r) => ({
     kind: 'projector', name: r.owner, role: `${r.follows}; ${r.partitions} leases`, lag: '-', health: r.alive ? 'ok' : 'heartbeat expired',
+  }));
+}
+
+/**
+ * Patroni's members (GET /cluster of the first of `urls` that answers): each
+ * node's role, state, timeline and lag in bytes. With members but no
+ * synchronous standby, commits go on asynchronously (synchronous mode is not
+ * strict): said on the leader's line, since the loss of the primary would
+ * then lose what it acknowledged since.
+ */
+async function patroniNodes(urls: string[]): Promise<NodeStatus[]> {
+  let members: PatroniMember[] | undefined;
+  for (const url of urls) {
+    members = await fetch(`${url.replace(/\/$/, '')}/cluster`, { signal: AbortSignal.timeout(NATS_TIMEOUT_MS) })
+      .then(async (r) => (r.ok ? ((await r.json()) as { members: PatroniMember[] }).members : undefined), () => undefined);
+    if (members) break;
+  }
+  if (!members) return [{ kind: 'patroni', name: urls.join(', '), role: '-', lag: '-', health: 'unreachable' }];
+  const synchronous = members.some((m) => m.role === 'sync_standby' && (m.state === 'streaming' || m.state === 'running'));
+  return members.map((m) => {
+    const leader = m.role === 'leader';
+    const health = leader && !synchronous ? `${m.state}; ALERT: no synchronous standby, commits are asynchronous` : m.state;
+    return {
+      kind: 'patroni', name: `${m.name} ${m.host}:${m.port}`, role: `${leader ? 'primary' : m.role === 'sync_standby' ? 'standby (sync)' : 'standby'}, timeline ${m.timeline ?? '?'}`,
+      lag: leader ? '-' : `${m.lag ?? '?'} bytes`, health,
+    };
+  });
+}
+
+/** The API instances behind the load balancer: haproxy's view of each (its statistics CSV). */
+async function instanceNodes(statsUrl: string): Promise<NodeStatus[]> {
+  const servers = await readHaproxyStats(statsUrl).catch((error: Error) => error);
+  if (servers instanceof Error) return [{ kind: 'instance', name: statsUrl, role: '-', lag: '-', health: `haproxy unreachable (${servers.message})` }];
+  return servers.map((s) => ({
+    kind: 'instance', name: `${s.proxy}/${s.server}`, role: `${s.sessions} sessions`, lag: '-', health: `${s.status}${s.check ? ` (${s.check})` : ''}`,
   }));
 }
 
@@ -94,12 +130,18 @@ async function natsNodes(natsUrl: string): Promise<NodeStatus[]> {
 const status: OpsCommand = {
   name: 'status',
   args: [],
-  options: { nats: 'URLS' },
-  summary: 'every PostgreSQL node (this one and the standbys it feeds), NATS server (--nats or NATS_URL, a comma-separated list) and projector process: role, lag, health',
+  options: { nats: 'URLS', patroni: 'URLS', haproxy: 'URL' },
+  summary:
+    'every PostgreSQL node (this one and the standbys it feeds), NATS server (--nats or NATS_URL, a comma-separated list), Patroni member ' +
+    '(--patroni or PATRONI_URLS: REST API URLs), API instance behind haproxy (--haproxy or HAPROXY_STATS_URL: its statistics page) and projector process: role, lag, health',
   async run(context, _args, options) {
     const natsUrl = options.nats ?? process.env.NATS_URL;
+    const patroni = (options.patroni ?? process.env.PATRONI_URLS)?.split(',').map((u) => u.trim()).filter(Boolean);
+    const haproxy = options.haproxy ?? process.env.HAPROXY_STATS_URL;
     const nodes = [...(await postgresNodes(context))];
+    if (patroni?.length) nodes.push(...(await patroniNodes(readUrlList({ PATRONI_URLS: patroni.join(',') }, 'PATRONI_URLS', ['http:', 'https:']).split(','))));
     if (natsUrl) nodes.push(...(await natsNodes(readUrlList({ NATS_URL: natsUrl }, 'NATS_URL', ['nats:', 'tls:']))));
+    if (haproxy) nodes.push(...(await instanceNodes(haproxy)));
     nodes.push(...(await projectorNodes(context)));
     const rows = nodes.map((n) => [n.kind, n.name, n.role, n.lag, n.health]);
     for (const line of formatTable(['KIND', 'NAME', 'ROLE', 'LAG', 'HEALTH'], rows)) context.out(line);

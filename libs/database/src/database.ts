@@ -16,9 +16,22 @@ export function createPool(options: PoolOptions): pg.Pool {
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
+  survivesConnectionLoss(pool);
   return pool;
+}
+
+/**
+ * A connection lost (a database restart, a failover, a load balancer cutting
+ * a server's sessions) must not end the process. pg reports it as an 'error'
+ * event: the pool's for an idle client, but a checked-out one's own — and a
+ * client held between two statements (the relay's, awaiting NATS) has no
+ * listener then, so the event would be unhandled. Every client gets one: the
+ * loss still shows, as the next statement's failure, and the pool drops the
+ * broken client when it is released.
+ */
+export function survivesConnectionLoss(pool: pg.Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
 }
 
 /** One connection for `fn`, closed afterwards whatever `fn` does. */

@@ -1,5 +1,4 @@
 export * from './eventually.js';
-export * from './nats-server.js';
-export * from './ports.js';
+export { freePort, NATS_CONFIG, NatsServerProcess, waitForPort, type NatsPasswords } from '@app/ha';
 export * from './postgres.js';
 export * from './test-env.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKysely, createPool, importEmbeddedPostgres, initialisePrivately, migrateToLatest, withClient } from '@app/database';
-import { freePort } from './ports.js';
+import { freePort } from '@app/ha';
 
 export const TEMPLATE_DATABASE = 'payments_test_template';
 

@@ -20,6 +20,9 @@ export interface RevocationCheck {
 }
 
 const RELISTEN_MS = 1000;
+/** On a standby LISTEN is refused (SQLSTATE 25006); tried again this seldom, in case the read port has moved to the primary. */
+const STANDBY_RELISTEN_MS = 30_000;
+const READ_ONLY = '25006';
 /**
  * Rows expired at most this long ago are still read: the query API accepts a
  * token up to 30 s past its `exp`, and the database's clock may differ from
@@ -57,6 +60,8 @@ export class RevocationList implements RevocationCheck {
   /** When the last successful full read started (epoch ms). */
   private loadedAt?: number;
   private overflowing = false;
+  /** The last LISTEN was refused because the database is a standby. */
+  private onStandby = false;
   /** Reads may overlap (one after a LISTEN, one periodic); only one started later than the last applied is applied. */
   private readsStarted = 0;
   private readsApplied = 0;
@@ -151,15 +156,15 @@ export class RevocationList implements RevocationCheck {
   private async listen(): Promise<boolean> {
     if (this.stopped) return false;
     const client = new pg.Client({ connectionString: this.databaseUrl, application_name: 'query-api-revocations' });
-    const lost = () => {
+    const lost = (retryMs = RELISTEN_MS) => {
       if (this.listener !== client) return;
       this.listener = undefined;
       client.end().catch(() => undefined);
       // Meanwhile the periodic read keeps the list at most reloadMs late.
-      if (!this.stopped) this.relisten = setTimeout(() => void this.listen(), RELISTEN_MS);
+      if (!this.stopped) this.relisten = setTimeout(() => void this.listen(), retryMs);
     };
-    client.on('error', lost);
-    client.on('end', lost);
+    client.on('error', () => lost());
+    client.on('end', () => lost());
     client.on('notification', (n) => {
       if (n.channel === TOKEN_REVOCATION_CHANNEL && n.payload) this.heard(n.payload);
     });
@@ -168,10 +173,18 @@ export class RevocationList implements RevocationCheck {
       await client.connect();
       await client.query(`listen ${TOKEN_REVOCATION_CHANNEL}`);
     } catch (error) {
+      if ((error as { code?: string }).code === READ_ONLY) {
+        // A hot standby (the read port of the replicated topology): NOTIFY never reaches it, the periodic read is all there is.
+        if (!this.onStandby) this.logger.log(`the database is a standby, where revocations are not announced: the list is read every ${this.reloadMs / 1000} s`);
+        this.onStandby = true;
+        lost(STANDBY_RELISTEN_MS);
+        return false;
+      }
       this.logger.warn(`cannot listen for token revocations (${(error as Error).message}); the list is read every ${this.reloadMs / 1000} s meanwhile`);
       lost();
       return false;
     }
+    this.onStandby = false;
     await this.reload();
     return true;
   }

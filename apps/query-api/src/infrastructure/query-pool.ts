@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { survivesConnectionLoss } from '@app/database';
 import type { QueryApiSettings } from './config.provider.js';
 
 /** QUERY_STATEMENT_TIMEOUT_MS's default: p99 answers take well under 100 ms. */
@@ -31,7 +32,7 @@ export function createQueryPool(
   applicationName = 'query-api',
 ): pg.Pool {
   const timeout = config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
-  const pool = new pg.Pool({
+  const pool = new ReadRetryingPool({
     connectionString: config.databaseUrl,
     max: config.databasePoolSize,
     application_name: applicationName,
@@ -39,9 +40,64 @@ export function createQueryPool(
     connectionTimeoutMillis: 10_000,
     options: `-c plan_cache_mode=force_generic_plan -c statement_timeout=${timeout} -c max_parallel_workers_per_gather=0`,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
+  survivesConnectionLoss(pool);
   return pool;
+}
+
+/** How long a read is tried again after its connection was lost, in all. */
+export const READ_RETRY_MS = 10_000;
+
+/**
+ * SQLSTATEs after which the same read may simply be sent again: the
+ * connection's classes (08), the server shutting down or starting (57P01–03),
+ * and a standby cancelling a read that conflicts with replay (40001).
+ */
+const RETRIABLE = /^(08...|57P0[123]|40001)$/;
+
+/**
+ * True for an error that says nothing about the statement, only about the
+ * connection it went through: a standby killed, a primary failed over, a
+ * load balancer cutting the sessions of a server it marked down. pg's own
+ * errors for these have no SQLSTATE (connection refused, terminated, timeout).
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && RETRIABLE.test(code)) return true;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
+  return error instanceof Error && /connect|terminat|timeout expired|ECONN|EPIPE|socket/i.test(`${error.message} ${String(code ?? '')}`);
+}
+
+/**
+ * Every statement of the query API only reads, so one that failed because its
+ * connection went away is sent again on another one, for READ_RETRY_MS at most
+ * (backing off from 50 ms to 1 s): behind the read port, the load balancer
+ * sends the new connection to the standby that is up, or to the primary. A
+ * merchant sees a slower answer, not an error. Statement timeouts and every
+ * other error are the caller's, at once.
+ */
+export class ReadRetryingPool extends pg.Pool {
+  /** Reads sent again (query_api_read_retries_total reads it). */
+  retries = 0;
+
+  // pg's overloads (callbacks, submittables) are kept as they are; the promise form, which the app uses, is retried.
+  override query(...args: unknown[]): never {
+    const call = () => (super.query as (...a: unknown[]) => unknown).apply(this, args);
+    if (typeof args[args.length - 1] === 'function' || typeof (args[0] as { submit?: unknown })?.submit === 'function') return call() as never;
+    return this.retrying(call as () => Promise<unknown>) as never;
+  }
+
+  private async retrying(call: () => Promise<unknown>): Promise<unknown> {
+    const deadline = Date.now() + READ_RETRY_MS;
+    for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!isConnectionLoss(error) || Date.now() + delay > deadline) throw error;
+        this.retries++;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
 }
 
 /** True for the error of a statement cancelled by statement_timeout (SQLSTATE 57014, query_canceled). */

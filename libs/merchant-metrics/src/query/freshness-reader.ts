@@ -2,12 +2,13 @@ import { partitionOf, partitionTable } from '@app/event-store';
 import { type SqlClient, NoLiveVersionError } from '@app/projections';
 import { PROJECTION_NAME } from '../projection/merchant-metrics.projection.js';
 import type { Freshness } from './metrics-query.js';
-import { freshnessColumnsSql, type FreshnessColumns } from './metrics-sql.js';
+import { freshnessColumnsSql, REPLAYED_AT_SQL, type FreshnessColumns } from './metrics-sql.js';
 
 interface FreshnessRow {
   version: number | null;
   as_of: Date;
   now: Date;
+  replayed_at: Date | null;
 }
 
 /**
@@ -38,7 +39,7 @@ export async function readFreshness(client: SqlClient, merchantId: string, parti
             case when coalesce(c.position, 0) >= h.head then now()
                  else coalesce((select e.recorded_at from ${events} e where e.position = coalesce(c.position, 0) + 1), c.recorded_at, now())
             end as as_of,
-            now() as now
+            now() as now, ${REPLAYED_AT_SQL} as replayed_at
        from v
        join event_store.partition_heads h on h.partition = $3::smallint
        left join c on true`,
@@ -47,12 +48,20 @@ export async function readFreshness(client: SqlClient, merchantId: string, parti
   const row = rows[0];
   if (row === undefined) throw new Error(`event store partition ${partition} has no head row`);
   if (row.version === null) throw new NoLiveVersionError(`projection ${PROJECTION_NAME} has no live version`);
-  const asOf = new Date(row.as_of);
-  return {
-    asOf,
-    lagSeconds: Math.max(0, (new Date(row.now).getTime() - asOf.getTime()) / 1000),
-    version: Number(row.version),
-  };
+  return freshnessAt(new Date(row.as_of), new Date(row.now), row.replayed_at, Number(row.version));
+}
+
+/**
+ * The freshness of an answer read at `now` that holds everything recorded
+ * before `asOf`; on a standby (`replayedAt` set) no later than its last
+ * replayed commit, with the standby's lag beside it.
+ */
+function freshnessAt(asOf: Date, now: Date, replayedAt: Date | null, version: number): Freshness {
+  const lag = (from: Date) => Math.max(0, (now.getTime() - from.getTime()) / 1000);
+  if (replayedAt === null || replayedAt === undefined) return { asOf, lagSeconds: lag(asOf), version };
+  const replayed = new Date(replayedAt);
+  const held = replayed < asOf ? replayed : asOf;
+  return { asOf: held, lagSeconds: lag(held), version, replicaLagSeconds: lag(replayed) };
 }
 
 /**
@@ -66,7 +75,7 @@ export async function freshnessFrom(
   client: SqlClient,
   partition: number,
   version: number,
-  row: { head: string; position: string; checkpoint_recorded_at: Date | null; now: Date },
+  row: { head: string; position: string; checkpoint_recorded_at: Date | null; now: Date; replayed_at?: Date | null },
 ): Promise<Freshness> {
   const now = new Date(row.now);
   let asOf = now;
@@ -78,7 +87,7 @@ export async function freshnessFrom(
     const recordedAt = rows[0]?.recorded_at ?? row.checkpoint_recorded_at;
     if (recordedAt !== null && recordedAt !== undefined) asOf = new Date(recordedAt);
   }
-  return { asOf, lagSeconds: Math.max(0, (now.getTime() - asOf.getTime()) / 1000), version };
+  return freshnessAt(asOf, now, row.replayed_at ?? null, version);
 }
 
 /**

@@ -62,6 +62,13 @@ export interface Freshness {
   lagSeconds: number;
   /** The read-model version that answered. */
   version: number;
+  /**
+   * Only when a hot standby answered: how far behind the primary it is, in
+   * seconds since the last transaction it replayed committed there (asOf is no
+   * later than that commit). The primary commits at least every second while
+   * a projector runs (its leases), so on a current standby this stays near 1.
+   */
+  replicaLagSeconds?: number;
 }
 
 export interface MetricsAnswer {

@@ -67,6 +67,8 @@ export interface FreshnessColumns {
   checkpoint_recorded_at: Date | null;
   /** The statement's now(). */
   now: Date;
+  /** On a hot standby, when the last transaction it replayed committed on the primary (REPLAYED_AT_SQL); null on the primary. */
+  replayed_at: Date | null;
   /** The merchant's row of merchant_watermarks in the same snapshot (bigint as text); null without one. */
   watermark: string | null;
 }
@@ -77,8 +79,15 @@ export interface FreshnessColumns {
  * partition. Every statement that answers with freshness uses it (the metrics statements and the
  * answer cache's check, readMerchantWatermark).
  */
+/**
+ * On a hot standby, the commit time of the last transaction it replayed:
+ * everything the primary committed before it is on the standby. Null on the
+ * primary (and on a standby that has replayed nothing since it started).
+ */
+export const REPLAYED_AT_SQL = `case when pg_is_in_recovery() then pg_last_xact_replay_timestamp() end`;
+
 export function freshnessColumnsSql(s: string, p: number): string {
-  return `select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now,
+  return `select h.head::text as head, coalesce(k.position, 0)::text as position, k.recorded_at as checkpoint_recorded_at, now() as now, ${REPLAYED_AT_SQL} as replayed_at,
            (select w.position::text from ${s}.merchant_watermarks w where w.merchant_id = $1) as watermark
     from event_store.partition_heads h
     left join projections.checkpoints k on k.projection = $${p}::text and k.version = $${p + 1}::int and k.partition = h.partition
@@ -162,5 +171,5 @@ function build({ schemaName, source, groupBy, spans }: MetricsSqlShape, customer
   return `
     with ${ctes.join(', ')}
     select ${cells},
-           ${totals}${freshness ? ', f.head, f.position, f.checkpoint_recorded_at, f.now, f.watermark from f' : ''}`;
+           ${totals}${freshness ? ', f.head, f.position, f.checkpoint_recorded_at, f.now, f.replayed_at, f.watermark from f' : ''}`;
 }

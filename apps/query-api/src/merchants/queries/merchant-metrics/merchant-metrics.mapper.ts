@@ -51,7 +51,7 @@ export function toMetricsResult(answer: MetricsAnswer): MetricsResultModel {
     return model;
   };
   return {
-    freshness: { ...answer.freshness },
+    freshness: { ...answer.freshness, replicaLagSeconds: answer.freshness.replicaLagSeconds ?? null },
     totals: answer.totals.map(toValues),
     series: answer.series.map((s) => ({
       currency: s.currency,

@@ -12,6 +12,12 @@ export class FreshnessModel {
 
   @Field(() => Int, { description: 'Version of the read model that answered; it changes when a rebuilt version goes live.' })
   version!: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Only when a hot standby answered (the replicated topology's read port): seconds since the last transaction it replayed committed on the primary; asOf is no later than that. Null when the primary answered.",
+  })
+  replicaLagSeconds!: number | null;
 }
 
 @ObjectType('Point', { description: 'One bucket of a series.' })
