@@ -195,7 +195,8 @@ function postgresServerBin() {
 
 /**
  * What the replicated topology (`npm run start:ha`, the fault-injection tests) runs on: Debian's
- * PostgreSQL server, Patroni, etcd and haproxy, installed when one is missing.
+ * PostgreSQL server, Patroni, etcd and haproxy, installed when one is missing. Returns the
+ * PostgreSQL server's bin directory.
  */
 export function ensureHaEngines() {
   const missing = () => [
@@ -205,10 +206,11 @@ export function ensureHaEngines() {
     ...(findExecutable('haproxy') ? [] : ['haproxy']),
   ];
   const packages = missing();
-  if (packages.length === 0) return;
+  if (packages.length === 0) return postgresServerBin();
   if (!findExecutable('apt-get')) throw new EnsureError(HA_HELP);
   console.error(`${packages.join(', ')} not found: installing from Debian packages (the replicated topology)`);
   aptInstall(packages, packages.join(', '));
   const still = missing();
   if (still.length) throw new EnsureError(`apt-get installed ${packages.join(' ')}, but ${still.join(', ')} still cannot be found`);
+  return postgresServerBin();
 }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { builtEntry, ensureBuilt } from '../../scripts/build.mjs';
 import { fileURLToPath } from 'node:url';
-import { eventually, freePort } from '@app/testing';
+import { freePort } from '@app/ha';
+// Not @app/testing: its index needs vitest, and bench:failover runs this outside it.
+import { eventually } from '../../libs/testing/src/eventually.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

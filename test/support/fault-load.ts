@@ -64,6 +64,7 @@ export interface Answer {
   /** completed payments of the whole window, one currency. */
   transactionCount: number;
   asOf: Date;
+  lagSeconds: number;
   replicaLagSeconds: number | null;
   /** When the request was sent and the answer came, by this process's clock (the database's too: one machine). */
   sentAt: Date;
@@ -80,7 +81,7 @@ export interface QueryReport {
 
 const METRICS_QUERY = `query Q($merchantId: ID!, $from: DateTime!, $to: DateTime!) {
   merchantMetrics(merchantId: $merchantId, from: $from, to: $to, granularity: MONTH, timeZone: "UTC") {
-    freshness { asOf replicaLagSeconds }
+    freshness { asOf lagSeconds replicaLagSeconds }
     totals { currency transactionCount }
   }
 }`;
@@ -105,7 +106,7 @@ export function queriers(url: string, merchants: readonly { merchantId: string; 
           body: JSON.stringify({ query: METRICS_QUERY, variables: { merchantId, from: window.from.toISOString(), to: window.to.toISOString() } }),
           signal: AbortSignal.timeout(10_000),
         });
-        const body = (await res.json()) as { data?: { merchantMetrics: { freshness: { asOf: string; replicaLagSeconds: number | null }; totals: { transactionCount: number }[] } }; errors?: unknown };
+        const body = (await res.json()) as { data?: { merchantMetrics: { freshness: { asOf: string; lagSeconds: number; replicaLagSeconds: number | null }; totals: { transactionCount: number }[] } }; errors?: unknown };
         const m = body.data?.merchantMetrics;
         if (res.status !== 200 || !m || body.errors) throw new Error(`HTTP ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
         const now = performance.now();
@@ -113,7 +114,7 @@ export function queriers(url: string, merchants: readonly { merchantId: string; 
         lastAnswer = now;
         report.answers.push({
           merchantId, transactionCount: m.totals.reduce((n, t) => n + t.transactionCount, 0), asOf: new Date(m.freshness.asOf),
-          replicaLagSeconds: m.freshness.replicaLagSeconds, sentAt, receivedAt: new Date(),
+          lagSeconds: m.freshness.lagSeconds, replicaLagSeconds: m.freshness.replicaLagSeconds, sentAt, receivedAt: new Date(),
         });
       } catch (error) {
         report.failedQueries++;
