@@ -23,5 +23,7 @@ else {
   if (first.status !== 0) process.exit(first.status ?? 1);
   console.error(`\nthe libraries' SQL suites again, on ${pg15} (the replicated topology's PostgreSQL)`);
   process.env.TEST_PG_BIN_DIR = pg15;
-  handOver('npx', ['vitest', 'run', '--project', 'integration', 'libs/']);
+  // time-buckets' oracle is PostgreSQL's date_add(timestamptz, interval, zone), which 16 added; it checks
+  // the TypeScript calendar, not SQL of ours (nothing of the system calls date_add).
+  handOver('npx', ['vitest', 'run', '--project', 'integration', '--exclude', '**/time-buckets.int-spec.ts', 'libs/']);
 }

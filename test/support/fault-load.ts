@@ -8,6 +8,8 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface ProducerReport {
   acknowledged: PaymentEventJson[];
   failedRequests: number;
+  /** The first failures' messages, with when they happened. */
+  failures: string[];
   /** Longest time between two acknowledged requests, ms. */
   longestGapMs: number;
 }
@@ -20,7 +22,7 @@ export interface ProducerReport {
  */
 export function producers(url: string, key: string, count: number, batches: (p: number, k: number) => PaymentEventJson[]) {
   let stopped = false;
-  const report: ProducerReport = { acknowledged: [], failedRequests: 0, longestGapMs: 0 };
+  const report: ProducerReport = { acknowledged: [], failedRequests: 0, failures: [], longestGapMs: 0 };
   let lastAck = performance.now();
   const loops = Array.from({ length: count }, async (_, p) => {
     for (let k = 0; !stopped; k++) {
@@ -31,9 +33,13 @@ export function producers(url: string, key: string, count: number, batches: (p: 
           headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
           body: JSON.stringify({ events }),
           signal: AbortSignal.timeout(10_000),
-        }).then((r) => r.status === 200, () => false);
-        if (ok) break;
+        }).then(
+          (r) => r.status === 200 || `HTTP ${r.status}`,
+          (error: Error & { cause?: { code?: string } }) => `${error.message}${error.cause?.code ? ` (${error.cause.code})` : ''}`,
+        );
+        if (ok === true) break;
         report.failedRequests++;
+        if (report.failures.length < 5) report.failures.push(`${ok} at ${new Date().toISOString()}`);
         await pause(100);
       }
       const now = performance.now();
@@ -118,7 +124,8 @@ export function queriers(url: string, merchants: readonly { merchantId: string; 
         });
       } catch (error) {
         report.failedQueries++;
-        if (report.failures.length < 5) report.failures.push((error as Error).message);
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        if (report.failures.length < 5) report.failures.push(`${(error as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''} at ${new Date().toISOString()}`);
         await pause(100);
       }
       await pause(25);

@@ -176,7 +176,8 @@ export class HaScenario {
       return true;
     }, 60_000, 'the read model did not reach the acknowledged totals', 500).catch(() => false);
     report.wrongAnswers = await wrongAnswers(this.admin, asked.answers);
-    report.notes.push(`${asked.failures[0] ? `first failed query: ${asked.failures[0]}` : ''}`.trim());
+    if (asked.failures.length) report.notes.push(`failed queries: ${asked.failures.join('; ')}`);
+    if (sent.failures.length) report.notes.push(`failed ingest: ${sent.failures.join('; ')}`);
     report.notes = report.notes.filter(Boolean);
     return report;
   }

@@ -41,6 +41,7 @@ type Freshness {
   asOf: DateTime!
   lagSeconds: Float!
   version: Int!
+  replicaLagSeconds: Float
 }
 
 scalar DateTime

@@ -39,8 +39,8 @@ export interface HaproxyServerStatus {
  * Debian's haproxy in front of everything that has more than one instance:
  * - `postgres_primary` (TCP): the node whose Patroni answers 200 on /primary;
  * - `postgres_replica` (TCP): the standbys (Patroni's /replica), or, when none
- *   is up, the primary; a server marked down has its sessions cut, so clients
- *   reconnect at once to what is up;
+ *   is up, the primary; a database server marked down has its sessions cut,
+ *   so clients reconnect at once to what is up;
  * - one HTTP front end per app, checked on /health/ready every 500 ms, with
  *   a refused connection or an empty answer retried on another instance.
  */
@@ -96,7 +96,10 @@ export async function readHaproxyStats(statsUrl: string): Promise<HaproxyServerS
 }
 
 function haproxyConfig(o: HaproxyOptions): string {
-  const pg = (check: string) => o.postgres.map((n) => `  server ${n.name} 127.0.0.1:${n.pgPort} check port ${n.restPort}`).join('\n') + '\n' + `  option httpchk GET ${check}`;
+  // A database server marked down has its sessions cut, so that clients reconnect to what is up at once; an
+  // API instance's are not: one marked down because it is shutting down is draining the requests it holds.
+  const pg = (check: string) =>
+    o.postgres.map((n) => `  server ${n.name} 127.0.0.1:${n.pgPort} check port ${n.restPort} on-marked-down shutdown-sessions`).join('\n') + '\n' + `  option httpchk GET ${check}`;
   return `global
   maxconn 4000
   tune.bufsize 65536
@@ -106,7 +109,7 @@ defaults
   timeout check 2s
   retries 3
   option redispatch
-  default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+  default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
 
 listen stats
   bind 127.0.0.1:${o.statsPort}

@@ -51,9 +51,11 @@ describe('startPostgres: the initdb password file', () => {
       }
     };
 
-    const saved = { TMPDIR: process.env.TMPDIR, DATABASE_URL: process.env.DATABASE_URL };
+    const saved = { TMPDIR: process.env.TMPDIR, DATABASE_URL: process.env.DATABASE_URL, TEST_PG_BIN_DIR: process.env.TEST_PG_BIN_DIR };
     process.env.TMPDIR = shared;
+    // The embedded server's path, whatever server the rest of the run uses.
     delete process.env.DATABASE_URL;
+    delete process.env.TEST_PG_BIN_DIR;
     const watcher = setInterval(look, 2);
     let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
     try {

@@ -12,7 +12,7 @@ const VALUES =
   'currency transactionCount grossAmount refundCount refundAmount netAmount failedCount averageTicket failureRate uniqueCustomers uniqueCustomersExact uniqueCustomersStandardError';
 const QUERY = `query Q($merchantId: ID!, $from: DateTime!, $to: DateTime!, $granularity: Granularity!, $timeZone: String, $groupBy: [Dimension!], $compareTo: Comparison) {
   merchantMetrics(merchantId: $merchantId, from: $from, to: $to, granularity: $granularity, timeZone: $timeZone, groupBy: $groupBy, compareTo: $compareTo) {
-    freshness { asOf lagSeconds version }
+    freshness { asOf lagSeconds version replicaLagSeconds }
     totals { ${VALUES} }
     series { currency paymentMethod storeId points { start values { ${VALUES} } previous { ${VALUES} } } }
   }
@@ -86,7 +86,8 @@ describe('GET /v1/merchants/{merchantId}/metrics', () => {
     // The 8th is [05:00Z, 04:00Z of the 9th), 23 hours: the 06:30Z, 07:15Z and 03:45Z rows; the 9th holds the 04:00Z row.
     // The two days before, the 6th and 7th, hold the 7th's 12:00Z row. Averages: 2501 / 3 = 833.67, 999 / 3 = 333, 3500 / 6 = 583.33.
     expect(settled(answer)).toEqual({
-      freshness: { version: 1 },
+      // The primary answered: no replica lag.
+      freshness: { version: 1, replicaLagSeconds: null },
       totals: [values('USD', 6, 3500, 1, 200, 0, 3, '583')],
       series: [
         {
@@ -105,7 +106,7 @@ describe('GET /v1/merchants/{merchantId}/metrics', () => {
 
   it('writes amounts as strings and counts as numbers, in the GraphQL types\' field order', async () => {
     const res = await rest(h, metricsPath(MERCHANT, { from: '2026-03-08T05:00:00Z', to: '2026-03-09T05:00:00Z', granularity: 'DAY' }));
-    expect(res.text).toMatch(/^\{"freshness":\{"asOf":"[^"]+","lagSeconds":[0-9.e-]+,"version":1\},"totals":\[\{"currency":"USD","transactionCount":6,"grossAmount":"3500",/);
+    expect(res.text).toMatch(/^\{"freshness":\{"asOf":"[^"]+","lagSeconds":[0-9.e-]+,"version":1,"replicaLagSeconds":null\},"totals":\[\{"currency":"USD","transactionCount":6,"grossAmount":"3500",/);
   });
 
   const QUESTIONS: Record<string, Question> = {
