@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { builtEntry, ensureBuilt } from '../../scripts/build.mjs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@app/ha';
 // Not @app/testing: its index needs vitest, and bench:failover runs this outside it.
@@ -40,14 +41,17 @@ export class AppProcess {
     private readonly env: Record<string, string>,
     /** A free port of its own, so that apps started side by side never meet on the default. */
     readonly grpcPort?: number,
+    /** Another tree's root whose dist/ holds the app (a previous release, built by its own scripts/build.mjs). */
+    private readonly from?: string,
   ) {}
 
   /**
    * Starts the app; with `waitReady: false`, returns as soon as the process is spawned. `port` is
    * its HTTP port when something (a load balancer) must know it beforehand; a free one otherwise.
+   * `root`: run the app compiled in that tree's dist/ instead of this one's.
    */
-  static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean; port?: number } = {}): Promise<AppProcess> {
-    const process = new AppProcess(app, options.port ?? (await freePort()), await freePort(), env, app.grpcPortVariable ? await freePort() : undefined);
+  static async start(app: AppDefinition, env: Record<string, string>, options: { waitReady?: boolean; port?: number; root?: string } = {}): Promise<AppProcess> {
+    const process = new AppProcess(app, options.port ?? (await freePort()), await freePort(), env, app.grpcPortVariable ? await freePort() : undefined, options.root);
     await process.start(options);
     return process;
   }
@@ -63,9 +67,11 @@ export class AppProcess {
 
   async start(options: { waitReady?: boolean } = {}): Promise<void> {
     // The compiled app, as npm start and the image run it (scripts/build.mjs; the global setup built it already).
-    await ensureBuilt();
-    const child = spawn(process.execPath, ['--enable-source-maps', builtEntry(this.app.entry)], {
-      cwd: root,
+    // Another tree is built by its own build script beforehand; builtEntry's mapping, from that tree's dist/.
+    if (!this.from) await ensureBuilt();
+    const entry = this.from ? join(this.from, 'dist', this.app.entry.replace(/\.ts$/, '.js')) : builtEntry(this.app.entry);
+    const child = spawn(process.execPath, ['--enable-source-maps', entry], {
+      cwd: this.from ?? root,
       env: {
         ...process.env, ...this.env, [this.app.portVariable]: String(this.port), [this.app.adminPortVariable]: String(this.adminPort), HOST: '127.0.0.1',
         ...(this.app.grpcPortVariable ? { [this.app.grpcPortVariable]: String(this.grpcPort) } : {}),
