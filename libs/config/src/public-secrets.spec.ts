@@ -44,13 +44,28 @@ describe('secrets published in the repository', () => {
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const references = [...compose.matchAll(/\$\{([A-Z_]+)(:[-?])?([^}]*)\}/g)].map(([, name, op, rest]) => ({ name, op, rest }));
     const secrets = references.filter((r) => /SECRET|PASSWORD/.test(r.name));
-    expect(new Set(secrets.map((r) => r.name))).toEqual(new Set(['MERCHANT_JWT_SECRET', 'POSTGRES_PASSWORD', 'COMMAND_API_DB_PASSWORD', 'PROJECTOR_DB_PASSWORD', 'QUERY_API_DB_PASSWORD', 'NATS_COMMAND_API_PASSWORD', 'NATS_PROJECTOR_PASSWORD']));
-    for (const r of secrets) expect([r.name, r.op]).toEqual([r.name, ':?']);
-    // Host address and container port ("127.0.0.1::9402": a host port of Docker's choice).
-    const published = [...compose.matchAll(/^\s+- "([^"]+?):(\d*):(\d+)"$/gm)].map((m) => [m[1], m[3]]);
+    expect(new Set(secrets.map((r) => r.name))).toEqual(new Set([
+      'MERCHANT_JWT_SECRET', 'POSTGRES_PASSWORD', 'COMMAND_API_DB_PASSWORD', 'PROJECTOR_DB_PASSWORD', 'QUERY_API_DB_PASSWORD',
+      'NATS_COMMAND_API_PASSWORD', 'NATS_PROJECTOR_PASSWORD', 'POSTGRES_REPLICATION_PASSWORD',
+    ]));
+    for (const r of secrets) {
+      // The ha profile's replication password cannot be `:?` (compose interpolates every profile, so the
+      // default `up` would demand it); it has no default either, and the Patroni containers refuse to start without it.
+      if (r.name === 'POSTGRES_REPLICATION_PASSWORD') expect([r.op, r.rest]).toEqual([':-', '']);
+      else expect([r.name, r.op]).toEqual([r.name, ':?']);
+    }
+    expect(compose).toMatch(/if \[ -z "\$\$PATRONI_REPLICATION_PASSWORD" \]; then\s+echo [^\n]+>&2; exit 1; fi;/);
+    // Host address, host port and container port ("127.0.0.1::9402": a host port of Docker's choice;
+    // "${HA_QUERY_API_PORT:-4101}": a host port the operator may move).
+    const published = [...compose.matchAll(/^\s+- "(\$\{API_BIND:-127\.0\.0\.1\}|[0-9.]+):(\d*|\$\{HA_[A-Z_]+:-\d+\}):(\d+)"$/gm)]
+      .map((m) => [m[1], m[3]]);
+    expect(published.length).toBe([...compose.matchAll(/^\s+- "[^"]*:\d+"$/gm)].length);
     expect(published).toEqual([
       ['127.0.0.1', '5432'], ['127.0.0.1', '4222'], ['127.0.0.1', '8222'],
       ['${API_BIND:-127.0.0.1}', '4000'], ['${API_BIND:-127.0.0.1}', '4003'], ['127.0.0.1', '9400'], ['127.0.0.1', '9402'], ['${API_BIND:-127.0.0.1}', '4001'], ['127.0.0.1', '9401'],
+      // The ha profile: haproxy's two API front ends, its PostgreSQL primary and read ports and its stats page; the apps' admin ports.
+      ['${API_BIND:-127.0.0.1}', '4000'], ['${API_BIND:-127.0.0.1}', '4001'], ['127.0.0.1', '5000'], ['127.0.0.1', '5001'], ['127.0.0.1', '8404'],
+      ['127.0.0.1', '9400'], ['127.0.0.1', '9402'], ['127.0.0.1', '9401'],
     ]);
   });
 });
