@@ -164,6 +164,7 @@ export class HaScenario {
     });
     const stale = asked.answers.filter((a) => a.receivedAt.getTime() >= faultWall && a.lagSeconds > NORMAL_LAG_SECONDS);
     report.freshnessBackMs = stale.length ? Math.max(...stale.map((a) => a.receivedAt.getTime())) - faultWall : 0;
+    if (stale.length) report.notes.push(`stale answers (s after the fault, worst lag): ${staleSpans(stale, faultWall)}`);
     const ids = [...new Set(sent.acknowledged.map((e) => e.eventId))];
     const { rows } = await this.admin.query<{ n: number; distinct: number }>(
       `select count(*)::int as n, count(distinct event_id)::int as distinct from event_store.events where event_id = any($1::uuid[])`, [ids]);
@@ -190,21 +191,28 @@ export class HaScenario {
   }
 
   rollingRestart(): Promise<FaultReport> {
-    return this.underLoad('rolling restart of every instance', async () => {
+    return this.underLoad('rolling restart of every instance', async (report) => {
+      const began = performance.now();
+      const steps: string[] = [];
+      const step = (label: string) => steps.push(`${label} ${((performance.now() - began) / 1000).toFixed(1)}`);
       for (const [i, app] of this.command.entries()) {
         await app.stop();
         await app.start();
         await this.waitUp('command_api', `command_api_${i + 1}`);
+        step(`command_api_${i + 1}`);
       }
-      for (const app of this.projector) {
+      for (const [i, app] of this.projector.entries()) {
         await app.stop();
         await app.start();
+        step(`projector_${i + 1}`);
       }
       for (const [i, app] of this.query.entries()) {
         await app.stop();
         await app.start();
         await this.waitUp('query_api', `query_api_${i + 1}`);
+        step(`query_api_${i + 1}`);
       }
+      report.notes.push(`instances back (s after the fault): ${steps.join(', ')}`);
     });
   }
 
@@ -295,4 +303,16 @@ export class HaScenario {
   private async primaryAnswered(since: Date): Promise<boolean> {
     return this.currentAnswers?.().some((a) => a.receivedAt >= since && a.replicaLagSeconds === null) ?? false;
   }
+}
+
+/** Stale answers as spans ("3.1–7.9 s lag 4.2 s"): answers less than 2 s apart share one. */
+function staleSpans(stale: readonly Answer[], faultWall: number): string {
+  const spans: { from: number; to: number; lag: number }[] = [];
+  for (const a of [...stale].sort((x, y) => x.receivedAt.getTime() - y.receivedAt.getTime())) {
+    const at = (a.receivedAt.getTime() - faultWall) / 1000;
+    const last = spans.at(-1);
+    if (last && at - last.to < 2) Object.assign(last, { to: at, lag: Math.max(last.lag, a.lagSeconds) });
+    else spans.push({ from: at, to: at, lag: a.lagSeconds });
+  }
+  return spans.map((s) => `${s.from.toFixed(1)}–${s.to.toFixed(1)} lag ${s.lag.toFixed(1)}`).join(', ');
 }

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { loadCommandApiConfig, loadProjectorConfig } from '@app/config';
 import { createPool, withClient } from '@app/database';
 import { EventStore, readPartitionCount } from '@app/event-store';
-import { batchMessageId, NatsConnector, PAYMENTS_STREAM, PublicationRelay } from '@app/messaging';
+import { batchMessageId, ensurePaymentsStream, NatsConnector, PAYMENTS_STREAM, PublicationRelay } from '@app/messaging';
 import { PROJECTION_NAME } from '@app/merchant-metrics';
 import { projectionCatalog } from '@app/projection-catalog';
 import { readCheckpoints, type PaymentEventJson } from '@app/projections';
@@ -211,7 +211,7 @@ describe('projector after a failover that lost the newest events: the stream hol
     expect(aMessages.flatMap((m) => m.events.map((e) => `${m.partition}:${e.position}:${eventIdIn(e)}`)).sort()).toEqual(aPlaces);
     for (const m of aMessages) {
       expect(m.fromPosition).toBe(baseHeads.get(m.partition)! + 1);
-      expect(m.msgId).toBe(batchMessageId(m.partition, m.fromPosition, m.toPosition));
+      expect(m.msgId).toBe(batchMessageId(m.partition, m.fromPosition, m.toPosition, m.events.at(-1)!.recordedAt));
     }
 
     // The failover: the standby is the primary now, with its relay and a projector of its own.
@@ -222,7 +222,7 @@ describe('projector after a failover that lost the newest events: the stream hol
     await newProjector.start();
     expect(await heads(primary.pool)).toEqual(baseHeads);
     await eventually(async () => expect(allAcknowledged(await consumers(nats.url))).toBe(true), 20_000);
-    const { lastSeq, consumers: settled } = await jetstreamState(nats.url);
+    const { consumers: settled } = await jetstreamState(nats.url);
     // Every consumer of A's partitions was delivered A's message once, by the old primary's projector or by this one; the others nothing.
     const deliveredA = new Map(settled.map((c) => [c.name, c.delivered.consumer_seq - deliveredBefore.get(c.name)!]));
     expect(deliveredA).toEqual(new Map(settled.map((c) => [c.name, aPartitions.has(Number(c.config.filter_subject!.split('.').at(-1))) ? 1 : 0])));
@@ -232,36 +232,75 @@ describe('projector after a failover that lost the newest events: the stream hol
     expect(await readModelTotals(primary.pool, METRICS.schema, options.prefix)).toEqual(asStoredTotals(expectedTotals(base)));
     expect(await paymentKeys(primary.pool, options.prefix)).toEqual(expectedKeys(base));
 
-    // The new primary stores B at A's positions; its relay publishes B under A's Msg-Ids, and JetStream drops it.
-    const storedAt = performance.now();
+    // The new primary stores B at A's positions; its relay publishes B over A's ranges, under Msg-Ids of its own
+    // (B's last events were recorded after A's), and JetStream takes them.
     await primary.store.append(b.map(newEventOf));
     await eventually(async () => expect(await unpublished(primary.pool)).toBe(0));
     const positionOnly = (place: string) => place.split(':').slice(0, 2).join(':');
-    expect((await placesOf(primary.pool, b)).map(positionOnly).sort()).toEqual(aPlaces.map(positionOnly).sort());
+    const bPlaces = await placesOf(primary.pool, b);
+    expect(bPlaces.map(positionOnly).sort()).toEqual(aPlaces.map(positionOnly).sort());
     expect(await placesOf(primary.pool, a)).toEqual([]);
     const after = await readPaymentsStream(nats.url);
-    expect(after.length).toBe(stream.length);
-    expect((await jetstreamState(nats.url)).lastSeq).toBe(lastSeq);
     const bIds = new Set(b.map((e) => e.eventId));
-    expect(after.some((m) => m.events.some((e) => bIds.has(eventIdIn(e))))).toBe(false);
+    const bMessages = after.filter((m) => m.events.some((e) => bIds.has(eventIdIn(e))));
+    expect(bMessages.flatMap((m) => m.events.map((e) => `${m.partition}:${e.position}:${eventIdIn(e)}`)).sort()).toEqual(bPlaces);
+    const range = (m: { partition: number; fromPosition: number; toPosition: number }) => `${m.partition}:${m.fromPosition}-${m.toPosition}`;
+    expect(bMessages.map(range).sort()).toEqual(aMessages.map(range).sort());
+    const aMsgIds = new Set(aMessages.map((m) => m.msgId));
+    for (const m of bMessages) {
+      expect(m.msgId).toBe(batchMessageId(m.partition, m.fromPosition, m.toPosition, m.events.at(-1)!.recordedAt));
+      expect(aMsgIds.has(m.msgId)).toBe(false);
+    }
+    // A's messages stay in the stream beside them.
+    expect(after.length).toBe(stream.length + bMessages.length);
+    expect(after.filter((m) => m.events.some((e) => aIds.has(eventIdIn(e)))).map((m) => m.msgId).sort()).toEqual([...aMsgIds].sort());
 
-    // No message announces B, yet the projector reaches it (from the store's head, which it polls), and counts nothing of A.
+    // The projector reaches B and counts nothing of A; each consumer of A's partitions was delivered B's messages too.
     const expectedHeads = await heads(primary.pool);
     await eventually(async () => expect(await checkpoints(primary.pool)).toEqual({ [PROJECTION_NAME]: expectedHeads, [PAYMENTS.projection]: expectedHeads }), 20_000);
-    const reachedMs = performance.now() - storedAt;
     expect(await readModelTotals(primary.pool, METRICS.schema, options.prefix)).toEqual(asStoredTotals(expectedTotals([...base, ...b])));
     expect(await paymentKeys(primary.pool, options.prefix)).toEqual(expectedKeys([...base, ...b]));
-    expect(deliveries(await consumers(nats.url))).toEqual(deliveries(settled));
-    return { partitions: aMessages.length, positions: aPlaces.length, reachedMs };
+    const bPerPartition = (p: number) => bMessages.filter((m) => m.partition === p).length;
+    await eventually(async () => expect(allAcknowledged(await consumers(nats.url))).toBe(true), 20_000);
+    expect(deliveries(await consumers(nats.url))).toEqual(new Map(settled.map((c) =>
+      [c.name, c.delivered.consumer_seq + bPerPartition(Number(c.config.filter_subject!.split('.').at(-1)))])));
+    return { partitions: aMessages.length, positions: aPlaces.length };
   }
 
-  it('counts B and not A when the old primary had applied A and acknowledged its messages, though the republication of B was dropped', async () => {
+  it('counts B and not A when the old primary had applied A and acknowledged its messages', async () => {
     const r = await failover({ seed: 81, prefix: 'ra-', projectorAppliedA: true });
-    console.log(`A applied on the old primary: ${r.positions} positions of ${r.partitions} partitions reused by B; B counted ${r.reachedMs.toFixed(0)} ms after it was stored, with no message announcing it`);
+    console.log(`A applied on the old primary: ${r.positions} positions of ${r.partitions} partitions reused by B, published beside A under ids of their own`);
   });
 
   it('counts B and not A when A\'s messages were still pending and reach the new primary\'s projector', async () => {
     const r = await failover({ seed: 91, prefix: 'rb-', projectorAppliedA: false });
-    console.log(`A pending at the failover: ${r.positions} positions of ${r.partitions} partitions reused by B; B counted ${r.reachedMs.toFixed(0)} ms after it was stored, with no message announcing it`);
+    console.log(`A pending at the failover: ${r.positions} positions of ${r.partitions} partitions reused by B, published beside A under ids of their own`);
+  });
+
+  it('reaches stored events that no message announces (a relay that has not published them), from the store\'s head', async () => {
+    const nats = await NatsServerProcess.start();
+    cleanups.push(() => nats.dispose());
+    const database = await testDatabase();
+    cleanups.push(() => database.drop());
+    const pool = createPool({ connectionString: database.url, max: 6 });
+    cleanups.push(() => pool.end());
+    // The stream as the command API makes it, and no relay.
+    const nc = await connect({ servers: nats.url });
+    await ensurePaymentsStream(await jetstreamManager(nc));
+    await nc.close();
+    const projector = projectorOn(database, pool, nats.url);
+    cleanups.push(() => projector.stop());
+    await projector.start();
+    const events = relabel(generateEvents({ seed: 71, count: 200, merchants: 6, merchantPrefix: 'rc-', ...window }), 'c');
+    // The store alone: no relay runs, so the stream never hears of these.
+    await new EventStore(pool, await readPartitionCount(pool)).append(events.map(newEventOf));
+    const stored = await heads(pool);
+    const storedAt = performance.now();
+    await eventually(async () => expect(await checkpoints(pool)).toEqual({ [PROJECTION_NAME]: stored, [PAYMENTS.projection]: stored }), 20_000);
+    const reachedMs = performance.now() - storedAt;
+    expect(await readModelTotals(pool, METRICS.schema, 'rc-')).toEqual(asStoredTotals(expectedTotals(events)));
+    expect(await paymentKeys(pool, 'rc-')).toEqual(expectedKeys(events));
+    expect((await jetstreamState(nats.url)).lastSeq).toBe(0);
+    console.log(`200 events no message announced, projected ${reachedMs.toFixed(0)} ms after they were stored`);
   });
 });

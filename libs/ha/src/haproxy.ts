@@ -57,11 +57,18 @@ export class Haproxy {
     return `http://127.0.0.1:${this.options.statsPort}/stats`;
   }
 
+  /**
+   * Resolves once every database server has been checked: until its first
+   * check, haproxy counts a server as up, so the primary port could take a
+   * connection to the standby (cut a moment later, when the check marks it down).
+   */
   async start(): Promise<void> {
     this.daemon.start();
     await until(async () => {
       this.daemon.assertRunning();
-      await this.servers();
+      const database = (await this.servers()).filter((s) => s.proxy.startsWith('postgres_'));
+      const unchecked = database.filter((s) => s.check === '' || s.check.includes('INI'));
+      if (unchecked.length) throw new Error(`not checked yet: ${unchecked.map((s) => `${s.proxy}/${s.server}`).join(', ')}`);
     }, 10_000, 'haproxy did not start');
   }
 

@@ -100,7 +100,18 @@ export class HaTopology {
       ],
     });
     await this.haproxy.start();
-    await this.prepareDatabase();
+    // Patroni may still move the primary role in its first seconds (the load balancer then cuts the
+    // sessions): the migrations run in one transaction and the logins are idempotent, so a cut
+    // connection is met by starting over.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.prepareDatabase();
+        return;
+      } catch (error) {
+        if (attempt === 3 || !/Connection terminated|ECONNRESET|ECONNREFUSED|read-only transaction/i.test(String(error))) throw error;
+        await this.postgres.waitHealthy(60_000);
+      }
+    }
   }
 
   /** The superuser through the load balancer's primary port. */

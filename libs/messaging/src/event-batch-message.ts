@@ -15,9 +15,18 @@ export const HEADER_PARTITION = 'Payments-Partition';
 export const HEADER_FROM_POSITION = 'Payments-From-Position';
 export const HEADER_TO_POSITION = 'Payments-To-Position';
 
-/** Nats-Msg-Id of a batch: the same range always gets the same id, so republishing it is deduplicated. */
-export function batchMessageId(partition: number, fromPosition: number, toPosition: number): string {
-  return `${partition}:${fromPosition}-${toPosition}`;
+/**
+ * Nats-Msg-Id of a batch: its range and when its last event was recorded.
+ * The same events always get the same id, so republishing them is
+ * deduplicated; other events at the same positions (a new primary reusing the
+ * positions a failover lost) get another one, so JetStream takes them. A
+ * partition's rows on a promoted standby are a prefix of the old primary's
+ * (appends serialize per partition, WAL replays in order), and every row
+ * stored after the promotion has its own recorded_at: the last row tells the
+ * two bodies apart.
+ */
+export function batchMessageId(partition: number, fromPosition: number, toPosition: number, lastRecordedAt: string): string {
+  return `${partition}:${fromPosition}-${toPosition}@${lastRecordedAt}`;
 }
 
 const encoder = new TextEncoder();

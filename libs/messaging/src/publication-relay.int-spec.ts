@@ -70,7 +70,7 @@ describe('publication relay', () => {
     const batches = await readPaymentsStream(nats.url);
     for (const batch of batches) {
       expect(batch.subject).toBe(partitionSubject(batch.partition));
-      expect(batch.msgId).toBe(batchMessageId(batch.partition, batch.fromPosition, batch.toPosition));
+      expect(batch.msgId).toBe(`${batch.partition}:${batch.fromPosition}-${batch.toPosition}@${batch.events.at(-1)!.recordedAt}`);
       expect(batch.events.length).toBeLessThanOrEqual(7);
     }
     const ids = batches.flatMap((b) => b.events.map((e) => (e.event as { eventId: string }).eventId));
@@ -156,7 +156,7 @@ describe('publication relay', () => {
     const h = headers();
     const from = unpublished[0].position;
     const to = unpublished[unpublished.length - 1].position;
-    await jetstream(nc).publish(partitionSubject(p), encodeEventBatch(p, unpublished), { msgID: batchMessageId(p, from, to), headers: h });
+    await jetstream(nc).publish(partitionSubject(p), encodeEventBatch(p, unpublished), { msgID: batchMessageId(p, from, to, unpublished[unpublished.length - 1].recordedAt), headers: h });
     await nc.close();
 
     relay.start();

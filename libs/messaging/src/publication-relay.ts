@@ -243,7 +243,7 @@ export class PublicationRelay {
     h.set(HEADER_FROM_POSITION, String(from));
     h.set(HEADER_TO_POSITION, String(to));
     await js.publish(partitionSubject(p), encodeEventBatch(p, batch), {
-      msgID: batchMessageId(p, from, to),
+      msgID: batchMessageId(p, from, to, batch[batch.length - 1].recordedAt),
       headers: h,
       timeout: this.options.publishTimeoutMs,
     });

@@ -20,7 +20,7 @@ function message(from: number) {
     payloadJson: JSON.stringify({ eventId: `e-${from + i}`, merchantId: 'm-bound', occurredAt: '2026-11-20T03:15:00Z' }),
   }));
   const h = natsHeaders();
-  h.set('Nats-Msg-Id', batchMessageId(PARTITION, from, from + PER_MESSAGE - 1));
+  h.set('Nats-Msg-Id', batchMessageId(PARTITION, from, from + PER_MESSAGE - 1, rows[rows.length - 1]!.recordedAt));
   h.set(HEADER_PARTITION, String(PARTITION));
   h.set(HEADER_FROM_POSITION, String(from));
   h.set(HEADER_TO_POSITION, String(from + PER_MESSAGE - 1));
