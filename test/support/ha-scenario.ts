@@ -305,7 +305,7 @@ export class HaScenario {
   }
 }
 
-/** Stale answers as spans ("3.1–7.9 s lag 4.2 s"): answers less than 2 s apart share one. */
+/** Stale answers as spans ("3.1–7.9 lag 4.2": seconds after the fault, worst lag in s): answers less than 2 s apart share one. */
 function staleSpans(stale: readonly Answer[], faultWall: number): string {
   const spans: { from: number; to: number; lag: number }[] = [];
   for (const a of [...stale].sort((x, y) => x.receivedAt.getTime() - y.receivedAt.getTime())) {

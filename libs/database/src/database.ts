@@ -34,6 +34,26 @@ export function survivesConnectionLoss(pool: pg.Pool): void {
   pool.on('connect', (client) => client.on('error', () => undefined));
 }
 
+/**
+ * SQLSTATEs after which the same statement may simply be sent again: the
+ * connection's classes (08), the server shutting down or starting (57P01–03),
+ * and a standby cancelling a read that conflicts with replay (40001).
+ */
+const RETRIABLE = /^(08...|57P0[123]|40001)$/;
+
+/**
+ * True for an error that says nothing about the statement, only about the
+ * connection it went through: a standby killed, a primary failed over, a
+ * load balancer cutting the sessions of a server it marked down. pg's own
+ * errors for these have no SQLSTATE (connection refused, terminated, timeout).
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && RETRIABLE.test(code)) return true;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
+  return error instanceof Error && /connect|terminat|timeout expired|ECONN|EPIPE|socket/i.test(`${error.message} ${String(code ?? '')}`);
+}
+
 /** One connection for `fn`, closed afterwards whatever `fn` does. */
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });

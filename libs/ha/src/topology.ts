@@ -1,4 +1,4 @@
-import { createKysely, createPool, ensureMemberLogin, migrateToLatest, withClient } from '@app/database';
+import { createKysely, createPool, ensureMemberLogin, isConnectionLoss, migrateToLatest, withClient } from '@app/database';
 import { newNatsPassword } from '@app/messaging';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -108,7 +108,8 @@ export class HaTopology {
         await this.prepareDatabase();
         return;
       } catch (error) {
-        if (attempt === 3 || !/Connection terminated|ECONNRESET|ECONNREFUSED|read-only transaction/i.test(String(error))) throw error;
+        const readOnly = (error as { code?: unknown } | null)?.code === '25006';
+        if (attempt === 3 || !(isConnectionLoss(error) || readOnly)) throw error;
         await this.postgres.waitHealthy(60_000);
       }
     }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { survivesConnectionLoss } from '@app/database';
+import { isConnectionLoss, survivesConnectionLoss } from '@app/database';
 import type { QueryApiSettings } from './config.provider.js';
 
 /** QUERY_STATEMENT_TIMEOUT_MS's default: p99 answers take well under 100 ms. */
@@ -46,26 +46,6 @@ export function createQueryPool(
 
 /** How long a read is tried again after its connection was lost, in all. */
 export const READ_RETRY_MS = 10_000;
-
-/**
- * SQLSTATEs after which the same read may simply be sent again: the
- * connection's classes (08), the server shutting down or starting (57P01–03),
- * and a standby cancelling a read that conflicts with replay (40001).
- */
-const RETRIABLE = /^(08...|57P0[123]|40001)$/;
-
-/**
- * True for an error that says nothing about the statement, only about the
- * connection it went through: a standby killed, a primary failed over, a
- * load balancer cutting the sessions of a server it marked down. pg's own
- * errors for these have no SQLSTATE (connection refused, terminated, timeout).
- */
-export function isConnectionLoss(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && RETRIABLE.test(code)) return true;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return false;
-  return error instanceof Error && /connect|terminat|timeout expired|ECONN|EPIPE|socket/i.test(`${error.message} ${String(code ?? '')}`);
-}
 
 /**
  * Every statement of the query API only reads, so one that failed because its
